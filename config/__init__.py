@@ -1,0 +1,216 @@
+"""Settings: defaults, environment overrides and one class per environment.
+
+Every setting can be set by an environment variable of the same name. Secrets have
+no default outside development: production refuses to start without them and says
+which one is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Read a string setting, treating an empty variable as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer setting; a malformed value is a configuration error."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean setting (1/true/yes/on and 0/false/no/off)."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the common ``postgres://`` spellings to SQLAlchemy's psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment, read from the environment when built."""
+
+    ENV_NAME = "base"
+
+    def __init__(self) -> None:
+        self.DEBUG = False
+        self.TESTING = False
+
+        self.INSTANCE_PATH = env_str("PAYWALL_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env_str("REDIS_URL")
+
+        self.SITE_NAME = env_str("PAYWALL_SITE_NAME", "The Paywall Gazette")
+        # Absolute base for links in emails sent outside a request (CLI, workers).
+        self.PUBLIC_URL = env_str("PAYWALL_PUBLIC_URL", "http://127.0.0.1:5000")
+
+        # Access decision
+        self.TEASER_PARAGRAPHS = env_int("PAYWALL_TEASER_PARAGRAPHS", 2)
+        self.GRACE_PERIOD_DAYS = env_int("PAYWALL_GRACE_PERIOD_DAYS", 7)
+        self.METER_FREE_VIEWS = env_int("PAYWALL_METER_FREE_VIEWS", 0)
+        self.REQUIRE_VERIFIED_EMAIL = env_bool("PAYWALL_REQUIRE_VERIFIED_EMAIL", False)
+
+        # Emailed links (seconds)
+        self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)
+        self.RESET_PASSWORD_MAX_AGE = env_int("PAYWALL_RESET_PASSWORD_MAX_AGE", 3600)
+        self.SIGNIN_LINK_MAX_AGE = env_int("PAYWALL_SIGNIN_LINK_MAX_AGE", 15 * 60)
+
+        # Rate limits (Flask-Limiter syntax)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_ENABLED = env_bool("PAYWALL_RATELIMIT_ENABLED", True)
+        self.SIGNIN_RATE_LIMIT = env_str("PAYWALL_SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
+        self.SIGNUP_RATE_LIMIT = env_str("PAYWALL_SIGNUP_RATE_LIMIT", "5 per minute;30 per hour")
+        self.EMAIL_LINK_RATE_LIMIT = env_str(
+            "PAYWALL_EMAIL_LINK_RATE_LIMIT", "5 per minute;20 per hour"
+        )
+
+        # Email: SMTP when MAIL_SERVER is set, otherwise the log and instance/outbox/.
+        self.MAIL_SERVER = env_str("MAIL_SERVER")
+        self.MAIL_PORT = env_int("MAIL_PORT", 587)
+        self.MAIL_USERNAME = env_str("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+        self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)
+        self.MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "Paywall <no-reply@localhost>")
+
+        # Cookies and sessions
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_DURATION = env_int("PAYWALL_REMEMBER_DAYS", 30) * 24 * 3600
+        self.PREFERRED_URL_SCHEME = "https"
+        self.FORCE_HTTPS = env_bool("PAYWALL_FORCE_HTTPS", False)
+
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+    def finalise(self) -> dict[str, Any]:
+        """Validate and return the settings as a plain mapping for ``app.config``."""
+        settings = {k: v for k, v in vars(self).items() if k.isupper()}
+        settings["ENV_NAME"] = self.ENV_NAME
+        if settings["SQLALCHEMY_DATABASE_URI"]:
+            settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+                settings["SQLALCHEMY_DATABASE_URI"]
+            )
+        return settings
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: SQLite and a generated secret key under ``instance/``."""
+
+    ENV_NAME = "development"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        self.PREFERRED_URL_SCHEME = "http"
+
+    def finalise(self) -> dict[str, Any]:
+        settings = super().finalise()
+        instance = Path(settings["INSTANCE_PATH"])
+        instance.mkdir(parents=True, exist_ok=True)
+        if not settings["SECRET_KEY"]:
+            settings["SECRET_KEY"] = instance_secret_key(instance)
+        if not settings["SQLALCHEMY_DATABASE_URI"]:
+            settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'paywall.sqlite3'}"
+        return settings
+
+
+class TestingConfig(DevelopmentConfig):
+    """Used by the test suite; tests pass their own database and overrides."""
+
+    ENV_NAME = "testing"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+
+
+class ProductionConfig(Config):
+    """Production: secrets and the database must come from the environment."""
+
+    ENV_NAME = "production"
+
+    def finalise(self) -> dict[str, Any]:
+        settings = super().finalise()
+        required = {"SECRET_KEY": "SECRET_KEY", "DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+        missing = [name for name, key in required.items() if not settings[key]]
+        if missing:
+            raise ConfigError(
+                "Production needs these environment variables: "
+                + ", ".join(missing)
+                + ". Generate a secret with: "
+                + "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        if len(settings["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        return settings
+
+
+ENVIRONMENTS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_settings(env_name: str | None = None) -> dict[str, Any]:
+    """Return the settings for ``env_name`` (default: ``PAYWALL_ENV`` or development)."""
+    name = env_name or env_str("PAYWALL_ENV", "development")
+    try:
+        config_class = ENVIRONMENTS[name]  # type: ignore[index]
+    except KeyError as exc:
+        raise ConfigError(
+            f"PAYWALL_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}"
+        ) from exc
+    return config_class().finalise()
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Return the development secret kept in ``instance/secret_key``, creating it once."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,94 @@
+"""Paywall's Flask web layer: the app factory and nothing else of note."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import PROJECT_ROOT, load_settings
+
+# Content-Security-Policy: our own assets, plus what Stripe.js needs for card forms.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": ["'self'", "https://js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["'self'", "https://api.stripe.com"],
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "object-src": "'none'",
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``config`` on top of them."""
+    settings = load_settings(config.get("ENV_NAME") if config else None)
+    if config:
+        settings.update(config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.from_mapping(settings)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension of :mod:`paywall.extensions` to ``app``."""
+    from paywall import mailer, models  # noqa: F401  (models: so Alembic sees every table)
+    from paywall.extensions import csrf, db, limiter, login_manager, migrate, talisman
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    mailer.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["script-src"],
+        strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
+        referrer_policy="strict-origin-when-cross-origin",
+        frame_options="DENY",
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach each feature's blueprint (routes and CLI commands)."""
+    from paywall.accounts import bp as accounts_bp
+    from paywall.articles import bp as articles_bp
+    from paywall.demo import bp as demo_bp
+
+    app.register_blueprint(articles_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(demo_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors as HTML pages or JSON bodies, by what the client accepts."""
+    from paywall.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Make site-wide values available to every template."""
+
+    @app.context_processor
+    def site_globals() -> dict[str, Any]:
+        return {"site_name": app.config["SITE_NAME"]}

@@ -1,0 +1,56 @@
+"""Reader accounts (readers, subscribers and staff are all readers with a role)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from billing.orm import Base, utcnow
+
+
+class Role(StrEnum):
+    READER = "reader"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class Reader(UserMixin, Base):
+    """A person with an account. Email is stored normalised (see ``normalise_email``)."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    # argon2 hash; None for accounts that only ever signed in by emailed link.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.READER)
+    email_verified_at: Mapped[datetime | None]
+    # Complimentary access granted by an editor; ``comped_until`` None means open-ended.
+    is_comped: Mapped[bool] = mapped_column(default=False)
+    comped_until: Mapped[datetime | None]
+    # Bumped on password change, reset and sign-out-everywhere: invalidates old sessions,
+    # remember-me cookies and any emailed link issued before.
+    security_stamp: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[datetime | None]
+
+    @property
+    def is_staff(self) -> bool:
+        """Editors and admins: they manage articles and read everything."""
+        return self.role in (Role.EDITOR, Role.ADMIN)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def get_id(self) -> str:
+        """Session identity: id plus the security stamp, so a stamp bump signs out everywhere."""
+        return f"{self.id}:{self.security_stamp}"
+
+    def __repr__(self) -> str:
+        return f"<Reader {self.id} {self.email}>"

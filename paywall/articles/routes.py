@@ -1,0 +1,1 @@
+"""Article routes (being built)."""

@@ -1,0 +1,67 @@
+"""Error pages and JSON error bodies, chosen by what the client accepts."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+# Stable machine-readable codes for the JSON bodies.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    """API paths and clients that prefer JSON get JSON; browsers get a page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(
+    status: int, message: str, code: str | None = None
+) -> tuple[Response | str, int]:
+    """One error, as JSON ``{"error": {"code", "message"}}`` or as the error page."""
+    code = code or ERROR_CODES.get(status, "error")
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("errors/error.html", status=status, message=message, code=code), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on ``app``."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        return error_response(
+            400, "This form has expired. Go back, reload the page and try again.", "csrf_failed"
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        return error_response(error.code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[Response | str, int]:
+        if isinstance(error, HTTPException):
+            return http_error(error)  # type: ignore[return-value]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, InternalServerError.description)

@@ -1,0 +1,55 @@
+"""Outgoing email: SMTP when ``MAIL_SERVER`` is set, else the log plus an outbox folder.
+
+Every message is rendered from ``templates/email/<name>.txt`` (and ``.html`` when it
+exists) so wording lives with the other templates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_mailman import EmailMultiAlternatives
+from jinja2 import TemplateNotFound
+
+from paywall.extensions import mail
+
+log = logging.getLogger(__name__)
+
+
+def outbox_path(app: Flask) -> Path:
+    """Folder the embedded default writes messages to, one file per message."""
+    return Path(app.instance_path) / "outbox"
+
+
+def init_app(app: Flask) -> None:
+    """Choose the delivery backend from the settings and bind Flask-Mailman."""
+    if app.config.get("MAIL_SERVER"):
+        app.config.setdefault("MAIL_BACKEND", "smtp")
+    else:
+        outbox = outbox_path(app)
+        outbox.mkdir(parents=True, exist_ok=True)
+        app.config.setdefault("MAIL_BACKEND", "file")
+        app.config.setdefault("MAIL_FILE_PATH", str(outbox))
+    mail.init_app(app)
+
+
+def send_email(to: str, subject: str, template: str, **context: Any) -> None:
+    """Render ``template`` with ``context`` and send it to ``to``."""
+    text = render_template(f"email/{template}.txt", **context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+        to=[to],
+    )
+    with contextlib.suppress(TemplateNotFound):
+        message.attach_alternative(
+            render_template(f"email/{template}.html", **context), "text/html"
+        )
+    message.send()
+    if current_app.config["MAIL_BACKEND"] == "file":
+        log.info("email to %s: %s\n%s", to, subject, text)

@@ -1,0 +1,5 @@
+"""Gunicorn entry point: ``gunicorn wsgi:app``."""
+
+from paywall import create_app
+
+app = create_app()
