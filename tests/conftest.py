@@ -12,6 +12,7 @@ import email
 import email.policy
 import os
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ DEMO_PASSWORD = "correct horse battery"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"paywall database: {TEST_DATABASE_URL or 'SQLite (set PAYWALL_TEST_DATABASE_URL for PostgreSQL)'}"
+    where = TEST_DATABASE_URL or "SQLite (set PAYWALL_TEST_DATABASE_URL for PostgreSQL)"
+    return f"paywall database: {where}"
 
 
 # --- a real SMTP server on loopback -------------------------------------------------
@@ -82,10 +84,17 @@ class Mailbox:
         raise AssertionError(f"no link containing {path_fragment!r} in:\n{text}")
 
 
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield controller, mailbox
