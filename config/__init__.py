@@ -118,6 +118,9 @@ class Config:
         self.REMEMBER_COOKIE_DURATION = env_int("PAYWALL_REMEMBER_DAYS", 30) * 24 * 3600
         self.PREFERRED_URL_SCHEME = "https"
         self.FORCE_HTTPS = env_bool("PAYWALL_FORCE_HTTPS", False)
+        # How many reverse proxies (load balancer, ingress) sit in front of the app; their
+        # X-Forwarded-* headers are trusted that many hops deep, no further.
+        self.PROXY_HOPS = env_int("PAYWALL_PROXY_HOPS", 0)
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
