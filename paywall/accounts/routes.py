@@ -1,23 +1,230 @@
-"""Account routes. PLACEHOLDER endpoints, replaced by the accounts work."""
+"""Sign up, sign in (password or emailed link), sign out, reset, and the account page."""
 
-from paywall.accounts import bp
+from __future__ import annotations
+
+import click
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from paywall.accounts import bp, service
+from paywall.accounts.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    EmailLinkForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+)
+from paywall.accounts.models import Reader, Role
+from paywall.accounts.tokens import TokenError
+from paywall.extensions import limiter, login_manager
+from paywall.security import safe_next_url
+
+LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works once."
 
 
-@bp.route("/signin")
-def sign_in() -> str:
-    return "sign in"
+@login_manager.user_loader
+def load_user(session_id: str) -> Reader | None:
+    return service.load_session_reader(session_id)
 
 
-@bp.route("/signup")
-def sign_up() -> str:
-    return "sign up"
+login_manager.login_view = "accounts.sign_in"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message_category = "warning"
 
 
-@bp.route("/signout", methods=["POST"])
-def sign_out() -> str:
-    return "sign out"
+def _limit(setting: str):  # type: ignore[no-untyped-def]
+    """A rate limit on POSTs whose rule is read from the settings at request time."""
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        methods=["POST"],
+        error_message="Too many attempts. Please wait a minute and try again.",
+    )
 
 
-@bp.route("/account")
-def account() -> str:
-    return "account"
+def _next_target(form_value: str | None = None) -> str | None:
+    return safe_next_url(form_value or request.args.get("next"))
+
+
+def _go_on(target: str | None) -> Response:
+    return redirect(target or url_for("articles.home"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@_limit("SIGNUP_RATE_LIMIT")
+def sign_up() -> str | Response:
+    """Create an account; a verification link is emailed."""
+    if current_user.is_authenticated:
+        return _go_on(_next_target())
+    form = SignUpForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            reader = service.register(form.email.data, form.password.data, form.name.data or "")
+        except service.AccountError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            login_user(reader)
+            service.record_sign_in(reader)
+            flash(f"Welcome! We've sent a confirmation link to {reader.email}.", "success")
+            return _go_on(_next_target(form.next.data))
+    return render_template("accounts/sign_up.html", form=form)
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@_limit("SIGNIN_RATE_LIMIT")
+def sign_in() -> str | Response:
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return _go_on(_next_target())
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        reader = service.authenticate(form.email.data, form.password.data)
+        if reader is None:
+            form.password.errors.append("That email and password don't match an account.")
+        else:
+            login_user(reader, remember=form.remember.data)
+            service.record_sign_in(reader)
+            return _go_on(_next_target(form.next.data))
+    return render_template("accounts/sign_in.html", form=form)
+
+
+@bp.post("/signout")
+def sign_out() -> Response:
+    """Sign out of this browser."""
+    logout_user()
+    flash("You're signed out.", "success")
+    return redirect(url_for("articles.home"))
+
+
+@bp.route("/signin/link", methods=["GET", "POST"])
+@_limit("EMAIL_LINK_RATE_LIMIT")
+def request_sign_in_link() -> str | Response:
+    """Ask for a one-time sign-in link by email."""
+    form = EmailLinkForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        service.send_sign_in_link(form.email.data, _next_target(form.next.data))
+        return render_template(
+            "accounts/link_sent.html", message=LINK_SENT.format(email=form.email.data)
+        )
+    return render_template("accounts/request_link.html", form=form)
+
+
+@bp.route("/signin/link/<token>", methods=["GET", "POST"])
+def sign_in_with_link(token: str) -> str | Response:
+    """Confirm and spend an emailed sign-in link (GET shows a button; POST signs in)."""
+    form = ConfirmForm()
+    try:
+        reader = service.reader_for_sign_in_link(token)
+        if form.validate_on_submit():
+            reader = service.use_sign_in_link(token)
+            login_user(reader)
+            flash("You're signed in.", "success")
+            return _go_on(_next_target())
+    except TokenError as error:
+        return _bad_link(error, "accounts.request_sign_in_link", "Email me a new sign-in link")
+    return render_template("accounts/confirm_link.html", form=form, reader=reader)
+
+
+@bp.route("/verify/<token>")
+def verify_email(token: str) -> str | Response:
+    """Confirm an email address from the emailed link."""
+    try:
+        service.verify_email(token)
+    except TokenError as error:
+        return _bad_link(error, "accounts.account", "Send a new confirmation link")
+    flash("Thanks — your email address is confirmed.", "success")
+    return redirect(
+        url_for("accounts.account") if current_user.is_authenticated else url_for("articles.home")
+    )
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@_limit("EMAIL_LINK_RATE_LIMIT")
+def forgot_password() -> str | Response:
+    """Ask for a password-reset link."""
+    form = EmailLinkForm()
+    if form.validate_on_submit():
+        service.send_password_reset(form.email.data)
+        return render_template(
+            "accounts/link_sent.html", message=LINK_SENT.format(email=form.email.data)
+        )
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    """Choose a new password from an emailed reset link."""
+    form = ResetPasswordForm()
+    try:
+        service.reader_for_reset(token)
+        if form.validate_on_submit():
+            try:
+                reader = service.reset_password(token, form.password.data)
+            except service.AccountError as error:
+                getattr(form, error.field).errors.append(error.message)
+            else:
+                login_user(reader)
+                service.record_sign_in(reader)
+                flash("Your password is changed, and you're signed in.", "success")
+                return redirect(url_for("accounts.account"))
+    except TokenError as error:
+        return _bad_link(error, "accounts.forgot_password", "Email me a new reset link")
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | Response:
+    """The reader's account: email, confirmation, password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current_password.data, form.password.data)
+        except service.AccountError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            login_user(current_user)  # the new security stamp goes into this session
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html", form=form, resend_form=ConfirmForm(formdata=None)
+    )
+
+
+@bp.post("/account/verify")
+@login_required
+@_limit("EMAIL_LINK_RATE_LIMIT")
+def resend_verification() -> Response:
+    """Send the email-confirmation link again."""
+    if ConfirmForm().validate_on_submit() and not current_user.email_verified:
+        service.send_verification_email(current_user)
+        flash(f"We've sent a new confirmation link to {current_user.email}.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+def _bad_link(error: TokenError, endpoint: str, label: str) -> tuple[str, int]:
+    return (
+        render_template(
+            "accounts/bad_link.html",
+            expired=error.expired,
+            retry_url=url_for(endpoint),
+            retry_label=label,
+        ),
+        400,
+    )
+
+
+@bp.cli.command("create-admin")
+@click.argument("email")
+@click.option("--password", help="Password (prompted for when not given for a new account).")
+@click.option("--role", type=click.Choice([Role.EDITOR.value, Role.ADMIN.value]), default="admin")
+def create_admin_command(email: str, password: str | None, role: str) -> None:
+    """Create a staff account for EMAIL, or promote an existing one."""
+    if password is None and service.find_by_email(email) is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        reader, created = service.create_or_promote_staff(email, password, Role(role))
+    except service.AccountError as error:
+        raise click.UsageError(error.message) from error
+    click.echo(f"{'Created' if created else 'Updated'} {reader.email} as {role}.")

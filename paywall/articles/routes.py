@@ -1,18 +1,169 @@
-"""Article routes. PLACEHOLDER endpoints, replaced by the articles work."""
+"""Front page, article pages with the gate, and the editor's article form."""
 
+from __future__ import annotations
+
+import json
+from datetime import UTC
+
+import click
+from flask import Response, abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from billing.orm import utcnow
+from paywall.accounts.decorators import staff_required
 from paywall.articles import bp
+from paywall.articles.forms import ArticleForm
+from paywall.articles.models import Article
+from paywall.articles.reading import decide_for
+from paywall.articles.service import (
+    ArticleError,
+    all_articles_for_staff,
+    find_readable,
+    published_articles,
+    save_article,
+)
+from paywall.extensions import db
+from paywall.gate import present
+
+GATED_SELECTOR = ".paywalled-content"
 
 
-@bp.route("/")
+def _signed_in_reader():  # type: ignore[no-untyped-def]
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.get("/")
 def home() -> str:
-    return "home"
+    """The front page: published articles, newest first (staff also see drafts)."""
+    reader = _signed_in_reader()
+    query = all_articles_for_staff() if reader and reader.is_staff else published_articles()
+    return render_template("articles/home.html", articles=db.session.scalars(query).all())
 
 
-@bp.route("/articles/<slug>")
-def article(slug: str) -> str:
-    return slug
+@bp.get("/articles/<slug>")
+def article(slug: str) -> Response:
+    """An article: in full, or its teaser and a gate that says why and what to do."""
+    reader = _signed_in_reader()
+    found = find_readable(slug, include_unpublished=bool(reader and reader.is_staff))
+    if found is None:
+        abort(404, "There is no article at this address.")
+    decision = decide_for(reader, found)
+    gate = present(decision, return_to=url_for("articles.article", slug=slug))
+    body = found.full_html if decision.is_full else found.teaser_html
+    html = render_template(
+        "articles/article.html",
+        article=found,
+        gate=gate,
+        body_html=body,
+        json_ld=json_ld(found, is_full_text=decision.is_full),
+    )
+    response = make_response(html)
+    # The page depends on who asks: no shared cache may keep it.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response
 
 
-@bp.route("/editor/articles/new")
-def new_article() -> str:
-    return "new"
+def json_ld(article: Article, *, is_full_text: bool) -> str:
+    """schema.org NewsArticle metadata; gated pages declare which part is gated."""
+    free = article.access.level.value == "free"
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "description": article.dek,
+        "isAccessibleForFree": free,
+    }
+    if article.author:
+        data["author"] = {"@type": "Person", "name": article.author}
+    if article.published_at:
+        data["datePublished"] = article.published_at.astimezone(UTC).isoformat()
+    if not free:
+        data["hasPart"] = {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": GATED_SELECTOR,
+        }
+    # Escape "<" so the JSON can never close its <script> element.
+    return json.dumps(data).replace("<", "\\u003c")
+
+
+@bp.route("/editor/articles/new", methods=["GET", "POST"])
+@staff_required
+def new_article() -> str | BaseResponse:
+    """Write a new article."""
+    form = ArticleForm()
+    if form.validate_on_submit():
+        saved = _save_from_form(None, form)
+        if saved is not None:
+            flash("Article saved.", "success")
+            return redirect(url_for("articles.article", slug=saved.slug))
+    return render_template("articles/edit.html", form=form, article=None)
+
+
+@bp.route("/editor/articles/<slug>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_article(slug: str) -> str | BaseResponse:
+    """Edit an existing article."""
+    existing = find_readable(slug, include_unpublished=True)
+    if existing is None:
+        abort(404, "There is no article at this address.")
+    form = ArticleForm(obj=existing)
+    if not form.is_submitted():
+        form.published.data = existing.published_at is not None
+        form.published_at.data = (
+            existing.published_at.replace(tzinfo=None) if existing.published_at else None
+        )
+    if form.validate_on_submit():
+        saved = _save_from_form(existing, form)
+        if saved is not None:
+            flash("Article saved.", "success")
+            return redirect(url_for("articles.article", slug=saved.slug))
+    return render_template("articles/edit.html", form=form, article=existing)
+
+
+def _save_from_form(existing: Article | None, form: ArticleForm) -> Article | None:
+    """Save the form's article; on a domain error, put it on the field and return None."""
+    published_at = None
+    if form.published.data:
+        chosen = form.published_at.data
+        published_at = chosen.replace(tzinfo=UTC) if chosen else utcnow()
+    try:
+        return save_article(
+            existing,
+            title=form.title.data or "",
+            slug=form.slug.data or "",
+            author=form.author.data or "",
+            dek=form.dek.data or "",
+            access_level=form.access_level.data or "paid",
+            tiers=form.tiers.data or "",
+            body_source=form.body_source.data or "",
+            body_format=form.body_format.data or "markdown",
+            teaser_paragraphs=form.teaser_paragraphs.data,
+            published_at=published_at,
+        )
+    except ArticleError as error:
+        db.session.rollback()
+        field = getattr(form, error.field, None)
+        if field is not None:
+            field.errors = [*field.errors, error.message]
+        else:
+            flash(error.message, "error")
+        return None
+
+
+@bp.cli.command("import-articles")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=None))
+def import_articles_command(directory: str) -> None:
+    """Load Markdown files with front matter from DIRECTORY (same slug: updated)."""
+    from pathlib import Path
+
+    from paywall.articles.importer import import_directory
+
+    report = import_directory(Path(directory))
+    click.echo(f"{len(report.created)} created, {len(report.updated)} updated.")
+    for name, why in report.errors:
+        click.secho(f"skipped {name}: {why}", fg="yellow", err=True)
+    if report.errors:
+        raise SystemExit(1)

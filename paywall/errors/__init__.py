@@ -41,7 +41,12 @@ def error_response(
     code = code or ERROR_CODES.get(status, "error")
     if wants_json():
         return jsonify(error={"code": code, "message": message}), status
-    return render_template("errors/error.html", status=status, message=message, code=code), status
+    try:
+        page = render_template("errors/error.html", status=status, message=message, code=code)
+    except Exception:  # the error page itself failed: answer plainly rather than not at all
+        log.exception("error page failed to render")
+        return Response(f"{status}: {message}", status=status, mimetype="text/plain"), status
+    return page, status
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,55 @@
+"""Account forms. Domain rules (uniqueness, password length) live in the service."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+EMAIL_VALIDATORS = [
+    DataRequired("Enter your email address."),
+    Email("Enter a valid email address."),
+    Length(max=254),
+]
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    email = EmailField("Email", validators=EMAIL_VALIDATORS)
+    password = PasswordField(
+        "Password", validators=[DataRequired("Choose a password."), Length(max=200)],
+        description="At least 10 characters.",
+    )  # fmt: skip
+    next = HiddenField()
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=EMAIL_VALIDATORS)
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class EmailLinkForm(FlaskForm):
+    """Ask for an emailed link (sign-in link or password reset)."""
+
+    email = EmailField("Email", validators=EMAIL_VALIDATORS)
+    next = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST button, so mail scanners that prefetch links don't spend them."""
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", validators=[DataRequired("Choose a password."), Length(max=200)],
+        description="At least 10 characters.",
+    )  # fmt: skip
+    confirm = PasswordField(
+        "Repeat the new password", validators=[EqualTo("password", "The passwords don't match.")]
+    )
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])

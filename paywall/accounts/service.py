@@ -1,0 +1,238 @@
+"""Account use cases. Each function owns its transaction; views only call them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+from email_validator import EmailNotValidError, validate_email
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from billing.orm import utcnow
+from paywall.accounts.models import Reader, Role
+from paywall.accounts.passwords import hash_password, needs_rehash, verify_password
+from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
+from paywall.extensions import db
+from paywall.mailer import send_email
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request that cannot be carried out; ``field`` names the form field to blame."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def normalise_email(address: str) -> str:
+    """One spelling per mailbox: trimmed and lower-cased (local part too, as most
+    providers treat it case-insensitively and readers type it inconsistently)."""
+    return address.strip().lower()
+
+
+def is_valid_email(address: str) -> bool:
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def find_by_email(address: str) -> Reader | None:
+    return db.session.scalar(select(Reader).where(Reader.email == normalise_email(address)))
+
+
+def load_session_reader(session_id: str) -> Reader | None:
+    """The reader of a session identity ``"id:stamp"``; None if the stamp is stale."""
+    reader_id, _, stamp = session_id.partition(":")
+    if not reader_id.isdigit() or not stamp.lstrip("-").isdigit():
+        return None
+    reader = db.session.get(Reader, int(reader_id))
+    if reader is None or reader.security_stamp != int(stamp):
+        return None
+    return reader
+
+
+def register(email: str, password: str, name: str = "") -> Reader:
+    """Create an account and send the email-verification link."""
+    email = normalise_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if find_by_email(email) is not None:
+        raise AccountError("email", "An account with this email already exists. Sign in instead?")
+    reader = Reader(email=email, name=name.strip(), password_hash=hash_password(password))
+    db.session.add(reader)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same email signed up a moment ago
+        db.session.rollback()
+        raise AccountError("email", "An account with this email already exists.") from exc
+    send_verification_email(reader)
+    return reader
+
+
+def authenticate(email: str, password: str) -> Reader | None:
+    """The reader whose credentials these are, or None (the same for every failure)."""
+    reader = find_by_email(email)
+    if reader is None:
+        verify_password(_dummy_hash(), password)  # same work for unknown emails: no timing hint
+        return None
+    if not verify_password(reader.password_hash, password):
+        return None
+    if reader.password_hash and needs_rehash(reader.password_hash):
+        reader.password_hash = hash_password(password)
+    return reader
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("not-a-real-password")
+
+
+def record_sign_in(reader: Reader) -> None:
+    """Note the sign-in time (this also spends any emailed sign-in link)."""
+    reader.last_signed_in_at = utcnow()
+    db.session.commit()
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+# --- email verification -----------------------------------------------------------------
+
+
+def send_verification_email(reader: Reader) -> None:
+    token = make_token(Purpose.VERIFY_EMAIL, {"id": reader.id, "email": reader.email})
+    send_email(
+        reader.email,
+        "Confirm your email address",
+        "verify_email",
+        reader=reader,
+        link=url_for("accounts.verify_email", token=token, _external=True),
+    )
+
+
+def verify_email(token: str) -> Reader:
+    """Mark the address in ``token`` as verified (a second use is harmless)."""
+    payload = read_token(Purpose.VERIFY_EMAIL, token)
+    reader = db.session.get(Reader, payload.get("id"))
+    if reader is None or reader.email != payload.get("email"):
+        raise TokenError(expired=False)
+    if reader.email_verified_at is None:
+        reader.email_verified_at = utcnow()
+        db.session.commit()
+    return reader
+
+
+# --- emailed sign-in link -----------------------------------------------------------------
+
+
+def send_sign_in_link(email: str, next_url: str | None) -> None:
+    """Email a one-time sign-in link, if an account exists (the caller says the same either way)."""
+    reader = find_by_email(email)
+    if reader is None:
+        return
+    token = make_token(Purpose.SIGN_IN, {"id": reader.id, "last": _stamp(reader.last_signed_in_at)})
+    send_email(
+        reader.email,
+        "Your sign-in link",
+        "signin_link",
+        reader=reader,
+        link=url_for("accounts.sign_in_with_link", token=token, next=next_url, _external=True),
+    )
+
+
+def reader_for_sign_in_link(token: str) -> Reader:
+    """The reader a sign-in link is for, if it is still unused."""
+    payload = read_token(Purpose.SIGN_IN, token)
+    reader = db.session.get(Reader, payload.get("id"))
+    if reader is None or payload.get("last") != _stamp(reader.last_signed_in_at):
+        raise TokenError(expired=False)
+    return reader
+
+
+def use_sign_in_link(token: str) -> Reader:
+    """Spend a sign-in link: it proves the mailbox, so the email counts as verified."""
+    reader = reader_for_sign_in_link(token)
+    if reader.email_verified_at is None:
+        reader.email_verified_at = utcnow()
+    record_sign_in(reader)
+    return reader
+
+
+# --- password reset -------------------------------------------------------------------------
+
+
+def send_password_reset(email: str) -> None:
+    """Email a reset link, if an account exists (the caller says the same either way)."""
+    reader = find_by_email(email)
+    if reader is None:
+        return
+    token = make_token(Purpose.RESET_PASSWORD, {"id": reader.id, "stamp": reader.security_stamp})
+    send_email(
+        reader.email,
+        "Reset your password",
+        "reset_password",
+        reader=reader,
+        link=url_for("accounts.reset_password", token=token, _external=True),
+    )
+
+
+def reader_for_reset(token: str) -> Reader:
+    payload = read_token(Purpose.RESET_PASSWORD, token)
+    reader = db.session.get(Reader, payload.get("id"))
+    if reader is None or payload.get("stamp") != reader.security_stamp:
+        raise TokenError(expired=False)
+    return reader
+
+
+def reset_password(token: str, new_password: str) -> Reader:
+    """Set a new password from a reset link; every other session is signed out."""
+    reader = reader_for_reset(token)
+    _set_password(reader, new_password)
+    if reader.email_verified_at is None:
+        reader.email_verified_at = utcnow()
+    db.session.commit()
+    return reader
+
+
+def change_password(reader: Reader, current: str, new_password: str) -> None:
+    """Change the password of a signed-in reader who knows the current one."""
+    if not verify_password(reader.password_hash, current):
+        raise AccountError("current_password", "That isn't your current password.")
+    _set_password(reader, new_password)
+    db.session.commit()
+
+
+def _set_password(reader: Reader, new_password: str) -> None:
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    reader.password_hash = hash_password(new_password)
+    reader.security_stamp += 1  # signs out other sessions and spends reset links
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def create_or_promote_staff(email: str, password: str | None, role: Role) -> tuple[Reader, bool]:
+    """Make ``email`` an editor or admin, creating the account if needed."""
+    if not is_valid_email(email):
+        raise AccountError("email", f"{email!r} is not a valid email address.")
+    reader = find_by_email(email)
+    created = reader is None
+    if reader is None:
+        if not password:
+            raise AccountError("password", "A new account needs a password.")
+        reader = Reader(email=normalise_email(email), email_verified_at=utcnow())
+        db.session.add(reader)
+    if password:
+        _set_password(reader, password)
+    reader.role = role
+    db.session.commit()
+    return reader, created

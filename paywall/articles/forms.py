@@ -1,0 +1,57 @@
+"""The editor's article form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+ACCESS_CHOICES = [
+    ("free", "Free — anyone"),
+    ("registered", "Free account — signed-in readers"),
+    ("paid", "Subscribers — any plan"),
+    ("tiers", "Only these plan tiers"),
+]
+
+
+class ArticleForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    slug = StringField(
+        "Address", validators=[Optional(), Length(max=200)],
+        description="Leave blank to make one from the title.",
+    )  # fmt: skip
+    author = StringField("Author", validators=[Optional(), Length(max=200)])
+    dek = TextAreaField(
+        "Summary", validators=[Optional(), Length(max=500)],
+        description="Shown on the front page and above the gate.",
+    )  # fmt: skip
+    access_level = SelectField("Who can read it", choices=ACCESS_CHOICES, default="paid")
+    tiers = StringField(
+        "Plan tiers", validators=[Optional(), Length(max=200)],
+        description="Comma-separated, e.g. premium. Used when only certain tiers may read it.",
+    )  # fmt: skip
+    body_format = SelectField("Format", choices=[("markdown", "Markdown"), ("html", "HTML")])
+    body_source = TextAreaField(
+        "Body", validators=[DataRequired()],
+        description="Put <!-- more --> on its own line where the teaser should end.",
+    )  # fmt: skip
+    teaser_paragraphs = IntegerField(
+        "Teaser paragraphs", validators=[Optional(), NumberRange(min=0, max=50)],
+        description="Used when the body has no <!-- more --> marker. Blank: the site default.",
+    )  # fmt: skip
+    published = BooleanField("Published")
+    published_at = DateTimeLocalField(
+        "Publication time (UTC)", validators=[Optional()], format="%Y-%m-%dT%H:%M",
+        description="Blank: now, when published.",
+    )  # fmt: skip
+
+    def validate_tiers(self, field: StringField) -> None:
+        if self.access_level.data == "tiers" and not (field.data or "").strip():
+            raise ValidationError("Name at least one plan tier.")

@@ -1,0 +1,117 @@
+"""The reading path: gather the decision's inputs for (reader, article) and decide.
+
+Reads local tables only. Billing state comes from the local snapshot that webhooks and
+reconciliation keep current; Stripe is never called from here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from billing.orm import utcnow
+from billing.snapshots import CardSnapshot, SubscriptionSnapshot
+from paywall.access import (
+    ANONYMOUS,
+    AccessLevel,
+    AccessRequest,
+    Decision,
+    Meter,
+    ReaderState,
+    Reason,
+    Settings,
+    decide,
+)
+from paywall.accounts.models import Reader
+from paywall.articles.models import Article, MeterView
+from paywall.extensions import db
+
+SUBSCRIBER_LEVELS = (AccessLevel.PAID, AccessLevel.TIERS)
+
+
+def reader_state(reader: Reader | None) -> ReaderState:
+    """What the decision needs to know about ``reader`` (None: nobody signed in)."""
+    if reader is None:
+        return ANONYMOUS
+    return ReaderState(
+        signed_in=True,
+        email_verified=reader.email_verified,
+        is_staff=reader.is_staff,
+        is_comped=reader.is_comped,
+        comped_until=reader.comped_until,
+    )
+
+
+def billing_snapshots(reader_id: int) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
+    """The reader's subscription and default card, from local billing tables.
+
+    Billing (Stripe) is not wired in yet, so no reader has a subscription; the billing
+    work fills this from its local tables, never from a Stripe call.
+    """
+    return None, None
+
+
+def access_settings() -> Settings:
+    """The publisher settings the decision reads, from the app config."""
+    config = current_app.config
+    return Settings(
+        grace_period=timedelta(days=config["GRACE_PERIOD_DAYS"]),
+        require_verified_email=config["REQUIRE_VERIFIED_EMAIL"],
+    )
+
+
+def meter_period(now: datetime) -> str:
+    """The meter's calendar month, e.g. ``"2026-11"``."""
+    return now.strftime("%Y-%m")
+
+
+def meter_for(reader_id: int, article_id: int, now: datetime) -> Meter:
+    """This month's meter for the reader (an empty one when metering is off)."""
+    allowance = current_app.config["METER_FREE_VIEWS"]
+    if allowance <= 0:
+        return Meter()
+    rows = db.session.execute(
+        select(func.count(), func.sum((MeterView.article_id == article_id).cast(db.Integer)))
+        .select_from(MeterView)
+        .where(MeterView.reader_id == reader_id, MeterView.period == meter_period(now))
+    ).one()
+    return Meter(allowance=allowance, used=rows[0] or 0, counted_this_article=bool(rows[1]))
+
+
+def record_meter_view(reader_id: int, article_id: int, now: datetime) -> None:
+    """Spend a free view on this article (once per article per month)."""
+    db.session.add(MeterView(reader_id=reader_id, article_id=article_id, period=meter_period(now)))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request of the same reader counted it first
+        db.session.rollback()
+
+
+def decide_for(reader: Reader | None, article: Article) -> Decision:
+    """Decide whether ``reader`` reads ``article`` in full, and record a metered view."""
+    now = utcnow()
+    state = reader_state(reader)
+    access = article.access
+    subscription = card = None
+    meter = Meter()
+    # Billing state and the meter only matter to a signed-in reader on a paid article.
+    if reader is not None and not state.is_staff and access.level in SUBSCRIBER_LEVELS:
+        subscription, card = billing_snapshots(reader.id)
+        meter = meter_for(reader.id, article.id, now)
+    decision = decide(
+        AccessRequest(
+            reader=state,
+            article=access,
+            now=now,
+            subscription=subscription,
+            card=card,
+            meter=meter,
+            settings=access_settings(),
+        )
+    )
+    if reader is not None and decision.reason is Reason.METERED and not meter.counted_this_article:
+        record_meter_view(reader.id, article.id, now)
+    return decision

@@ -1,0 +1,146 @@
+"""Saving and finding articles. Rendering happens here, once, when an article is saved."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import Select, select
+
+from billing.orm import utcnow
+from paywall.access import AccessLevel
+from paywall.articles.content import render_body
+from paywall.articles.models import Article
+from paywall.extensions import db
+
+
+class ArticleError(ValueError):
+    """An article cannot be saved as given; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def slugify(text: str) -> str:
+    """A URL-safe slug: ``"Rents may level off!"`` → ``"rents-may-level-off"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200] or "article"
+
+
+def parse_tiers(value: str | Iterable[str]) -> list[str]:
+    """Tier names from ``"standard, premium"`` or a list, trimmed and de-duplicated."""
+    items = value.split(",") if isinstance(value, str) else value
+    seen: list[str] = []
+    for item in (str(i).strip().lower() for i in items):
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def save_article(
+    article: Article | None,
+    *,
+    title: str,
+    body_source: str,
+    access_level: str,
+    slug: str = "",
+    author: str = "",
+    dek: str = "",
+    tiers: str | Iterable[str] = "",
+    body_format: str = "markdown",
+    teaser_paragraphs: int | None = None,
+    published_at: datetime | None = None,
+) -> Article:
+    """Create (``article`` None) or update an article, rendering its teaser and full HTML.
+
+    Raises :class:`ArticleError` for input that cannot be saved; nothing is written then.
+    """
+    title = title.strip()
+    if not title:
+        raise ArticleError("title", "An article needs a title.")
+    try:
+        level = AccessLevel(access_level)
+    except ValueError as exc:
+        raise ArticleError("access_level", f"Unknown access level {access_level!r}.") from exc
+    tier_list = parse_tiers(tiers) if level is AccessLevel.TIERS else []
+    if level is AccessLevel.TIERS and not tier_list:
+        raise ArticleError("tiers", "Name at least one plan tier for a tier-only article.")
+    if body_format not in ("markdown", "html"):
+        raise ArticleError("body_format", "The body format must be markdown or html.")
+    if teaser_paragraphs is not None and teaser_paragraphs < 0:
+        raise ArticleError("teaser_paragraphs", "The teaser length cannot be negative.")
+
+    wanted_slug = slugify(slug) if slug.strip() else slugify(title)
+    taken = db.session.scalar(
+        select(Article.id).where(Article.slug == wanted_slug, Article.id != _id_of(article))
+    )
+    if taken is not None:
+        if slug.strip():
+            raise ArticleError("slug", f"Another article already uses the address {wanted_slug!r}.")
+        wanted_slug = _unique_slug(wanted_slug)
+
+    paragraphs = (
+        teaser_paragraphs
+        if teaser_paragraphs is not None
+        else current_app.config["TEASER_PARAGRAPHS"]
+    )
+    rendered = render_body(body_source, body_format, paragraphs)
+    if article is None:
+        article = Article()
+        db.session.add(article)
+    article.title = title
+    article.slug = wanted_slug
+    article.author = author.strip()
+    article.dek = dek.strip()
+    article.access_level = level.value
+    article.tiers = ",".join(tier_list)
+    article.body_source = body_source
+    article.body_format = body_format
+    article.teaser_paragraphs = teaser_paragraphs
+    article.published_at = published_at
+    article.teaser_html = rendered.teaser_html
+    article.full_html = rendered.full_html
+    db.session.commit()
+    return article
+
+
+def _id_of(article: Article | None) -> int:
+    return article.id if article is not None else -1
+
+
+def _unique_slug(base: str) -> str:
+    existing = set(db.session.scalars(select(Article.slug).where(Article.slug.like(f"{base}%"))))
+    number = 2
+    while f"{base}-{number}" in existing:
+        number += 1
+    return f"{base}-{number}"
+
+
+def published_articles(now: datetime | None = None) -> Select[tuple[Article]]:
+    """Published articles, newest first."""
+    moment = now or utcnow()
+    return (
+        select(Article)
+        .where(Article.published_at.is_not(None), Article.published_at <= moment)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+    )
+
+
+def all_articles_for_staff() -> Select[tuple[Article]]:
+    """Every article, drafts first, then newest published."""
+    return select(Article).order_by(
+        Article.published_at.is_(None).desc(), Article.published_at.desc(), Article.id.desc()
+    )
+
+
+def find_readable(slug: str, *, include_unpublished: bool) -> Article | None:
+    """The article at ``slug``; drafts and scheduled ones only when ``include_unpublished``."""
+    query = select(Article).where(Article.slug == slug)
+    if not include_unpublished:
+        query = query.where(Article.published_at.is_not(None), Article.published_at <= utcnow())
+    return db.session.scalar(query)

@@ -1,0 +1,43 @@
+"""The dependency rules of the design, checked on the source tree."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_billing_never_imports_flask_or_the_web_layer():
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_modules(path) & {"flask", "paywall"})
+        for path in (ROOT / "billing").rglob("*.py")
+        if imported_modules(path) & {"flask", "paywall"}
+    }
+    assert offenders == {}
+
+
+def test_the_access_decision_is_pure():
+    allowed = {"__future__", "collections", "dataclasses", "datetime", "enum", "billing"}
+    assert imported_modules(ROOT / "paywall" / "access.py") <= allowed
+
+
+def test_the_stripe_sdk_is_imported_in_one_gateway_module_at_most():
+    importers = [
+        str(path.relative_to(ROOT))
+        for folder in ("paywall", "billing", "config")
+        for path in (ROOT / folder).rglob("*.py")
+        if "stripe" in imported_modules(path)
+    ]
+    assert len(importers) <= 1, importers

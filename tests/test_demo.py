@@ -1,0 +1,56 @@
+"""``paywall demo`` seeds a usable site, and running it again changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from paywall.accounts.models import Reader
+from paywall.accounts.passwords import verify_password
+from paywall.articles.models import Article
+from paywall.demo.seed import ARTICLES_DIR, DEMO_PASSWORD
+from paywall.extensions import db
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_seeds_articles_and_accounts_and_is_safe_to_rerun(app, runner):
+    first = runner.invoke(args=["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "http://127.0.0.1:5000/" in first.output
+    assert "reader@example.com" in first.output and "editor@example.com" in first.output
+
+    with app.app_context():
+        articles, readers = count(Article), count(Reader)
+        assert articles == len(list(ARTICLES_DIR.glob("*.md"))) >= 6
+        levels = set(db.session.scalars(select(Article.access_level)))
+        assert levels == {"free", "registered", "paid", "tiers"}
+        editor = db.session.scalar(select(Reader).where(Reader.email == "editor@example.com"))
+        assert editor is not None and editor.is_staff
+        assert verify_password(editor.password_hash, DEMO_PASSWORD)
+
+    second = runner.invoke(args=["demo", "--no-serve"])
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        assert (count(Article), count(Reader)) == (articles, readers)
+
+
+def test_demo_serves_the_front_page_and_every_article(app, runner, client):
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    home = client.get("/")
+    assert home.status_code == 200
+    with app.app_context():
+        slugs = list(db.session.scalars(select(Article.slug)))
+    for slug in slugs:
+        assert slug.encode() in home.data
+        assert client.get(f"/articles/{slug}").status_code == 200
+
+
+def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://unused/paywall")
+    app = make_app(ENV_NAME="production")
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code != 0
+    assert "refuses to run" in result.output
