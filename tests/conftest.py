@@ -206,10 +206,25 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+def fresh_context_per_request(app: Flask) -> Any:
+    """WSGI wrapper giving every request its own app context (and ``g``), as a server does,
+    even while a test holds an app context open for its own database work."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        with app.app_context():
+            return list(app.wsgi_app(environ, start_response))
+
+    return wsgi
+
+
+def browser_for(app: Flask) -> TestApp:
+    """A WebTest browser that fills in and submits the real HTML forms."""
+    return TestApp(fresh_context_per_request(app))
+
+
 @pytest.fixture
 def web(app: Flask) -> TestApp:
-    """A WebTest browser that fills in and submits the real HTML forms."""
-    return TestApp(app)
+    return browser_for(app)
 
 
 @pytest.fixture

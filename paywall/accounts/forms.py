@@ -6,6 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 EMAIL_VALIDATORS = [
     DataRequired("Enter your email address."),
     Email("Enter a valid email address."),
@@ -15,7 +20,7 @@ EMAIL_VALIDATORS = [
 
 class SignUpForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
-    email = EmailField("Email", validators=EMAIL_VALIDATORS)
+    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
     password = PasswordField(
         "Password", validators=[DataRequired("Choose a password."), Length(max=200)],
         description="At least 10 characters.",
@@ -24,7 +29,7 @@ class SignUpForm(FlaskForm):
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=EMAIL_VALIDATORS)
+    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
@@ -33,7 +38,7 @@ class SignInForm(FlaskForm):
 class EmailLinkForm(FlaskForm):
     """Ask for an emailed link (sign-in link or password reset)."""
 
-    email = EmailField("Email", validators=EMAIL_VALIDATORS)
+    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
     next = HiddenField()
 
 

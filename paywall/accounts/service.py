@@ -65,7 +65,9 @@ def register(email: str, password: str, name: str = "") -> Reader:
         raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
     if find_by_email(email) is not None:
         raise AccountError("email", "An account with this email already exists. Sign in instead?")
-    reader = Reader(email=email, name=name.strip(), password_hash=hash_password(password))
+    reader = Reader(
+        email=email, name=name.strip(), password_hash=hash_password(password), security_stamp=0
+    )
     db.session.add(reader)
     try:
         db.session.commit()
@@ -229,7 +231,7 @@ def create_or_promote_staff(email: str, password: str | None, role: Role) -> tup
     if reader is None:
         if not password:
             raise AccountError("password", "A new account needs a password.")
-        reader = Reader(email=normalise_email(email), email_verified_at=utcnow())
+        reader = Reader(email=normalise_email(email), email_verified_at=utcnow(), security_stamp=0)
         db.session.add(reader)
     if password:
         _set_password(reader, password)
