@@ -206,20 +206,9 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-def fresh_context_per_request(app: Flask) -> Any:
-    """WSGI wrapper giving every request its own app context (and ``g``), as a server does,
-    even while a test holds an app context open for its own database work."""
-
-    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
-        with app.app_context():
-            return list(app.wsgi_app(environ, start_response))
-
-    return wsgi
-
-
 def browser_for(app: Flask) -> TestApp:
     """A WebTest browser that fills in and submits the real HTML forms."""
-    return TestApp(fresh_context_per_request(app))
+    return TestApp(app)
 
 
 @pytest.fixture
@@ -228,6 +217,13 @@ def web(app: Flask) -> TestApp:
 
 
 @pytest.fixture
-def app_ctx(app: Flask) -> Iterator[Flask]:
-    with app.app_context():
-        yield app
+def app_ctx(app: Flask, make_app: Any) -> Iterator[Flask]:
+    """An app context for the test's own database work.
+
+    It belongs to a twin app on the same database: were it ``app``'s own, Flask would
+    reuse it for every request the test makes, sharing ``g`` (and the signed-in user
+    Flask-Login caches there) between requests as no real server does.
+    """
+    twin = make_app()
+    with twin.app_context():
+        yield twin

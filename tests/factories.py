@@ -36,3 +36,44 @@ class ReaderFactory(BaseFactory):
 
 class EditorFactory(ReaderFactory):
     role = Role.EDITOR
+
+
+class ArticleFactory(factory.Factory):
+    """An article saved through the same rendering as the editor's form.
+
+    The body has a unique sentence after the teaser boundary (``SECRET``), so tests can
+    prove it never reaches a reader without access.
+    """
+
+    class Meta:
+        model = dict
+
+    title = factory.Sequence(lambda n: f"Story number {n}")
+    slug = ""
+    author = "Test Author"
+    dek = "A short summary for the front page."
+    access_level = "paid"
+    tiers = ""
+    body_format = "markdown"
+    teaser_paragraphs = None
+    published_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    body_source = factory.LazyAttribute(
+        lambda o: (
+            f"The opening paragraph of {o.title}.\n\n"
+            "A second paragraph anyone may read.\n\n"
+            "<!-- more -->\n\n"
+            f"{SECRET} This sentence is for readers with access only.\n\n"
+            "The closing paragraph, also behind the gate."
+        )
+    )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from paywall.articles.service import save_article
+
+        return save_article(None, **kwargs)
+
+    _build = _create
+
+
+SECRET = "Zanzibar-7741-ultraviolet"

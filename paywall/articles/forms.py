@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -14,11 +15,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 ACCESS_CHOICES = [
-    ("free", "Free — anyone"),
-    ("registered", "Free account — signed-in readers"),
-    ("paid", "Subscribers — any plan"),
-    ("tiers", "Only these plan tiers"),
+    SelectChoice("free", "Free — anyone"),
+    SelectChoice("registered", "Free account — signed-in readers"),
+    SelectChoice("paid", "Subscribers — any plan"),
+    SelectChoice("tiers", "Only these plan tiers"),
 ]
+FORMAT_CHOICES = [SelectChoice("markdown", "Markdown"), SelectChoice("html", "HTML")]
 
 
 class ArticleForm(FlaskForm):
@@ -34,10 +36,10 @@ class ArticleForm(FlaskForm):
     )  # fmt: skip
     access_level = SelectField("Who can read it", choices=ACCESS_CHOICES, default="paid")
     tiers = StringField(
-        "Plan tiers", validators=[Optional(), Length(max=200)],
+        "Plan tiers", validators=[Length(max=200)],
         description="Comma-separated, e.g. premium. Used when only certain tiers may read it.",
     )  # fmt: skip
-    body_format = SelectField("Format", choices=[("markdown", "Markdown"), ("html", "HTML")])
+    body_format = SelectField("Format", choices=FORMAT_CHOICES)
     body_source = TextAreaField(
         "Body", validators=[DataRequired()],
         description="Put <!-- more --> on its own line where the teaser should end.",
