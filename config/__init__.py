@@ -81,6 +81,8 @@ class Config:
         self.GRACE_PERIOD_DAYS = env_int("PAYWALL_GRACE_PERIOD_DAYS", 7)
         self.METER_FREE_VIEWS = env_int("PAYWALL_METER_FREE_VIEWS", 0)
         self.REQUIRE_VERIFIED_EMAIL = env_bool("PAYWALL_REQUIRE_VERIFIED_EMAIL", False)
+        # Seconds a worker keeps an article page in memory (0: read the database each time).
+        self.ARTICLE_CACHE_SECONDS = env_int("PAYWALL_ARTICLE_CACHE_SECONDS", 5)
 
         # Emailed links (seconds)
         self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)
@@ -90,7 +92,9 @@ class Config:
         # Rate limits (Flask-Limiter syntax)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_STRATEGY = "moving-window"
-        self.RATELIMIT_HEADERS_ENABLED = True
+        # X-RateLimit-* headers cost a storage round trip on every response; limits only
+        # guard form posts, which answer 429 with a clear page instead.
+        self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_ENABLED = env_bool("PAYWALL_RATELIMIT_ENABLED", True)
         self.SIGNIN_RATE_LIMIT = env_str("PAYWALL_SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
         self.SIGNUP_RATE_LIMIT = env_str("PAYWALL_SIGNUP_RATE_LIMIT", "5 per minute;30 per hour")

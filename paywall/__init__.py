@@ -11,20 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import PROJECT_ROOT, load_settings
 
-# Content-Security-Policy: our own assets, plus what Stripe.js needs for card forms.
-CONTENT_SECURITY_POLICY = {
-    "default-src": "'self'",
-    "script-src": ["'self'", "https://js.stripe.com"],
-    "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
-    "connect-src": ["'self'", "https://api.stripe.com"],
-    "img-src": ["'self'", "data:"],
-    "style-src": "'self'",
-    "base-uri": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'none'",
-    "object-src": "'none'",
-}
-
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then ``config`` on top of them."""
@@ -50,8 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension of :mod:`paywall.extensions` to ``app``."""
-    from paywall import mailer, models  # noqa: F401  (models: so Alembic sees every table)
-    from paywall.extensions import csrf, db, limiter, login_manager, migrate, talisman
+    from paywall import headers, mailer, models  # noqa: F401  (models: so Alembic sees every table)
+    from paywall.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -59,17 +45,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     mailer.init_app(app)
-    talisman.init_app(
-        app,
-        force_https=app.config["FORCE_HTTPS"],
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        session_cookie_http_only=True,
-        content_security_policy=CONTENT_SECURITY_POLICY,
-        content_security_policy_nonce_in=["script-src"],
-        strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
-        referrer_policy="strict-origin-when-cross-origin",
-        frame_options="DENY",
-    )
+    headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

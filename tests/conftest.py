@@ -149,6 +149,8 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "INSTANCE_PATH": str(instance),
         "SERVER_NAME": None,
         "RATELIMIT_ENABLED": False,
+        # Tests read through the twin app's saves; the cache has its own test.
+        "ARTICLE_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,

@@ -40,11 +40,16 @@ class Article(Base):
     @property
     def access(self) -> ArticleAccess:
         """The access level as the decision reads it."""
-        tiers = frozenset(t for t in (s.strip() for s in self.tiers.split(",")) if t)
-        return ArticleAccess(AccessLevel(self.access_level), tiers)
+        return access_of(self.access_level, self.tiers)
 
     def __repr__(self) -> str:
         return f"<Article {self.slug}>"
+
+
+def access_of(access_level: str, tiers: str) -> ArticleAccess:
+    """The decision's view of a stored access level and comma-separated tiers."""
+    names = frozenset(t for t in (s.strip() for s in tiers.split(",")) if t)
+    return ArticleAccess(AccessLevel(access_level), names)
 
 
 class MeterView(Base):

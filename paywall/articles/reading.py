@@ -26,7 +26,8 @@ from paywall.access import (
     decide,
 )
 from paywall.accounts.models import Reader
-from paywall.articles.models import Article, MeterView
+from paywall.articles.models import MeterView
+from paywall.articles.service import ArticlePage
 from paywall.extensions import db
 
 SUBSCRIBER_LEVELS = (AccessLevel.PAID, AccessLevel.TIERS)
@@ -90,7 +91,7 @@ def record_meter_view(reader_id: int, article_id: int, now: datetime) -> None:
         db.session.rollback()
 
 
-def decide_for(reader: Reader | None, article: Article) -> Decision:
+def decide_for(reader: Reader | None, article: ArticlePage) -> Decision:
     """Decide whether ``reader`` reads ``article`` in full, and record a metered view."""
     now = utcnow()
     state = reader_state(reader)

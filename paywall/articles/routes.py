@@ -18,8 +18,10 @@ from paywall.articles.models import Article
 from paywall.articles.reading import decide_for
 from paywall.articles.service import (
     ArticleError,
+    ArticlePage,
     all_articles_for_staff,
-    find_readable,
+    find_article,
+    find_page,
     published_articles,
     save_article,
 )
@@ -45,7 +47,7 @@ def home() -> str:
 def article(slug: str) -> Response:
     """An article: in full, or its teaser and a gate that says why and what to do."""
     reader = _signed_in_reader()
-    found = find_readable(slug, include_unpublished=bool(reader and reader.is_staff))
+    found = find_page(slug, include_unpublished=bool(reader and reader.is_staff))
     if found is None:
         abort(404, "There is no article at this address.")
     decision = decide_for(reader, found)
@@ -65,7 +67,7 @@ def article(slug: str) -> Response:
     return response
 
 
-def json_ld(article: Article, *, is_full_text: bool) -> str:
+def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:
     """schema.org NewsArticle metadata; gated pages declare which part is gated."""
     free = article.access.level.value == "free"
     data: dict[str, object] = {
@@ -106,7 +108,7 @@ def new_article() -> str | BaseResponse:
 @staff_required
 def edit_article(slug: str) -> str | BaseResponse:
     """Edit an existing article."""
-    existing = find_readable(slug, include_unpublished=True)
+    existing = find_article(slug, include_unpublished=True)
     if existing is None:
         abort(404, "There is no article at this address.")
     form = ArticleForm(obj=existing)

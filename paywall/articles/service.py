@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
+from threading import Lock
 
+from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from billing.orm import utcnow
-from paywall.access import AccessLevel
+from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
-from paywall.articles.models import Article
+from paywall.articles.models import Article, access_of
 from paywall.extensions import db
 
 
@@ -93,6 +96,8 @@ def save_article(
     if article is None:
         article = Article()
         db.session.add(article)
+    else:
+        _forget_pages(article.slug)
     article.title = title
     article.slug = wanted_slug
     article.author = author.strip()
@@ -106,6 +111,7 @@ def save_article(
     article.teaser_html = rendered.teaser_html
     article.full_html = rendered.full_html
     db.session.commit()
+    _forget_pages(article.slug)
     return article
 
 
@@ -138,9 +144,79 @@ def all_articles_for_staff() -> Select[tuple[Article]]:
     )
 
 
-def find_readable(slug: str, *, include_unpublished: bool) -> Article | None:
-    """The article at ``slug``; drafts and scheduled ones only when ``include_unpublished``."""
+def find_article(slug: str, *, include_unpublished: bool) -> Article | None:
+    """The article at ``slug`` for editing; drafts only when ``include_unpublished``."""
     query = select(Article).where(Article.slug == slug)
     if not include_unpublished:
         query = query.where(Article.published_at.is_not(None), Article.published_at <= utcnow())
     return db.session.scalar(query)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    """What the article page needs: one row, no ORM identity (the reading path is hot)."""
+
+    id: int
+    slug: str
+    title: str
+    author: str
+    dek: str
+    published_at: datetime | None
+    access_level: str
+    tiers: str
+    teaser_html: str
+    full_html: str
+
+    @property
+    def access(self) -> ArticleAccess:
+        return access_of(self.access_level, self.tiers)
+
+    def is_published(self, now: datetime) -> bool:
+        return self.published_at is not None and self.published_at <= now
+
+
+_PAGE_BY_SLUG = select(*(getattr(Article, f.name) for f in fields(ArticlePage))).where(
+    Article.slug == bindparam("slug")
+)
+_cache_lock = Lock()
+
+
+def _page_cache() -> TTLCache[str, ArticlePage] | None:
+    """This app's short-lived cache of article pages (None when turned off).
+
+    Saves in this process clear their entries at once; other processes see an edit
+    within ``ARTICLE_CACHE_SECONDS``. Only article content is cached, never a decision.
+    """
+    seconds = current_app.config["ARTICLE_CACHE_SECONDS"]
+    if seconds <= 0:
+        return None
+    with _cache_lock:
+        return current_app.extensions.setdefault(
+            "paywall.article_pages", TTLCache(maxsize=4096, ttl=seconds)
+        )
+
+
+def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
+    """The article page at ``slug``; drafts and scheduled ones only for staff."""
+    cache = _page_cache()
+    page = None
+    if cache is not None:
+        with _cache_lock:
+            page = cache.get(slug)
+    if page is None:
+        row = db.session.execute(_PAGE_BY_SLUG, {"slug": slug}).first()
+        if row is None:
+            return None
+        page = ArticlePage(*row)
+        if cache is not None:
+            with _cache_lock:
+                cache[slug] = page
+    return page if include_unpublished or page.is_published(utcnow()) else None
+
+
+def _forget_pages(*slugs: str) -> None:
+    cache = _page_cache()
+    if cache is not None:
+        with _cache_lock:
+            for slug in slugs:
+                cache.pop(slug, None)
