@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import PROJECT_ROOT, load_settings
@@ -66,9 +66,27 @@ def register_errorhandlers(app: Flask) -> None:
     register(app)
 
 
+SITE_LINKS = {
+    "stylesheet": ("static", {"filename": "css/site.css"}),
+    "home": ("articles.home", {}),
+    "new_article": ("articles.new_article", {}),
+    "account": ("accounts.account", {}),
+    "sign_in": ("accounts.sign_in", {}),
+    "sign_up": ("accounts.sign_up", {}),
+    "sign_out": ("accounts.sign_out", {}),
+}
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Make site-wide values available to every template."""
+    """Make site-wide values available to every template.
+
+    The masthead's links never change, so they are resolved once, on the first request,
+    rather than by ``url_for`` on every page (this sits on the measured reading path).
+    """
+    links: dict[str, str] = {}
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:
-        return {"site_name": app.config["SITE_NAME"]}
+        if not links:
+            links.update({name: url_for(e, **args) for name, (e, args) in SITE_LINKS.items()})
+        return {"site_name": app.config["SITE_NAME"], "links": links}

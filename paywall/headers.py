@@ -43,12 +43,11 @@ def security_headers(secure: bool) -> dict[str, str]:
 
 def init_app(app: Flask) -> None:
     """Add the headers to every response, and redirect http to https when asked to."""
-    headers = security_headers(secure=app.config["SESSION_COOKIE_SECURE"])
+    headers = list(security_headers(secure=app.config["SESSION_COOKIE_SECURE"]).items())
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
+        response.headers.extend(headers)  # views never set these themselves
         return response
 
     if app.config["FORCE_HTTPS"]:

@@ -54,3 +54,56 @@ class Reader(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Reader {self.id} {self.email}>"
+
+
+class SessionReader(UserMixin):
+    """The signed-in reader as every request sees it: a read-only snapshot of one row.
+
+    Loaded with a single column query for each request (the reading path is measured);
+    use cases that change an account load the ORM :class:`Reader` by ``id`` themselves.
+    """
+
+    __slots__ = (
+        "comped_until",
+        "email",
+        "email_verified_at",
+        "id",
+        "is_comped",
+        "name",
+        "role",
+        "security_stamp",
+    )
+    COLUMNS = (
+        Reader.id,
+        Reader.email,
+        Reader.name,
+        Reader.role,
+        Reader.email_verified_at,
+        Reader.is_comped,
+        Reader.comped_until,
+        Reader.security_stamp,
+    )
+
+    def __init__(
+        self,
+        id: int,
+        email: str,
+        name: str,
+        role: str,
+        email_verified_at: datetime | None,
+        is_comped: bool,
+        comped_until: datetime | None,
+        security_stamp: int,
+    ) -> None:
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.email_verified_at = email_verified_at
+        self.is_comped = is_comped
+        self.comped_until = comped_until
+        self.security_stamp = security_stamp
+
+    is_staff = Reader.is_staff
+    email_verified = Reader.email_verified
+    get_id = Reader.get_id

@@ -16,7 +16,7 @@ from paywall.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from paywall.accounts.models import Reader, Role
+from paywall.accounts.models import Role, SessionReader
 from paywall.accounts.tokens import TokenError
 from paywall.extensions import limiter, login_manager
 from paywall.security import safe_next_url
@@ -25,7 +25,7 @@ LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> Reader | None:
+def load_user(session_id: str) -> SessionReader | None:
     return service.load_session_reader(session_id)
 
 
@@ -180,11 +180,13 @@ def account() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_password(current_user, form.current_password.data, form.password.data)
+            reader = service.change_password(
+                current_user.id, form.current_password.data, form.password.data
+            )
         except service.AccountError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            login_user(current_user)  # the new security stamp goes into this session
+            login_user(reader)  # the new security stamp goes into this session
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return render_template(

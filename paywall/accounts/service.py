@@ -7,11 +7,11 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
-from paywall.accounts.models import Reader, Role
+from paywall.accounts.models import Reader, Role, SessionReader
 from paywall.accounts.passwords import hash_password, needs_rehash, verify_password
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
@@ -47,15 +47,18 @@ def find_by_email(address: str) -> Reader | None:
     return db.session.scalar(select(Reader).where(Reader.email == normalise_email(address)))
 
 
-def load_session_reader(session_id: str) -> Reader | None:
+_SESSION_READER = select(*SessionReader.COLUMNS).where(Reader.id == bindparam("id"))
+
+
+def load_session_reader(session_id: str) -> SessionReader | None:
     """The reader of a session identity ``"id:stamp"``; None if the stamp is stale."""
     reader_id, _, stamp = session_id.partition(":")
     if not reader_id.isdigit() or not stamp.lstrip("-").isdigit():
         return None
-    reader = db.session.get(Reader, int(reader_id))
-    if reader is None or reader.security_stamp != int(stamp):
+    row = db.session.execute(_SESSION_READER, {"id": int(reader_id)}).first()
+    if row is None or row.security_stamp != int(stamp):
         return None
-    return reader
+    return SessionReader(*row)
 
 
 def register(email: str, password: str, name: str = "") -> Reader:
@@ -109,7 +112,7 @@ def _stamp(moment: datetime | None) -> str:
 # --- email verification -----------------------------------------------------------------
 
 
-def send_verification_email(reader: Reader) -> None:
+def send_verification_email(reader: Reader | SessionReader) -> None:
     token = make_token(Purpose.VERIFY_EMAIL, {"id": reader.id, "email": reader.email})
     send_email(
         reader.email,
@@ -204,12 +207,14 @@ def reset_password(token: str, new_password: str) -> Reader:
     return reader
 
 
-def change_password(reader: Reader, current: str, new_password: str) -> None:
+def change_password(reader_id: int, current: str, new_password: str) -> Reader:
     """Change the password of a signed-in reader who knows the current one."""
+    reader = db.session.get_one(Reader, reader_id)
     if not verify_password(reader.password_hash, current):
         raise AccountError("current_password", "That isn't your current password.")
     _set_password(reader, new_password)
     db.session.commit()
+    return reader
 
 
 def _set_password(reader: Reader, new_password: str) -> None:

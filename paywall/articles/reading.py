@@ -25,7 +25,7 @@ from paywall.access import (
     Settings,
     decide,
 )
-from paywall.accounts.models import Reader
+from paywall.accounts.models import Reader, SessionReader
 from paywall.articles.models import MeterView
 from paywall.articles.service import ArticlePage
 from paywall.extensions import db
@@ -33,7 +33,7 @@ from paywall.extensions import db
 SUBSCRIBER_LEVELS = (AccessLevel.PAID, AccessLevel.TIERS)
 
 
-def reader_state(reader: Reader | None) -> ReaderState:
+def reader_state(reader: Reader | SessionReader | None) -> ReaderState:
     """What the decision needs to know about ``reader`` (None: nobody signed in)."""
     if reader is None:
         return ANONYMOUS
@@ -91,7 +91,7 @@ def record_meter_view(reader_id: int, article_id: int, now: datetime) -> None:
         db.session.rollback()
 
 
-def decide_for(reader: Reader | None, article: ArticlePage) -> Decision:
+def decide_for(reader: Reader | SessionReader | None, article: ArticlePage) -> Decision:
     """Decide whether ``reader`` reads ``article`` in full, and record a metered view."""
     now = utcnow()
     state = reader_state(reader)
