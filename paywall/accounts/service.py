@@ -55,7 +55,8 @@ def load_session_reader(session_id: str) -> SessionReader | None:
     reader_id, _, stamp = session_id.partition(":")
     if not reader_id.isdigit() or not stamp.lstrip("-").isdigit():
         return None
-    row = db.session.execute(_SESSION_READER, {"id": int(reader_id)}).first()
+    # Core-level execute: a plain column read needs none of the ORM's identity machinery.
+    row = db.session.connection().execute(_SESSION_READER, {"id": int(reader_id)}).first()
     if row is None or row.security_stamp != int(stamp):
         return None
     return SessionReader(*row)

@@ -204,7 +204,7 @@ def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
         with _cache_lock:
             page = cache.get(slug)
     if page is None:
-        row = db.session.execute(_PAGE_BY_SLUG, {"slug": slug}).first()
+        row = db.session.connection().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
         if row is None:
             return None
         page = ArticlePage(*row)
