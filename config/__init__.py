@@ -73,8 +73,6 @@ class Config:
         self.REDIS_URL = env_str("REDIS_URL")
 
         self.SITE_NAME = env_str("PAYWALL_SITE_NAME", "The Paywall Gazette")
-        # Absolute base for links in emails sent outside a request (CLI, workers).
-        self.PUBLIC_URL = env_str("PAYWALL_PUBLIC_URL", "http://127.0.0.1:5000")
 
         # Access decision
         self.TEASER_PARAGRAPHS = env_int("PAYWALL_TEASER_PARAGRAPHS", 2)

@@ -155,7 +155,6 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_USE_TLS": False,
-        "PUBLIC_URL": "http://localhost",
         # Cheap argon2 parameters: the hashing code is the same, only slower in production.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
