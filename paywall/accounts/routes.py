@@ -20,6 +20,7 @@ from paywall.accounts.models import Role, SessionReader
 from paywall.accounts.tokens import TokenError
 from paywall.extensions import limiter, login_manager
 from paywall.security import safe_next_url
+from paywall.validation import show_on_form
 
 LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works once."
 
@@ -62,7 +63,7 @@ def sign_up() -> str | Response:
         try:
             reader = service.register(form.email.data, form.password.data, form.name.data or "")
         except service.AccountError as error:
-            getattr(form, error.field).errors.append(error.message)
+            show_on_form(form, error)
         else:
             login_user(reader)
             service.record_sign_in(reader)
@@ -162,7 +163,7 @@ def reset_password(token: str) -> str | Response:
             try:
                 reader = service.reset_password(token, form.password.data)
             except service.AccountError as error:
-                getattr(form, error.field).errors.append(error.message)
+                show_on_form(form, error)
             else:
                 login_user(reader)
                 service.record_sign_in(reader)
@@ -184,7 +185,7 @@ def account() -> str | Response:
                 current_user.id, form.current_password.data, form.password.data
             )
         except service.AccountError as error:
-            getattr(form, error.field).errors.append(error.message)
+            show_on_form(form, error)
         else:
             login_user(reader)  # the new security stamp goes into this session
             flash("Your password is changed. Other devices have been signed out.", "success")

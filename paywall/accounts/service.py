@@ -16,17 +16,19 @@ from paywall.accounts.passwords import hash_password, needs_rehash, verify_passw
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
 from paywall.mailer import send_email
+from paywall.validation import FieldError
 
 MIN_PASSWORD_LENGTH = 10
+# Purpose -> (subject, email template, endpoint the link opens)
+LINK_EMAILS = {
+    Purpose.VERIFY_EMAIL: ("Confirm your email address", "verify_email", "accounts.verify_email"),
+    Purpose.SIGN_IN: ("Your sign-in link", "signin_link", "accounts.sign_in_with_link"),
+    Purpose.RESET_PASSWORD: ("Reset your password", "reset_password", "accounts.reset_password"),
+}
 
 
-class AccountError(ValueError):
-    """A request that cannot be carried out; ``field`` names the form field to blame."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class AccountError(FieldError):
+    """An account request that cannot be carried out."""
 
 
 def normalise_email(address: str) -> str:
@@ -114,14 +116,8 @@ def _stamp(moment: datetime | None) -> str:
 
 
 def send_verification_email(reader: Reader | SessionReader) -> None:
-    token = make_token(Purpose.VERIFY_EMAIL, {"id": reader.id, "email": reader.email})
-    send_email(
-        reader.email,
-        "Confirm your email address",
-        "verify_email",
-        reader=reader,
-        link=url_for("accounts.verify_email", token=token, _external=True),
-    )
+    """Email the link that confirms ``reader``'s address."""
+    _email_link(reader, Purpose.VERIFY_EMAIL, {"email": reader.email})
 
 
 def verify_email(token: str) -> Reader:
@@ -139,19 +135,22 @@ def verify_email(token: str) -> Reader:
 # --- emailed sign-in link -----------------------------------------------------------------
 
 
+def _email_link(
+    reader: Reader | SessionReader, purpose: Purpose, payload: dict[str, object], **url_args: object
+) -> None:
+    """Email ``reader`` a signed link for ``purpose``."""
+    subject, template, endpoint = LINK_EMAILS[purpose]
+    token = make_token(purpose, {"id": reader.id, **payload})
+    link = url_for(endpoint, token=token, _external=True, **url_args)
+    send_email(reader.email, subject, template, reader=reader, link=link)
+
+
 def send_sign_in_link(email: str, next_url: str | None) -> None:
     """Email a one-time sign-in link, if an account exists (the caller says the same either way)."""
     reader = find_by_email(email)
-    if reader is None:
-        return
-    token = make_token(Purpose.SIGN_IN, {"id": reader.id, "last": _stamp(reader.last_signed_in_at)})
-    send_email(
-        reader.email,
-        "Your sign-in link",
-        "signin_link",
-        reader=reader,
-        link=url_for("accounts.sign_in_with_link", token=token, next=next_url, _external=True),
-    )
+    if reader is not None:
+        last = _stamp(reader.last_signed_in_at)
+        _email_link(reader, Purpose.SIGN_IN, {"last": last}, next=next_url)
 
 
 def reader_for_sign_in_link(token: str) -> Reader:
@@ -178,16 +177,8 @@ def use_sign_in_link(token: str) -> Reader:
 def send_password_reset(email: str) -> None:
     """Email a reset link, if an account exists (the caller says the same either way)."""
     reader = find_by_email(email)
-    if reader is None:
-        return
-    token = make_token(Purpose.RESET_PASSWORD, {"id": reader.id, "stamp": reader.security_stamp})
-    send_email(
-        reader.email,
-        "Reset your password",
-        "reset_password",
-        reader=reader,
-        link=url_for("accounts.reset_password", token=token, _external=True),
-    )
+    if reader is not None:
+        _email_link(reader, Purpose.RESET_PASSWORD, {"stamp": reader.security_stamp})
 
 
 def reader_for_reset(token: str) -> Reader:

@@ -27,6 +27,7 @@ from paywall.articles.service import (
 )
 from paywall.extensions import db
 from paywall.gate import present
+from paywall.validation import show_on_form
 
 GATED_SELECTOR = ".paywalled-content"
 
@@ -147,11 +148,7 @@ def _save_from_form(existing: Article | None, form: ArticleForm) -> Article | No
         )
     except ArticleError as error:
         db.session.rollback()
-        field = getattr(form, error.field, None)
-        if field is not None:
-            field.errors = [*field.errors, error.message]
-        else:
-            flash(error.message, "error")
+        show_on_form(form, error)
         return None
 
 

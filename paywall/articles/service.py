@@ -18,15 +18,11 @@ from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
 from paywall.extensions import db
+from paywall.validation import FieldError
 
 
-class ArticleError(ValueError):
-    """An article cannot be saved as given; ``field`` names the offending input."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class ArticleError(FieldError):
+    """An article cannot be saved as given."""
 
 
 def slugify(text: str) -> str:
