@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from paywall.accounts.models import Reader
@@ -54,3 +61,41 @@ def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert result.exit_code != 0
     assert "refuses to run" in result.output
+
+
+def test_paywall_demo_command_serves_the_site(tmp_path: Path):
+    """The README's main job, as a real process: migrate, seed, serve on the given port."""
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "PAYWALL_INSTANCE_PATH": str(tmp_path), "PAYWALL_ENV": "development"}
+    env.pop("DATABASE_URL", None)
+    paywall = Path(sys.executable).with_name("paywall")
+    command = [str(paywall)] if paywall.exists() else [sys.executable, "-m", "paywall"]
+    process = subprocess.Popen(
+        [*command, "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        home = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and home is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    home = response.read().decode()
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                time.sleep(0.3)
+        assert home is not None, "paywall demo did not start serving"
+        assert "The harbour ferry is back" in home
+        url = f"http://127.0.0.1:{port}/articles/river-data-investigation"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            article = response.read().decode()
+        assert 'id="paywall-gate"' in article
+        assert "looking for fence posts" not in article  # the last paragraph stays behind
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from paywall.demo import bp
 
@@ -40,4 +41,5 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo("")
     if no_serve:
         return
-    current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
