@@ -64,6 +64,17 @@ class SubscriptionSnapshot:
         """Canceled, or expired before its first payment."""
         return not self.is_live()
 
+    def has_ended_by(self, now: datetime) -> bool:
+        """Ended, or set to cancel at a period end that has passed.
+
+        Stripe ends such a subscription at that instant; our copy may still say "active"
+        until the webhook lands, but no renewal is coming, so nothing is in flight.
+        """
+        if self.has_ended():
+            return True
+        ends = self.period_ends_at()
+        return self.cancel_at_period_end and ends is not None and now >= ends
+
     def has_incomplete_payment(self) -> bool:
         """The first payment failed or needs the reader's action (3-D Secure)."""
         return self.status in {"incomplete", "paused"}
@@ -107,8 +118,10 @@ class SubscriptionSnapshot:
         """Whether this plan's tier is one of ``tiers`` (an empty set: any paid plan)."""
         return not tiers or self.tier in tiers
 
+    def period_ends_at(self) -> datetime | None:
+        """The end of what has been granted so far: the trial while trialing, else the period."""
+        return self.trial_end if self.status == "trialing" else self.current_period_end
+
     def renews_at(self) -> datetime | None:
         """The next charge, or None when the subscription will not renew."""
-        if self.cancel_at_period_end:
-            return None
-        return self.trial_end if self.status == "trialing" else self.current_period_end
+        return None if self.cancel_at_period_end else self.period_ends_at()

@@ -87,12 +87,8 @@ class Config:
         self.RESET_PASSWORD_MAX_AGE = env_int("PAYWALL_RESET_PASSWORD_MAX_AGE", 3600)
         self.SIGNIN_LINK_MAX_AGE = env_int("PAYWALL_SIGNIN_LINK_MAX_AGE", 15 * 60)
 
-        # Rate limits (Flask-Limiter syntax)
+        # Rate limits ("N per minute;M per hour", the limits library's syntax)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_STRATEGY = "moving-window"
-        # X-RateLimit-* headers cost a storage round trip on every response; limits only
-        # guard form posts, which answer 429 with a clear page instead.
-        self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_ENABLED = env_bool("PAYWALL_RATELIMIT_ENABLED", True)
         self.SIGNIN_RATE_LIMIT = env_str("PAYWALL_SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
         self.SIGNUP_RATE_LIMIT = env_str("PAYWALL_SIGNUP_RATE_LIMIT", "5 per minute;30 per hour")

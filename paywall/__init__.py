@@ -36,13 +36,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension of :mod:`paywall.extensions` to ``app``."""
-    from paywall import headers, mailer, models  # noqa: F401  (models: so Alembic sees every table)
-    from paywall.extensions import csrf, db, limiter, login_manager, migrate
+    from paywall import headers, mailer, models, ratelimit  # noqa: F401  (models: for Alembic)
+    from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     login_manager.init_app(app)
     mailer.init_app(app)
     headers.init_app(app)

@@ -263,9 +263,9 @@ def comped_reader(req: AccessRequest) -> Decision | None:
 
 
 def without_live_subscription(req: AccessRequest) -> Decision | None:
-    """No subscription, or one that ended: the meter may still open the article."""
+    """No subscription, or one that ended or ran out after a cancel: the meter may open it."""
     sub = req.subscription
-    if sub is not None and sub.is_live():
+    if sub is not None and not sub.has_ended_by(req.now):
         return None
     if req.meter.has_view_for_this_article():
         remaining = Notice(NoticeCode.METER_REMAINING, count=req.meter.remaining_after_this_view())
@@ -302,7 +302,9 @@ def trialing(req: AccessRequest) -> Decision | None:
     ):
         return None
     notices = (Notice(NoticeCode.TRIAL_ENDS_ON, when=sub.trial_end),) if sub.trial_end else ()
-    return Decision(Reason.TRIALING, notices=(*notices, *_card_notices(req)))
+    card_notices = _card_notices(req)
+    actions = (Action.UPDATE_CARD,) if card_notices else ()
+    return Decision(Reason.TRIALING, actions, (*notices, *card_notices))
 
 
 def canceling(req: AccessRequest) -> Decision | None:
@@ -311,8 +313,9 @@ def canceling(req: AccessRequest) -> Decision | None:
     assert sub is not None
     if not sub.is_canceling(req.now):
         return None
-    ends = Notice(NoticeCode.ENDS_ON, when=sub.current_period_end)
-    return Decision(Reason.CANCELING, (Action.RESUME,), (ends,))
+    ends = sub.current_period_end
+    notices = (Notice(NoticeCode.ENDS_ON, when=ends),) if ends else ()
+    return Decision(Reason.CANCELING, (Action.RESUME,), notices)
 
 
 def paid_up(req: AccessRequest) -> Decision | None:

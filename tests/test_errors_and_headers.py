@@ -27,6 +27,7 @@ def test_json_accepting_clients_get_json_errors(client):
 def test_wrong_method_is_405_not_500(client):
     response = client.delete("/")
     assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_security_headers_on_every_page(client):

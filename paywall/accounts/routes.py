@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -18,7 +18,8 @@ from paywall.accounts.forms import (
 )
 from paywall.accounts.models import Role, SessionReader
 from paywall.accounts.tokens import TokenError
-from paywall.extensions import limiter, login_manager
+from paywall.extensions import login_manager
+from paywall.ratelimit import rate_limited
 from paywall.security import safe_next_url
 from paywall.validation import show_on_form
 
@@ -35,15 +36,6 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "warning"
 
 
-def _limit(setting: str):  # type: ignore[no-untyped-def]
-    """A rate limit on POSTs whose rule is read from the settings at request time."""
-    return limiter.limit(
-        lambda: current_app.config[setting],
-        methods=["POST"],
-        error_message="Too many attempts. Please wait a minute and try again.",
-    )
-
-
 def _next_target(form_value: str | None = None) -> str | None:
     return safe_next_url(form_value or request.args.get("next"))
 
@@ -53,7 +45,7 @@ def _go_on(target: str | None) -> Response:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@_limit("SIGNUP_RATE_LIMIT")
+@rate_limited("SIGNUP_RATE_LIMIT")
 def sign_up() -> str | Response:
     """Create an account; a verification link is emailed."""
     if current_user.is_authenticated:
@@ -73,7 +65,7 @@ def sign_up() -> str | Response:
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-@_limit("SIGNIN_RATE_LIMIT")
+@rate_limited("SIGNIN_RATE_LIMIT")
 def sign_in() -> str | Response:
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -99,7 +91,7 @@ def sign_out() -> Response:
 
 
 @bp.route("/signin/link", methods=["GET", "POST"])
-@_limit("EMAIL_LINK_RATE_LIMIT")
+@rate_limited("EMAIL_LINK_RATE_LIMIT")
 def request_sign_in_link() -> str | Response:
     """Ask for a one-time sign-in link by email."""
     form = EmailLinkForm(next=request.args.get("next", ""))
@@ -141,7 +133,7 @@ def verify_email(token: str) -> str | Response:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@_limit("EMAIL_LINK_RATE_LIMIT")
+@rate_limited("EMAIL_LINK_RATE_LIMIT")
 def forgot_password() -> str | Response:
     """Ask for a password-reset link."""
     form = EmailLinkForm()
@@ -197,7 +189,7 @@ def account() -> str | Response:
 
 @bp.post("/account/verify")
 @login_required
-@_limit("EMAIL_LINK_RATE_LIMIT")
+@rate_limited("EMAIL_LINK_RATE_LIMIT")
 def resend_verification() -> Response:
     """Send the email-confirmation link again."""
     if ConfirmForm().validate_on_submit() and not current_user.email_verified:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -59,10 +59,15 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+    def http_error(error: HTTPException) -> Response | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        return error_response(error.code, error.description or error.name)
+        response = make_response(error_response(error.code, error.description or error.name))
+        # Keep what the exception says about retrying: Retry-After (429), Allow (405).
+        response.headers.extend(
+            (name, value) for name, value in error.get_headers() if name.lower() != "content-type"
+        )
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[Response | str, int]:
