@@ -346,7 +346,8 @@ def card_expired(req: AccessRequest) -> Decision | None:
     """Not paid up and no card that could pay: the card is the thing to fix."""
     if _card_is_usable(req):
         return None
-    notices = (Notice(NoticeCode.CARD_EXPIRED, card=req.card),) if req.card else ()
+    card = req.card
+    notices = (Notice(NoticeCode.CARD_EXPIRED, when=card.expires_at, card=card),) if card else ()
     return Decision(Reason.CARD_EXPIRED, (Action.UPDATE_CARD,), notices)
 
 

@@ -1,4 +1,8 @@
-"""Every reason code of the access decision, one readable row each, plus the boundaries."""
+"""Every reason code of the access decision, one readable row each, plus the boundaries.
+
+Each row is what a reader would see: full text or teaser, the reason, the buttons
+(actions) and the side messages (notices, with their dates and counts).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ import pytest
 from billing.snapshots import CardSnapshot, SubscriptionSnapshot
 from paywall.access import (
     ANONYMOUS,
+    FULL_REASONS,
     AccessLevel,
     AccessRequest,
     Action,
     ArticleAccess,
     Meter,
+    Notice,
     NoticeCode,
     ReaderState,
     Reason,
@@ -24,25 +30,51 @@ from paywall.access import (
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+SECOND = timedelta(seconds=1)
+GRACE = Settings().grace_period  # seven days unless a row says otherwise
+
 FREE = ArticleAccess(AccessLevel.FREE)
 REGISTERED = ArticleAccess(AccessLevel.REGISTERED)
 PAID = ArticleAccess(AccessLevel.PAID)
 PREMIUM_ONLY = ArticleAccess(AccessLevel.TIERS, frozenset({"premium"}))
+PREMIUM_OR_GOLD = ArticleAccess(AccessLevel.TIERS, frozenset({"premium", "gold"}))
+
 READER = ReaderState(signed_in=True, email_verified=True)
 UNVERIFIED = ReaderState(signed_in=True, email_verified=False)
 STAFF = ReaderState(signed_in=True, email_verified=True, is_staff=True)
+COMPED = ReaderState(signed_in=True, email_verified=True, is_comped=True)
+VERIFICATION_REQUIRED = Settings(require_verified_email=True)
+
 GOOD_CARD = CardSnapshot("visa", "4242", 12, 2030)
-EXPIRING_CARD = CardSnapshot("visa", "4242", 12, 2026)  # expires before the next renewal
-EXPIRED_CARD = CardSnapshot("mastercard", "4444", 10, 2026)
+EXPIRING_CARD = CardSnapshot("visa", "4242", 12, 2026)  # works until 2027-01-01 00:00 UTC
+EXPIRED_CARD = CardSnapshot("mastercard", "4444", 10, 2026)  # stopped on 2026-11-01
+AFTER_EXPIRING_CARD = datetime(2027, 1, 10, tzinfo=UTC)  # a renewal the card will not see
+
+PERIOD_END = NOW + 20 * DAY
+FAILED_TWO_DAYS_AGO = NOW - 2 * DAY
+FAILED_EIGHT_DAYS_AGO = NOW - 8 * DAY
+
+SUBSCRIBE = (Action.SUBSCRIBE,)
+UPDATE_CARD = (Action.UPDATE_CARD,)
 
 
 def sub(status: str = "active", **kwargs) -> SubscriptionSnapshot:
-    defaults = {"tier": "standard", "current_period_end": NOW + 20 * DAY}
+    """A standard-tier subscription whose current period ends in twenty days."""
+    defaults = {"tier": "standard", "current_period_end": PERIOD_END}
     return SubscriptionSnapshot(status=status, **{**defaults, **kwargs})
+
+
+def meter_left(count: int) -> Notice:
+    return Notice(NoticeCode.METER_REMAINING, count=count)
+
+
+def card_notice(code: NoticeCode, card: CardSnapshot) -> Notice:
+    return Notice(code, when=card.expires_at, card=card)
 
 
 @dataclass
 class Row:
+    # what the reader brings
     reader: ReaderState = READER
     article: ArticleAccess = PAID
     subscription: SubscriptionSnapshot | None = None
@@ -50,205 +82,444 @@ class Row:
     meter: Meter = field(default_factory=Meter)
     settings: Settings = field(default_factory=Settings)
     now: datetime = NOW
-    # expected
+    # what the reader sees
+    access: str = "full"
     reason: Reason = Reason.SUBSCRIBER
     actions: tuple[Action, ...] = ()
-    notices: tuple[NoticeCode, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+    def request(self) -> AccessRequest:
+        return AccessRequest(
+            reader=self.reader,
+            article=self.article,
+            now=self.now,
+            subscription=self.subscription,
+            card=self.card,
+            meter=self.meter,
+            settings=self.settings,
+        )
 
 
 ROWS = {
-    "staff preview a paid article": Row(reader=STAFF, reason=Reason.STAFF),
-    "anyone reads a free article": Row(reader=ANONYMOUS, article=FREE, reason=Reason.FREE_ARTICLE),
-    "anonymous on a paid article": Row(
-        reader=ANONYMOUS, reason=Reason.ANONYMOUS, actions=(Action.SIGN_IN, Action.SUBSCRIBE)
+    # --- staff, free, anonymous --------------------------------------------------------
+    "staff previews a paid article without a subscription": Row(
+        reader=STAFF, reason=Reason.STAFF,
     ),
-    "anonymous on a tier article": Row(
-        reader=ANONYMOUS, article=PREMIUM_ONLY, reason=Reason.ANONYMOUS,
+    "staff previews a tier article even with a failed payment": Row(
+        reader=STAFF, article=PREMIUM_ONLY,
+        subscription=sub("unpaid"), card=EXPIRED_CARD, reason=Reason.STAFF,
+    ),
+    "a staff flag without a sign-in is just anonymous": Row(
+        reader=ReaderState(is_staff=True), access="teaser", reason=Reason.ANONYMOUS,
         actions=(Action.SIGN_IN, Action.SUBSCRIBE),
     ),
+    "anonymous reads a free article": Row(
+        reader=ANONYMOUS, article=FREE, card=None, reason=Reason.FREE_ARTICLE,
+    ),
+    "lapsed subscriber still reads a free article": Row(
+        article=FREE, subscription=sub("unpaid"), card=EXPIRED_CARD,
+        reason=Reason.FREE_ARTICLE,
+    ),
     "anonymous on a registered article": Row(
-        reader=ANONYMOUS, article=REGISTERED, reason=Reason.REGISTRATION_REQUIRED,
+        reader=ANONYMOUS, article=REGISTERED, card=None,
+        access="teaser", reason=Reason.REGISTRATION_REQUIRED,
         actions=(Action.SIGN_UP, Action.SIGN_IN),
     ),
+    "anonymous on a paid article": Row(
+        reader=ANONYMOUS, card=None, access="teaser", reason=Reason.ANONYMOUS,
+        actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+    ),
+    "anonymous on a tier article": Row(
+        reader=ANONYMOUS, article=PREMIUM_ONLY, card=None,
+        access="teaser", reason=Reason.ANONYMOUS, actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+    ),
+    "anonymous gets no metered views": Row(
+        reader=ANONYMOUS, card=None, meter=Meter(allowance=3),
+        access="teaser", reason=Reason.ANONYMOUS, actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+    ),
+    # --- registered articles and email verification ------------------------------------
     "registered reader on a registered article": Row(
-        article=REGISTERED, reason=Reason.REGISTERED_READER
+        article=REGISTERED, reason=Reason.REGISTERED_READER,
     ),
-    "unverified reader when verification is not required": Row(
-        reader=UNVERIFIED, article=REGISTERED, reason=Reason.REGISTERED_READER
+    "unverified reader, verification not required": Row(
+        reader=UNVERIFIED, article=REGISTERED, reason=Reason.REGISTERED_READER,
     ),
-    "unverified reader when verification is required": Row(
-        reader=UNVERIFIED, article=REGISTERED, settings=Settings(require_verified_email=True),
-        reason=Reason.REGISTRATION_REQUIRED, actions=(Action.VERIFY_EMAIL,),
+    "unverified reader, verification required": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        access="teaser", reason=Reason.REGISTRATION_REQUIRED, actions=(Action.VERIFY_EMAIL,),
     ),
-    "comped without an end date": Row(
-        reader=ReaderState(signed_in=True, is_comped=True), reason=Reason.COMPED
+    "verified reader, verification required": Row(
+        article=REGISTERED, settings=VERIFICATION_REQUIRED, reason=Reason.REGISTERED_READER,
     ),
+    "unverified reader, verification required, paid article": Row(
+        reader=UNVERIFIED, settings=VERIFICATION_REQUIRED, meter=Meter(allowance=3),
+        access="teaser", reason=Reason.REGISTRATION_REQUIRED, actions=(Action.VERIFY_EMAIL,),
+    ),
+    "unverified comped reader, verification required": Row(
+        reader=ReaderState(signed_in=True, is_comped=True), settings=VERIFICATION_REQUIRED,
+        reason=Reason.COMPED,
+    ),
+    # --- comped ------------------------------------------------------------------------
+    "comped without an end date": Row(reader=COMPED, reason=Reason.COMPED),
     "comped until next week": Row(
         reader=ReaderState(signed_in=True, is_comped=True, comped_until=NOW + 7 * DAY),
-        reason=Reason.COMPED, notices=(NoticeCode.ENDS_ON,),
+        reason=Reason.COMPED, notices=(Notice(NoticeCode.ENDS_ON, when=NOW + 7 * DAY),),
     ),
-    "comp that ended yesterday": Row(
+    "comped reader whose card failed still reads": Row(
+        reader=COMPED, subscription=sub("past_due", payment_failed_at=FAILED_EIGHT_DAYS_AGO),
+        reason=Reason.COMPED,
+    ),
+    "comp ended yesterday": Row(
         reader=ReaderState(signed_in=True, is_comped=True, comped_until=NOW - DAY),
-        reason=Reason.NO_SUBSCRIPTION, actions=(Action.SUBSCRIBE,),
+        access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
     ),
-    "no subscription": Row(reason=Reason.NO_SUBSCRIPTION, actions=(Action.SUBSCRIBE,)),
-    "meter has views left": Row(
-        meter=Meter(allowance=3, used=1), reason=Reason.METERED, actions=(Action.SUBSCRIBE,),
-        notices=(NoticeCode.METER_REMAINING,),
+    "comp end date without the comp flag": Row(
+        reader=ReaderState(signed_in=True, comped_until=NOW + DAY),
+        access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    # --- no subscription and the meter -------------------------------------------------
+    "no subscription, metering off": Row(
+        access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    "no subscription, no card": Row(
+        card=None, access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    "first metered view of three": Row(
+        meter=Meter(allowance=3, used=0), reason=Reason.METERED, actions=SUBSCRIBE,
+        notices=(meter_left(2),),
+    ),
+    "last metered view": Row(
+        meter=Meter(allowance=3, used=2), reason=Reason.METERED, actions=SUBSCRIBE,
+        notices=(meter_left(0),),
+    ),
+    "re-reading a counted article does not spend a view": Row(
+        meter=Meter(allowance=3, used=1, counted_this_article=True), reason=Reason.METERED,
+        actions=SUBSCRIBE, notices=(meter_left(2),),
     ),
     "meter used up but this article was already counted": Row(
         meter=Meter(allowance=3, used=3, counted_this_article=True), reason=Reason.METERED,
-        actions=(Action.SUBSCRIBE,), notices=(NoticeCode.METER_REMAINING,),
+        actions=SUBSCRIBE, notices=(meter_left(0),),
     ),
     "meter used up": Row(
-        meter=Meter(allowance=3, used=3), reason=Reason.METER_EXHAUSTED, actions=(Action.SUBSCRIBE,)
+        meter=Meter(allowance=3, used=3),
+        access="teaser", reason=Reason.METER_EXHAUSTED, actions=SUBSCRIBE,
     ),
+    "metering off ignores a stale counted flag": Row(
+        meter=Meter(allowance=0, counted_this_article=True),
+        access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    "meter opens a tier article too": Row(
+        article=PREMIUM_ONLY, meter=Meter(allowance=3, used=1), reason=Reason.METERED,
+        actions=SUBSCRIBE, notices=(meter_left(1),),
+    ),
+    # --- ended subscriptions -----------------------------------------------------------
     "canceled subscription": Row(
-        subscription=sub("canceled"), reason=Reason.SUBSCRIPTION_ENDED, actions=(Action.SUBSCRIBE,)
+        subscription=sub("canceled"),
+        access="teaser", reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
     ),
     "first payment never made (incomplete_expired)": Row(
-        subscription=sub("incomplete_expired"), reason=Reason.SUBSCRIPTION_ENDED,
-        actions=(Action.SUBSCRIBE,),
+        subscription=sub("incomplete_expired"),
+        access="teaser", reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
     ),
-    "former subscriber with meter views left": Row(
+    "canceled, meter still has views": Row(
         subscription=sub("canceled"), meter=Meter(allowance=2), reason=Reason.METERED,
-        actions=(Action.SUBSCRIBE,), notices=(NoticeCode.METER_REMAINING,),
+        actions=SUBSCRIBE, notices=(meter_left(1),),
     ),
+    "incomplete_expired, meter still has views": Row(
+        subscription=sub("incomplete_expired"), meter=Meter(allowance=2, used=1),
+        reason=Reason.METERED, actions=SUBSCRIBE, notices=(meter_left(0),),
+    ),
+    "canceled, meter used up": Row(
+        subscription=sub("canceled"), meter=Meter(allowance=2, used=2),
+        access="teaser", reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+    ),
+    # --- plan tiers --------------------------------------------------------------------
     "standard plan on a premium article": Row(
-        article=PREMIUM_ONLY, subscription=sub(), reason=Reason.PLAN_EXCLUDES_ARTICLE,
-        actions=(Action.UPGRADE,),
+        article=PREMIUM_ONLY, subscription=sub(),
+        access="teaser", reason=Reason.PLAN_EXCLUDES_ARTICLE, actions=(Action.UPGRADE,),
     ),
     "premium plan on a premium article": Row(
-        article=PREMIUM_ONLY, subscription=sub(tier="premium"), reason=Reason.SUBSCRIBER
+        article=PREMIUM_ONLY, subscription=sub(tier="premium"), reason=Reason.SUBSCRIBER,
     ),
+    "gold plan on a premium-or-gold article": Row(
+        article=PREMIUM_OR_GOLD, subscription=sub(tier="gold"), reason=Reason.SUBSCRIBER,
+    ),
+    "tier article with no tiers listed: any plan": Row(
+        article=ArticleAccess(AccessLevel.TIERS), subscription=sub(), reason=Reason.SUBSCRIBER,
+    ),
+    "tiers are ignored on a plain paid article": Row(
+        article=ArticleAccess(AccessLevel.PAID, frozenset({"premium"})), subscription=sub(),
+        reason=Reason.SUBSCRIBER,
+    ),
+    # --- first payment -----------------------------------------------------------------
     "first payment needs 3-D Secure": Row(
-        subscription=sub("incomplete"), reason=Reason.PAYMENT_INCOMPLETE,
+        subscription=sub("incomplete", latest_invoice_status="open"),
+        access="teaser", reason=Reason.PAYMENT_INCOMPLETE,
         actions=(Action.CONFIRM_PAYMENT, Action.UPDATE_CARD),
     ),
+    "paused subscription": Row(
+        subscription=sub("paused"), card=None, access="teaser", reason=Reason.PAYMENT_INCOMPLETE,
+        actions=(Action.CONFIRM_PAYMENT, Action.UPDATE_CARD),
+    ),
+    # --- trials ------------------------------------------------------------------------
     "trial running": Row(
         subscription=sub("trialing", trial_end=NOW + 5 * DAY), reason=Reason.TRIALING,
-        notices=(NoticeCode.TRIAL_ENDS_ON,),
+        notices=(Notice(NoticeCode.TRIAL_ENDS_ON, when=NOW + 5 * DAY),),
+    ),
+    "trial without an end date": Row(
+        subscription=sub("trialing"), reason=Reason.TRIALING,
     ),
     "trial ended an hour ago, first charge in flight": Row(
         subscription=sub("trialing", trial_end=NOW - timedelta(hours=1)), reason=Reason.TRIALING,
-        notices=(NoticeCode.TRIAL_ENDS_ON,),
+        notices=(Notice(NoticeCode.TRIAL_ENDS_ON, when=NOW - timedelta(hours=1)),),
     ),
+    "trial, card expires before the first charge": Row(
+        subscription=sub("trialing", trial_end=AFTER_EXPIRING_CARD), card=EXPIRING_CARD,
+        reason=Reason.TRIALING, actions=UPDATE_CARD,
+        notices=(
+            Notice(NoticeCode.TRIAL_ENDS_ON, when=AFTER_EXPIRING_CARD),
+            card_notice(NoticeCode.CARD_EXPIRES_SOON, EXPIRING_CARD),
+        ),
+    ),
+    "trial canceled and over: the gate closes": Row(
+        subscription=sub(
+            "trialing", trial_end=NOW - timedelta(hours=1), cancel_at_period_end=True
+        ),
+        access="teaser", reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+    ),
+    # --- canceling ---------------------------------------------------------------------
     "canceling, period still running": Row(
         subscription=sub(cancel_at_period_end=True), reason=Reason.CANCELING,
-        actions=(Action.RESUME,), notices=(NoticeCode.ENDS_ON,),
+        actions=(Action.RESUME,), notices=(Notice(NoticeCode.ENDS_ON, when=PERIOD_END),),
     ),
+    "canceling with an expired card: no renewal, no card nag": Row(
+        subscription=sub(cancel_at_period_end=True), card=EXPIRED_CARD, reason=Reason.CANCELING,
+        actions=(Action.RESUME,), notices=(Notice(NoticeCode.ENDS_ON, when=PERIOD_END),),
+    ),
+    "canceled at period end an hour ago, webhook not in yet": Row(
+        subscription=sub(cancel_at_period_end=True, current_period_end=NOW - timedelta(hours=1)),
+        access="teaser", reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+    ),
+    "canceled at period end, no card: not a card problem": Row(
+        subscription=sub(cancel_at_period_end=True, current_period_end=NOW - DAY), card=None,
+        access="teaser", reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+    ),
+    "canceled at period end, meter still has views": Row(
+        subscription=sub(cancel_at_period_end=True, current_period_end=NOW - DAY),
+        meter=Meter(allowance=3), reason=Reason.METERED, actions=SUBSCRIBE,
+        notices=(meter_left(2),),
+    ),
+    # --- active ------------------------------------------------------------------------
     "active and paid up": Row(subscription=sub(), reason=Reason.SUBSCRIBER),
-    "active, card expires before the renewal": Row(
-        subscription=sub(current_period_end=datetime(2027, 1, 10, tzinfo=UTC)),
-        card=EXPIRING_CARD, reason=Reason.SUBSCRIBER, actions=(Action.UPDATE_CARD,),
-        notices=(NoticeCode.CARD_EXPIRES_SOON,),
+    "active, no card on file, paid up": Row(
+        subscription=sub(), card=None, reason=Reason.SUBSCRIBER,
+    ),
+    "active, period ended an hour ago, renewal in flight": Row(
+        subscription=sub(current_period_end=NOW - timedelta(hours=1)), reason=Reason.SUBSCRIBER,
+    ),
+    "active, card expires before the renewal (a warning, not a block)": Row(
+        subscription=sub(current_period_end=AFTER_EXPIRING_CARD), card=EXPIRING_CARD,
+        reason=Reason.SUBSCRIBER, actions=UPDATE_CARD,
+        notices=(card_notice(NoticeCode.CARD_EXPIRES_SOON, EXPIRING_CARD),),
+    ),
+    "active, card expires after the renewal: no warning": Row(
+        subscription=sub(), card=EXPIRING_CARD, reason=Reason.SUBSCRIBER,
     ),
     "active, card already expired (a warning, not a block)": Row(
-        subscription=sub(), card=EXPIRED_CARD, reason=Reason.SUBSCRIBER,
-        actions=(Action.UPDATE_CARD,), notices=(NoticeCode.CARD_EXPIRED,),
+        subscription=sub(), card=EXPIRED_CARD, reason=Reason.SUBSCRIBER, actions=UPDATE_CARD,
+        notices=(card_notice(NoticeCode.CARD_EXPIRED, EXPIRED_CARD),),
     ),
+    # --- failed renewals ---------------------------------------------------------------
     "renewal failed two days ago: grace": Row(
-        subscription=sub("past_due", payment_failed_at=NOW - 2 * DAY), reason=Reason.GRACE_PERIOD,
-        actions=(Action.UPDATE_CARD,), notices=(NoticeCode.UPDATE_CARD_BY,),
+        subscription=sub("past_due", payment_failed_at=FAILED_TWO_DAYS_AGO),
+        reason=Reason.GRACE_PERIOD, actions=UPDATE_CARD,
+        notices=(Notice(NoticeCode.UPDATE_CARD_BY, when=FAILED_TWO_DAYS_AGO + GRACE),),
+    ),
+    "grace with an expired card says both": Row(
+        subscription=sub("past_due", payment_failed_at=FAILED_TWO_DAYS_AGO), card=EXPIRED_CARD,
+        reason=Reason.GRACE_PERIOD, actions=UPDATE_CARD,
+        notices=(
+            Notice(NoticeCode.UPDATE_CARD_BY, when=FAILED_TWO_DAYS_AGO + GRACE),
+            card_notice(NoticeCode.CARD_EXPIRED, EXPIRED_CARD),
+        ),
+    ),
+    "a longer grace setting moves the deadline": Row(
+        subscription=sub("past_due", payment_failed_at=FAILED_EIGHT_DAYS_AGO),
+        settings=Settings(grace_period=14 * DAY), reason=Reason.GRACE_PERIOD, actions=UPDATE_CARD,
+        notices=(Notice(NoticeCode.UPDATE_CARD_BY, when=FAILED_EIGHT_DAYS_AGO + 14 * DAY),),
     ),
     "renewal failed eight days ago: grace is over": Row(
-        subscription=sub("past_due", payment_failed_at=NOW - 8 * DAY),
-        reason=Reason.PAYMENT_FAILED, actions=(Action.UPDATE_CARD,),
-    ),
-    "grace over and the card has expired": Row(
-        subscription=sub("past_due", payment_failed_at=NOW - 8 * DAY), card=EXPIRED_CARD,
-        reason=Reason.CARD_EXPIRED, actions=(Action.UPDATE_CARD,),
-        notices=(NoticeCode.CARD_EXPIRED,),
-    ),
-    "grace over and no card at all": Row(
-        subscription=sub("past_due", payment_failed_at=NOW - 8 * DAY), card=None,
-        reason=Reason.CARD_EXPIRED, actions=(Action.UPDATE_CARD,),
-    ),
-    "unpaid: Stripe stopped retrying": Row(
-        subscription=sub("unpaid"), reason=Reason.PAYMENT_FAILED, actions=(Action.UPDATE_CARD,)
+        subscription=sub("past_due", payment_failed_at=FAILED_EIGHT_DAYS_AGO),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
     ),
     "a shorter grace setting": Row(
-        subscription=sub("past_due", payment_failed_at=NOW - 2 * DAY),
-        settings=Settings(grace_period=DAY), reason=Reason.PAYMENT_FAILED,
-        actions=(Action.UPDATE_CARD,),
+        subscription=sub("past_due", payment_failed_at=FAILED_TWO_DAYS_AGO),
+        settings=Settings(grace_period=DAY),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
+    ),
+    "no grace configured": Row(
+        subscription=sub("past_due", payment_failed_at=NOW - SECOND),
+        settings=Settings(grace_period=timedelta(0)),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
+    ),
+    "past due with no failure time on record: no grace": Row(
+        subscription=sub("past_due"),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
+    ),
+    "grace over and the card has expired": Row(
+        subscription=sub("past_due", payment_failed_at=FAILED_EIGHT_DAYS_AGO), card=EXPIRED_CARD,
+        access="teaser", reason=Reason.CARD_EXPIRED, actions=UPDATE_CARD,
+        notices=(card_notice(NoticeCode.CARD_EXPIRED, EXPIRED_CARD),),
+    ),
+    "grace over and no card at all": Row(
+        subscription=sub("past_due", payment_failed_at=FAILED_EIGHT_DAYS_AGO), card=None,
+        access="teaser", reason=Reason.CARD_EXPIRED, actions=UPDATE_CARD,
+    ),
+    "unpaid: Stripe stopped retrying": Row(
+        subscription=sub("unpaid"),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
+    ),
+    "unpaid with an expired card": Row(
+        subscription=sub("unpaid"), card=EXPIRED_CARD,
+        access="teaser", reason=Reason.CARD_EXPIRED, actions=UPDATE_CARD,
+        notices=(card_notice(NoticeCode.CARD_EXPIRED, EXPIRED_CARD),),
+    ),
+    "unpaid keeps failing even with meter views left": Row(
+        subscription=sub("unpaid"), meter=Meter(allowance=3),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
     ),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
 def test_decision_table(row: Row) -> None:
-    decision = decide(
-        AccessRequest(
-            reader=row.reader,
-            article=row.article,
-            now=row.now,
-            subscription=row.subscription,
-            card=row.card,
-            meter=row.meter,
-            settings=row.settings,
-        )
-    )
-    assert decision.reason is row.reason
+    decision = decide(row.request())
+    assert (decision.reason, decision.access) == (row.reason, row.access)
+    assert decision.is_full is (row.access == "full")
     assert decision.actions == row.actions
-    assert tuple(n.code for n in decision.notices) == row.notices
+    assert decision.notices == row.notices
 
 
 def test_every_reason_code_has_a_row():
     assert {row.reason for row in ROWS.values()} == set(Reason)
 
 
+def test_the_table_agrees_with_the_design_on_which_reasons_are_full():
+    full_in_design = {
+        "free_article", "registered_reader", "subscriber", "trialing", "canceling",
+        "grace_period", "comped", "staff", "metered",
+    }  # fmt: skip
+    assert {str(reason) for reason in FULL_REASONS} == full_in_design
+    assert len(Reason) == 18
+
+
+# --- boundaries: the exact instant a deadline passes ---------------------------------
+
+
 def request(**kwargs) -> AccessRequest:
-    return AccessRequest(
-        **{"reader": READER, "article": PAID, "now": NOW, "card": GOOD_CARD, **kwargs}
-    )
+    defaults = {"reader": READER, "article": PAID, "card": GOOD_CARD, "now": NOW}
+    return AccessRequest(**{**defaults, **kwargs})
+
+
+def reasons_either_side(instant: datetime, **kwargs) -> tuple[Reason, Reason]:
+    """The reason one second before ``instant`` and at ``instant`` itself."""
+    before = decide(request(now=instant - SECOND, **kwargs)).reason
+    at = decide(request(now=instant, **kwargs)).reason
+    return before, at
 
 
 def test_grace_ends_exactly_grace_days_after_the_failure():
     failed = NOW - 7 * DAY
     subscription = sub("past_due", payment_failed_at=failed)
-    just_inside = decide(request(subscription=subscription, now=NOW - timedelta(seconds=1)))
-    at_the_end = decide(request(subscription=subscription, now=NOW))
-    assert just_inside.reason is Reason.GRACE_PERIOD
-    assert just_inside.notices[0].when == NOW
-    assert at_the_end.reason is Reason.PAYMENT_FAILED
+    assert reasons_either_side(failed + GRACE, subscription=subscription) == (
+        Reason.GRACE_PERIOD,
+        Reason.PAYMENT_FAILED,
+    )
+    notice = decide(request(subscription=subscription, now=NOW - SECOND)).notices[0]
+    assert notice == Notice(NoticeCode.UPDATE_CARD_BY, when=failed + GRACE)
 
 
-def test_canceling_access_ends_with_the_period():
+def test_grace_starts_at_the_failure_not_at_the_period_end():
+    # Stripe rolls the period forward before it charges, so the period end is a month away.
+    subscription = sub("past_due", payment_failed_at=NOW, current_period_end=NOW + 30 * DAY)
+    assert decide(request(subscription=subscription, now=NOW + GRACE - SECOND)).is_full
+    assert not decide(request(subscription=subscription, now=NOW + GRACE)).is_full
+
+
+def test_canceling_access_ends_exactly_at_the_period_end():
     subscription = sub(cancel_at_period_end=True, current_period_end=NOW)
-    before = decide(request(subscription=subscription, now=NOW - timedelta(seconds=1)))
-    assert before.reason is Reason.CANCELING and before.notices[0].when == NOW
-    # After the period Stripe cancels it; until the webhook lands the reader keeps reading
-    # for at most the grace window, then the gate closes.
-    assert decide(request(subscription=subscription, now=NOW + 8 * DAY)).is_full is False
+    assert reasons_either_side(NOW, subscription=subscription) == (
+        Reason.CANCELING,
+        Reason.SUBSCRIPTION_ENDED,
+    )
+    for later in (timedelta(hours=1), 3 * DAY, 8 * DAY, 60 * DAY):
+        assert decide(request(subscription=subscription, now=NOW + later)).reason is (
+            Reason.SUBSCRIPTION_ENDED
+        )
+
+
+def test_active_renewal_gets_the_grace_window_to_report_back_then_closes():
+    subscription = sub(current_period_end=NOW)
+    assert reasons_either_side(NOW, subscription=subscription) == (
+        Reason.SUBSCRIBER,
+        Reason.SUBSCRIBER,
+    )
+    assert reasons_either_side(NOW + GRACE, subscription=subscription) == (
+        Reason.SUBSCRIBER,
+        Reason.PAYMENT_FAILED,
+    )
+
+
+def test_trial_ends_then_its_first_charge_has_the_grace_window():
+    subscription = sub("trialing", trial_end=NOW)
+    assert reasons_either_side(NOW + GRACE, subscription=subscription) == (
+        Reason.TRIALING,
+        Reason.PAYMENT_FAILED,
+    )
+
+
+def test_comp_ends_exactly_at_its_end_date():
+    reader = ReaderState(signed_in=True, email_verified=True, is_comped=True, comped_until=NOW)
+    assert reasons_either_side(NOW, reader=reader) == (Reason.COMPED, Reason.NO_SUBSCRIPTION)
 
 
 def test_card_works_until_the_end_of_its_expiry_month():
     card = CardSnapshot("visa", "4242", 11, 2026)
     subscription = sub("past_due", payment_failed_at=NOW - 30 * DAY)
-    last_moment = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
     first_moment_after = datetime(2026, 12, 1, tzinfo=UTC)
-    assert decide(request(subscription=subscription, card=card, now=last_moment)).reason is (
-        Reason.PAYMENT_FAILED
-    )
-    assert decide(request(subscription=subscription, card=card, now=first_moment_after)).reason is (
-        Reason.CARD_EXPIRED
+    assert reasons_either_side(first_moment_after, subscription=subscription, card=card) == (
+        Reason.PAYMENT_FAILED,
+        Reason.CARD_EXPIRED,
     )
 
 
-def test_expiring_card_notice_names_the_card():
+def test_card_expiring_at_the_renewal_instant_is_warned_about():
+    card = CardSnapshot("visa", "4242", 12, 2026)
+    at_expiry = decide(request(subscription=sub(current_period_end=card.expires_at), card=card))
+    a_second_early = decide(
+        request(subscription=sub(current_period_end=card.expires_at - SECOND), card=card)
+    )
+    assert at_expiry.reason is Reason.SUBSCRIBER
+    assert [n.code for n in at_expiry.notices] == [NoticeCode.CARD_EXPIRES_SOON]
+    assert at_expiry.actions == UPDATE_CARD
+    assert a_second_early.notices == () and a_second_early.actions == ()
+
+
+def test_card_notice_changes_from_expiring_to_expired_at_the_end_of_the_month():
+    card = CardSnapshot("visa", "4242", 11, 2026)
+    subscription = sub(current_period_end=datetime(2026, 12, 15, tzinfo=UTC))
+    expiry = datetime(2026, 12, 1, tzinfo=UTC)
+    before = decide(request(subscription=subscription, card=card, now=expiry - SECOND))
+    after = decide(request(subscription=subscription, card=card, now=expiry))
+    assert before.notices == (card_notice(NoticeCode.CARD_EXPIRES_SOON, card),)
+    assert after.notices == (card_notice(NoticeCode.CARD_EXPIRED, card),)
+    assert before.reason is after.reason is Reason.SUBSCRIBER
+
+
+def test_expiring_card_notice_names_the_card_as_printed():
     decision = decide(
-        request(
-            subscription=sub(current_period_end=datetime(2027, 1, 10, tzinfo=UTC)),
-            card=EXPIRING_CARD,
-        )
+        request(subscription=sub(current_period_end=AFTER_EXPIRING_CARD), card=EXPIRING_CARD)
     )
-    notice = decision.notices[0]
-    assert notice.card == EXPIRING_CARD and notice.card.expiry_label == "12/26"
-    assert notice.when == datetime(2027, 1, 1, tzinfo=UTC)
-
-
-def test_meter_notice_counts_down():
-    first = decide(request(meter=Meter(allowance=3, used=0)))
-    last = decide(request(meter=Meter(allowance=3, used=2)))
-    again = decide(request(meter=Meter(allowance=3, used=3, counted_this_article=True)))
-    assert [d.notices[0].count for d in (first, last, again)] == [2, 0, 0]
+    (notice,) = decision.notices
+    assert notice.card is not None
+    assert (notice.card.last4, notice.card.expiry_label) == ("4242", "12/26")
