@@ -96,13 +96,7 @@ def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:
 @staff_required
 def new_article() -> str | BaseResponse:
     """Write a new article."""
-    form = ArticleForm()
-    if form.validate_on_submit():
-        saved = _save_from_form(None, form)
-        if saved is not None:
-            flash("Article saved.", "success")
-            return redirect(url_for("articles.article", slug=saved.slug))
-    return render_template("articles/edit.html", form=form, article=None)
+    return _article_form_page(None, ArticleForm())
 
 
 @bp.route("/editor/articles/<slug>/edit", methods=["GET", "POST"])
@@ -118,6 +112,11 @@ def edit_article(slug: str) -> str | BaseResponse:
         form.published_at.data = (
             existing.published_at.replace(tzinfo=None) if existing.published_at else None
         )
+    return _article_form_page(existing, form)
+
+
+def _article_form_page(existing: Article | None, form: ArticleForm) -> str | BaseResponse:
+    """Save a valid submission and show the article; otherwise show the form again."""
     if form.validate_on_submit():
         saved = _save_from_form(existing, form)
         if saved is not None:
