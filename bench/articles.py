@@ -1,66 +1,137 @@
 """Article-page benchmark: Paywall under gunicorn against a hello-world Flask baseline.
 
-Seeds a database (10,000 readers and 1,000 articles by default), serves the app and the
-baseline with the same gunicorn settings, loads each from another process on loopback
-(wrk when installed, else a small Python load generator) and prints requests/s, p50, p99
-and the ratio to hello-world for:
+Seeds a fresh database (10,000 readers and 1,000 articles by default), serves the app and
+the baseline with the same gunicorn settings, checks that each scenario returns what it
+claims, loads each from another process on loopback (wrk when installed, else a small
+Python load generator) and prints requests/s, p50, p99 and the ratio to hello-world for:
 
 - an anonymous reader on a paid article (the teaser and the gate), and
 - a signed-in reader on a free article (the full text).
 
-Run: python bench/articles.py [--seconds 10] [--readers 10000] [--articles 1000]
+Run: python bench/articles.py [--seconds 10] [--rounds 3] [--readers 10000] [--articles 1000]
+     [--session form|minted] [--database-url postgresql+psycopg://USER@HOST/DB]
+
+Always exits 0 once it has measured (the verdicts are information, not a test; a scenario
+whose pre-flight check failed is still measured but marked INVALID); exits 1 when it
+cannot set up (seed, start a server, sign in), and 130 on Ctrl-C. Every server it
+starts is stopped and every temporary file and database removed on the way out.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import (  # noqa: E402  (bench/ is on sys.path when run as a script)
+    CONNECTIONS,
+    THREADS,
+    Scenario,
+    cookie_header,
+    fetch,
+    gunicorn,
+    measure,
+    median_result,
+)
+
 TARGET_RATIO = 0.5
 PASSWORD = "benchmark-password"
+LEVELS = ("free", "registered", "paid", "tiers")
+PARAGRAPHS = [
+    f"Paragraph {i} of a long investigation, with enough words to look like a real "
+    "article: the council, the river, the budget and the people who live with them."
+    for i in range(12)
+]
+TEASER_PARAGRAPHS = 2
+
+
+# --- records --------------------------------------------------------------------------
 
 
 @dataclass
-class Result:
-    name: str
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
+class Seeded:
+    """What the seeding produced that the scenarios need."""
+
+    paid_slug: str
+    free_slug: str
+    reader_email: str
+    reader_id: str  # Flask-Login's session identity ("id:stamp")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# --- database -------------------------------------------------------------------------
 
 
-def seed(database_url: str, instance: Path, readers: int, articles: int) -> dict[str, str]:
-    """Migrate and bulk-load the database; returns the slugs and login to benchmark with."""
+@contextmanager
+def fresh_database(database_url: str | None, workdir: Path) -> Iterator[str]:
+    """Yield the URL of an empty database, removed afterwards.
+
+    Without ``database_url``: a SQLite file in ``workdir``. With a PostgreSQL URL: a new
+    database created next to the one named (which is only used to connect), so nothing in
+    it is touched; it is dropped on the way out.
+    """
+    if not database_url:
+        yield f"sqlite:///{workdir / 'bench.sqlite3'}"
+        return
+    import sqlalchemy as sa
+
+    from config import normalise_database_url
+
+    url = sa.make_url(normalise_database_url(database_url))
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit("--database-url: only PostgreSQL URLs are supported")
+    name = f"paywall_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def render_bodies() -> tuple[str, str, str]:
+    """Source, teaser HTML and full HTML of the benchmark body, rendered once.
+
+    Uses the app's own renderer (as saving an article does); falls back to plain
+    paragraphs if that module is missing.
+    """
+    source = "\n\n".join(PARAGRAPHS)
+    try:
+        from paywall.articles.content import render_body
+    except ImportError:
+        html = [f"<p>{p}</p>" for p in PARAGRAPHS]
+        return source, "\n".join(html[:TEASER_PARAGRAPHS]), "\n".join(html)
+    rendered = render_body(source, "markdown", TEASER_PARAGRAPHS)
+    return source, rendered.teaser_html, rendered.full_html
+
+
+def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seeded:
+    """Migrate the database and bulk-load readers and articles (Core inserts, one hash)."""
     from flask_migrate import upgrade
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from paywall import create_app
     from paywall.accounts.models import Reader
     from paywall.accounts.passwords import hash_password
-    from paywall.articles.content import render_body
     from paywall.articles.models import Article
     from paywall.extensions import db
 
@@ -71,17 +142,12 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> dict
             "INSTANCE_PATH": str(instance),
         }
     )
-    paragraphs = [
-        f"Paragraph {i} of a long investigation, with enough words to look like a real "
-        "article: the council, the river, the budget and the people who live with them."
-        for i in range(12)
-    ]
-    rendered = render_body("\n\n".join(paragraphs), "markdown", 2)
+    source, teaser_html, full_html = render_bodies()
     now = datetime.now(UTC)
-    levels = ["free", "registered", "paid", "tiers"]
+    reader_email = f"reader{readers // 2}@bench.example"
     with app.app_context():
         upgrade()
-        password_hash = hash_password(PASSWORD)
+        password_hash = hash_password(PASSWORD)  # production argon2 parameters, once
         db.session.execute(
             insert(Reader),
             [
@@ -107,12 +173,12 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> dict
                     "author": "Bench Writer",
                     "dek": "A summary.",
                     "published_at": now - timedelta(minutes=i),
-                    "access_level": levels[i % 4],
-                    "tiers": "premium" if levels[i % 4] == "tiers" else "",
-                    "body_source": "\n\n".join(paragraphs),
+                    "access_level": LEVELS[i % len(LEVELS)],
+                    "tiers": "premium" if LEVELS[i % len(LEVELS)] == "tiers" else "",
+                    "body_source": source,
                     "body_format": "markdown",
-                    "teaser_html": rendered.teaser_html,
-                    "full_html": rendered.full_html,
+                    "teaser_html": teaser_html,
+                    "full_html": full_html,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -120,212 +186,262 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> dict
             ],
         )
         db.session.commit()
+        reader = db.session.scalars(select(Reader).where(Reader.email == reader_email)).one()
+        reader_id = reader.get_id()
+        db.session.remove()
         db.engine.dispose()
-    return {
-        "paid_slug": "article-2",
-        "free_slug": "article-0",
-        "email": f"reader{readers // 2}@bench.example",
-        "last_paragraph": paragraphs[-1],
-    }
-
-
-def start_gunicorn(target: str, port: int, env: dict[str, str], chdir: Path) -> subprocess.Popen:
-    """Start gunicorn (2 sync workers) and wait until it answers."""
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-            "--chdir", str(chdir), "--log-level", "warning", target,
-        ],
-        env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn for {target} exited with {process.returncode}"
-                ) from None
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn for {target} did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def fetch(port: int, path: str, cookie: str = "", method: str = "GET", body: str = "") -> tuple:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Cookie": cookie} if cookie else {}
-    if body:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    connection.request(method, path, body=body or None, headers=headers)
-    response = connection.getresponse()
-    data = response.read().decode()
-    cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
-    connection.close()
-    return response.status, data, cookies
-
-
-def sign_in(port: int, email: str) -> str:
-    """Sign in through the real form; returns the Cookie header of the session."""
-    status, page, cookies = fetch(port, "/signin")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    if status != 200 or not token:
-        raise RuntimeError("the sign-in form did not load")
-    cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
-    form = urllib.parse.urlencode(
-        {"email": email, "password": PASSWORD, "csrf_token": token.group(1)}
-    )
-    status, _, cookies = fetch(port, "/signin", cookie, "POST", form)
-    if status != 302 or not cookies:
-        raise RuntimeError(f"sign-in failed with status {status}")
-    return "; ".join(c.split(";", 1)[0] for c in cookies)
-
-
-def load_with_wrk(name: str, url: str, seconds: int, cookie: str) -> Result:
-    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-
-    def percentile(p: str) -> float:
-        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if errors:
-        print(f"  warning: {name}: {errors.group(1)} non-2xx responses", file=sys.stderr)
-    return Result(name, rps, percentile("50"), percentile("99"))
-
-
-def load_with_python(name: str, port: int, path: str, seconds: int, cookie: str) -> Result:
-    """Fallback: 16 threads issuing requests for ``seconds`` (bounded)."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def worker() -> None:
-        local: list[float] = []
-        while time.monotonic() < stop_at:
-            started = time.perf_counter()
-            fetch(port, path, cookie)
-            local.append((time.perf_counter() - started) * 1000)
-        with lock:
-            latencies.extend(local)
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()
-    return Result(
-        name,
-        len(latencies) / seconds,
-        latencies[len(latencies) // 2],
-        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    # Middle of the table, so neither is the first row a scan would find.
+    middle = (articles // 2) - (articles // 2) % len(LEVELS)
+    return Seeded(
+        paid_slug=f"article-{middle + LEVELS.index('paid')}",
+        free_slug=f"article-{middle + LEVELS.index('free')}",
+        reader_email=reader_email,
+        reader_id=reader_id,
     )
 
 
-def median_result(results: list[Result]) -> Result:
-    """The round with the median requests/s (its own p50 and p99 travel with it)."""
-    ordered = sorted(results, key=lambda r: r.requests_per_second)
-    return ordered[len(ordered) // 2]
+def sign_in_with_form(port: int, email: str) -> str:
+    """Sign in through the real /signin form; returns the Cookie header of the session."""
+    page = fetch(port, "/signin")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.body)
+    if page.status != 200 or not token:
+        raise RuntimeError(f"GET /signin answered {page.status} without a csrf_token field")
+    reply = fetch(
+        port,
+        "/signin",
+        cookie_header(page.set_cookies),
+        "POST",
+        {"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    if reply.status != 302 or not reply.set_cookies:
+        raise RuntimeError(f"POST /signin answered {reply.status}, not a redirect with a cookie")
+    return cookie_header(reply.set_cookies)
 
 
-def measure(name: str, port: int, path: str, seconds: int, cookie: str = "") -> Result:
-    if shutil.which("wrk"):
-        return load_with_wrk(name, f"http://127.0.0.1:{port}{path}", seconds, cookie)
-    return load_with_python(name, port, path, seconds, cookie)
+def mint_session_cookie(secret_key: str, reader_id: str) -> str:
+    """The session cookie Flask-Login would set for ``reader_id``, signed with the app's key.
+
+    Includes what a real sign-in leaves in the session, so requests do not rewrite it: the
+    session-protection identifier for a loopback client without a User-Agent (neither wrk
+    nor http.client sends one) and a CSRF token (the masthead's sign-out form uses it).
+    """
+    from flask import Flask
+    from flask_login import LoginManager
+
+    app = Flask(__name__)
+    app.secret_key = secret_key
+    login_manager = LoginManager(app)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        identifier = login_manager._session_identifier_generator()
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        value = serializer.dumps(
+            {
+                "_user_id": reader_id,
+                "_fresh": True,
+                "_id": identifier,
+                "csrf_token": secrets.token_hex(20),
+            }
+        )
+    return f"session={value}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+# --- checks ---------------------------------------------------------------------------
+
+
+def check_hello(scenario: Scenario) -> None:
+    """The baseline answers 200 with its greeting."""
+    reply = fetch(scenario.port, scenario.path)
+    if reply.status != 200 or reply.body != "Hello, World!":
+        scenario.problems.append(f"hello-world answered {reply.status} {reply.body[:60]!r}")
+
+
+def check_teaser(scenario: Scenario) -> None:
+    """Anonymous on a paid article: the teaser and the gate, nothing past the teaser."""
+    reply = fetch(scenario.port, scenario.path)
+    if reply.status != 200:
+        scenario.problems.append(f"answered {reply.status}, not 200")
+    if 'id="paywall-gate"' not in reply.body:
+        scenario.problems.append("no gate (#paywall-gate) in the page")
+    if PARAGRAPHS[0] not in reply.body:
+        scenario.problems.append("the teaser's first paragraph is missing")
+    leaked = [i for i, p in enumerate(PARAGRAPHS) if i >= TEASER_PARAGRAPHS and p in reply.body]
+    if leaked:
+        scenario.problems.append(f"paragraphs past the teaser were sent: {leaked}")
+
+
+def check_full(scenario: Scenario, email: str) -> None:
+    """Signed in on a free article: the full text, the reader recognised, no gate."""
+    reply = fetch(scenario.port, scenario.path, scenario.cookie)
+    if reply.status != 200:
+        scenario.problems.append(f"answered {reply.status}, not 200")
+    if email not in reply.body:
+        scenario.problems.append("the page does not show the reader as signed in")
+    if PARAGRAPHS[-1] not in reply.body:
+        scenario.problems.append("the article's last paragraph is missing")
+    if 'id="paywall-gate"' in reply.body:
+        scenario.problems.append("the page carries a gate")
+    if reply.set_cookies:
+        scenario.problems.append("each response rewrites the session cookie (extra work)")
+
+
+# --- main -----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="per scenario and round")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--articles", type=int, default=1_000)
-    parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1/test")
-    args = parser.parse_args()
-
-    workdir = Path(tempfile.mkdtemp(prefix="paywall-bench-"))
-    database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    started = time.monotonic()
-    facts = seed(database_url, workdir, args.readers, args.articles)
-    print(
-        f"seeded {args.readers} readers and {args.articles} articles "
-        f"in {time.monotonic() - started:.1f}s ({database_url.split(':')[0]})"
+    parser.add_argument(
+        "--session",
+        choices=("form", "minted"),
+        default="form",
+        help="how the signed-in reader gets its session cookie: the real /signin form "
+        "(falls back to minted if the form fails) or minted with the app's key",
     )
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to use (a fresh database is created on it and dropped)",
+    )
+    args = parser.parse_args(argv)
+    if args.seconds < 1 or args.rounds < 1 or args.readers < 1 or args.articles < len(LEVELS):
+        parser.error(f"--seconds, --rounds, --readers >= 1 and --articles >= {len(LEVELS)}")
+    return args
 
-    env = {
-        **os.environ,
-        "PAYWALL_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": database_url,
-        "PAYWALL_INSTANCE_PATH": str(workdir),
-    }
-    app_port, hello_port = free_port(), free_port()
-    processes = []
-    try:
-        processes.append(start_gunicorn("wsgi:app", app_port, env, ROOT))
-        processes.append(start_gunicorn("hello:app", hello_port, env, ROOT / "bench"))
 
-        status, teaser_page, _ = fetch(app_port, f"/articles/{facts['paid_slug']}")
-        teaser_ok = (
-            status == 200
-            and 'id="paywall-gate"' in teaser_page
-            and facts["last_paragraph"] not in teaser_page
+def print_table(scenarios: list[Scenario]) -> None:
+    """Each scenario's median round, its ratio to hello-world and the verdict.
+
+    The ratio is the median of the per-round ratios (each against the hello-world run of
+    the same round, seconds apart), which shrugs off the machine getting busier or
+    quieter between rounds; its range over the rounds is shown beside it.
+    """
+    hello_rounds = scenarios[0].results
+    print(
+        f"\n{'scenario':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
+        f"{'(range)':>11}  verdict"
+    )
+    for scenario in scenarios:
+        result = median_result(scenario.results)
+        ratios = sorted(
+            r.requests_per_second / (h.requests_per_second or float("nan"))
+            for r, h in zip(scenario.results, hello_rounds, strict=True)
         )
-        print(f"anonymous paid article is a teaser with the gate: {'yes' if teaser_ok else 'NO'}")
-        cookie = sign_in(app_port, facts["email"])
-        status, full_page, _ = fetch(app_port, f"/articles/{facts['free_slug']}", cookie)
-        full_ok = status == 200 and facts["last_paragraph"] in full_page
-        print(f"signed-in reader gets the full free article: {'yes' if full_ok else 'NO'}")
-
-        generator = "wrk -t2 -c16" if shutil.which("wrk") else "python, 16 threads"
+        ratio = ratios[len(ratios) // 2]
+        spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+        failed = sum(r.bad_responses for r in scenario.results)
+        if scenario is scenarios[0]:
+            verdict = "baseline"
+        elif scenario.problems or failed:
+            verdict = "INVALID (see the checks above)"
+        else:
+            verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
+        if failed:
+            verdict += f", {failed} failed requests"
         print(
-            f"load: {generator}, {args.rounds} rounds of {args.seconds}s each (median), "
-            "gunicorn 2 sync workers, "
-            "2 cores shared with the load generator"
+            f"{result.name:<36} {result.requests_per_second:>8.0f} {result.p50_ms:>8.2f} "
+            f"{result.p99_ms:>8.2f} {ratio:>6.2f} {spread:>11}  {verdict}"
         )
+    print(f"target: ratio >= {TARGET_RATIO} to hello-world for both reading scenarios")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Seed, serve, check, load, report."""
+    with ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="paywall-bench-"))
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        database_url = cleanup.enter_context(fresh_database(args.database_url, workdir))
+        started = time.monotonic()
+        seeded = seed(database_url, workdir, args.readers, args.articles)
+        print(
+            f"seeded {args.readers} readers and {args.articles} articles "
+            f"({', '.join(LEVELS)}) in {time.monotonic() - started:.1f} s "
+            f"on {database_url.split(':')[0]}"
+        )
+
+        secret_key = secrets.token_hex(32)
+        env = {
+            **os.environ,
+            "PAYWALL_ENV": "production",
+            "SECRET_KEY": secret_key,
+            "DATABASE_URL": database_url,
+            "PAYWALL_INSTANCE_PATH": str(workdir),
+        }
+        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
+
+        if args.session == "minted":
+            cookie = mint_session_cookie(secret_key, seeded.reader_id)
+            how = "session cookie minted with the app's key (--session minted)"
+        else:
+            try:
+                cookie = sign_in_with_form(app_port, seeded.reader_email)
+                how = "signed in through the real /signin form"
+            except (RuntimeError, OSError) as error:
+                cookie = mint_session_cookie(secret_key, seeded.reader_id)
+                how = f"session cookie minted with the app's key (the form failed: {error})"
+        print(f"signed-in reader: {how}")
+
         scenarios = [
-            ("hello-world", hello_port, "/", ""),
-            ("anonymous, paid article (teaser)", app_port, f"/articles/{facts['paid_slug']}", ""),
-            ("signed in, free article (full)", app_port, f"/articles/{facts['free_slug']}", cookie),
+            Scenario("hello-world", hello_port, "/"),
+            Scenario("anonymous, paid article (teaser)", app_port, f"/articles/{seeded.paid_slug}"),
+            Scenario(
+                "signed in, free article (full)", app_port, f"/articles/{seeded.free_slug}", cookie
+            ),
         ]
-        # Interleaved rounds, medians reported: a burst of other work on the machine then
-        # hits every scenario alike instead of skewing one of them.
-        rounds: list[list[Result]] = [[] for _ in scenarios]
-        for _ in range(args.rounds):
-            for index, (name, port, path, cookie_header) in enumerate(scenarios):
-                rounds[index].append(measure(name, port, path, args.seconds, cookie_header))
-        results = [median_result(measured) for measured in rounds]
-        hello = results[0]
-    finally:
-        for process in processes:
-            stop(process)
-        shutil.rmtree(workdir, ignore_errors=True)
+        check_hello(scenarios[0])
+        check_teaser(scenarios[1])
+        check_full(scenarios[2], seeded.reader_email)
+        for scenario in scenarios:
+            verdict = "; ".join(scenario.problems) or "ok"
+            print(f"check {scenario.name}: {verdict}")
 
-    print(f"\n{'scenario':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}")
-    for result in results:
-        ratio = result.requests_per_second / hello.requests_per_second
-        verdict = "" if result is hello else ("PASS" if ratio >= TARGET_RATIO else "FAIL")
-        print(
-            f"{result.name:<36} {result.requests_per_second:>9.0f} {result.p50_ms:>8.2f} "
-            f"{result.p99_ms:>8.2f} {ratio:>6.2f} {verdict}"
+        generator = (
+            f"wrk -t{THREADS} -c{CONNECTIONS}"
+            if shutil.which("wrk")
+            else f"python load generator, {CONNECTIONS} threads"
         )
-    print(f"target: ratio >= {TARGET_RATIO} for both reading scenarios")
+        print(
+            f"load: {generator}, {args.rounds} interleaved round(s) of {args.seconds} s per "
+            f"scenario (median shown); gunicorn 2 sync workers; {os.cpu_count()} cores shared "
+            "with the load generator"
+        )
+        # Interleaved rounds, medians reported: a burst of other work on the machine then
+        # hits every scenario of a round alike instead of skewing one of them.
+        for round_number in range(1, args.rounds + 1):
+            for scenario in scenarios:
+                result = measure(scenario, args.seconds)
+                scenario.results.append(result)
+                print(
+                    f"  round {round_number}: {scenario.name:<36} "
+                    f"{result.requests_per_second:>8.0f} req/s  p50 {result.p50_ms:.2f} ms",
+                    flush=True,
+                )
+    print_table(scenarios)
+
+
+def on_terminate(signum: int, frame: FrameType | None) -> Any:
+    """Turn SIGTERM/SIGHUP into an exception so the clean-up still runs."""
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    """Entry point; returns the exit code."""
+    args = parse_args()
+    signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGHUP, on_terminate)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped, temporary files removed", file=sys.stderr)
+        return 130
+    except (RuntimeError, subprocess.SubprocessError, OSError) as error:
+        print(f"benchmark could not run: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
