@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def printable_text(form: FlaskForm, field: StringField) -> None:
+    """Refuse control characters (a NUL byte cannot even be stored in PostgreSQL)."""
+    if field.data and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in field.data):
+        raise ValidationError("Use letters, numbers and punctuation only.")
 
 
 EMAIL_VALIDATORS = [
@@ -19,7 +25,10 @@ EMAIL_VALIDATORS = [
 
 
 class SignUpForm(FlaskForm):
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    name = StringField(
+        "Name", validators=[Optional(), Length(max=120), printable_text], filters=[_strip],
+        description="Optional: how we greet you in emails.",
+    )  # fmt: skip
     email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
     password = PasswordField(
         "Password", validators=[DataRequired("Choose a password."), Length(max=200)],

@@ -24,10 +24,12 @@ from paywall.security import safe_next_url
 from paywall.validation import show_on_form
 
 LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works once."
+MAIL_FAILED = "We couldn't send the confirmation email just now. Please try again in a minute."
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> SessionReader | None:
+    """Flask-Login's loader: ``Reader.get_id()`` back to a reader, or None if stale."""
     return service.load_session_reader(session_id)
 
 
@@ -53,13 +55,18 @@ def sign_up() -> str | Response:
     form = SignUpForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            reader = service.register(form.email.data, form.password.data, form.name.data or "")
+            reader, sent = service.register(
+                form.email.data, form.password.data, form.name.data or ""
+            )
         except service.AccountError as error:
             show_on_form(form, error)
         else:
             login_user(reader)
             service.record_sign_in(reader)
-            flash(f"Welcome! We've sent a confirmation link to {reader.email}.", "success")
+            if sent:
+                flash(f"Welcome! We've sent a confirmation link to {reader.email}.", "success")
+            else:
+                flash(f"Welcome! Your account is ready. {MAIL_FAILED}", "warning")
             return _go_on(_next_target(form.next.data))
     return render_template("accounts/sign_up.html", form=form)
 
@@ -193,8 +200,10 @@ def account() -> str | Response:
 def resend_verification() -> Response:
     """Send the email-confirmation link again."""
     if ConfirmForm().validate_on_submit() and not current_user.email_verified:
-        service.send_verification_email(current_user)
-        flash(f"We've sent a new confirmation link to {current_user.email}.", "success")
+        if service.send_verification_email(current_user):
+            flash(f"We've sent a new confirmation link to {current_user.email}.", "success")
+        else:
+            flash(MAIL_FAILED, "error")
     return redirect(url_for("accounts.account"))
 
 

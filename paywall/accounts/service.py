@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from datetime import datetime
 from functools import cache
 
@@ -18,6 +20,7 @@ from paywall.extensions import db
 from paywall.mailer import send_email
 from paywall.validation import FieldError
 
+log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 10
 # Purpose -> (subject, email template, endpoint the link opens)
 LINK_EMAILS = {
@@ -38,6 +41,7 @@ def normalise_email(address: str) -> str:
 
 
 def is_valid_email(address: str) -> bool:
+    """True when ``address`` is shaped like an email address (no DNS lookup)."""
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
@@ -46,6 +50,7 @@ def is_valid_email(address: str) -> bool:
 
 
 def find_by_email(address: str) -> Reader | None:
+    """The account for ``address`` in any spelling, or None."""
     return db.session.scalar(select(Reader).where(Reader.email == normalise_email(address)))
 
 
@@ -55,17 +60,23 @@ _SESSION_READER = select(*SessionReader.COLUMNS).where(Reader.id == bindparam("i
 def load_session_reader(session_id: str) -> SessionReader | None:
     """The reader of a session identity ``"id:stamp"``; None if the stamp is stale."""
     reader_id, _, stamp = session_id.partition(":")
-    if not reader_id.isdigit() or not stamp.lstrip("-").isdigit():
+    try:
+        wanted_id, wanted_stamp = int(reader_id), int(stamp)
+    except ValueError:
         return None
     # Core-level execute: a plain column read needs none of the ORM's identity machinery.
-    row = db.session.connection().execute(_SESSION_READER, {"id": int(reader_id)}).first()
-    if row is None or row.security_stamp != int(stamp):
+    row = db.session.connection().execute(_SESSION_READER, {"id": wanted_id}).first()
+    if row is None or row.security_stamp != wanted_stamp:
         return None
     return SessionReader(*row)
 
 
-def register(email: str, password: str, name: str = "") -> Reader:
-    """Create an account and send the email-verification link."""
+def register(email: str, password: str, name: str = "") -> tuple[Reader, bool]:
+    """Create an account and send the email-verification link.
+
+    Returns the reader and whether the link went out: a mail outage must not lose the
+    account that was just created (the account page can send the link again).
+    """
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
@@ -80,20 +91,19 @@ def register(email: str, password: str, name: str = "") -> Reader:
     except IntegrityError as exc:  # the same email signed up a moment ago
         db.session.rollback()
         raise AccountError("email", "An account with this email already exists.") from exc
-    send_verification_email(reader)
-    return reader
+    return reader, send_verification_email(reader)
 
 
 def authenticate(email: str, password: str) -> Reader | None:
     """The reader whose credentials these are, or None (the same for every failure)."""
     reader = find_by_email(email)
-    if reader is None:
-        verify_password(_dummy_hash(), password)  # same work for unknown emails: no timing hint
+    if reader is None or not reader.password_hash:
+        verify_password(_dummy_hash(), password)  # the same work every time: no timing hint
         return None
     if not verify_password(reader.password_hash, password):
         return None
-    if reader.password_hash and needs_rehash(reader.password_hash):
-        reader.password_hash = hash_password(password)
+    if needs_rehash(reader.password_hash):
+        reader.password_hash = hash_password(password)  # saved by record_sign_in
     return reader
 
 
@@ -115,9 +125,9 @@ def _stamp(moment: datetime | None) -> str:
 # --- email verification -----------------------------------------------------------------
 
 
-def send_verification_email(reader: Reader | SessionReader) -> None:
-    """Email the link that confirms ``reader``'s address."""
-    _email_link(reader, Purpose.VERIFY_EMAIL, {"email": reader.email})
+def send_verification_email(reader: Reader | SessionReader) -> bool:
+    """Email the link that confirms ``reader``'s address; False if the mail server failed."""
+    return _email_link(reader, Purpose.VERIFY_EMAIL, {"email": reader.email})
 
 
 def verify_email(token: str) -> Reader:
@@ -137,12 +147,20 @@ def verify_email(token: str) -> Reader:
 
 def _email_link(
     reader: Reader | SessionReader, purpose: Purpose, payload: dict[str, object], **url_args: object
-) -> None:
-    """Email ``reader`` a signed link for ``purpose``."""
+) -> bool:
+    """Email ``reader`` a signed link for ``purpose``; False (logged) if sending failed.
+
+    Callers that must not reveal whether an account exists answer the same either way.
+    """
     subject, template, endpoint = LINK_EMAILS[purpose]
     token = make_token(purpose, {"id": reader.id, **payload})
     link = url_for(endpoint, token=token, _external=True, **url_args)
-    send_email(reader.email, subject, template, reader=reader, link=link)
+    try:
+        send_email(reader.email, subject, template, reader=reader, link=link)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not send the %s email to reader %s", purpose, reader.id)
+        return False
+    return True
 
 
 def send_sign_in_link(email: str, next_url: str | None) -> None:
@@ -182,6 +200,7 @@ def send_password_reset(email: str) -> None:
 
 
 def reader_for_reset(token: str) -> Reader:
+    """The reader a reset link is for, if no password change has happened since."""
     payload = read_token(Purpose.RESET_PASSWORD, token)
     reader = db.session.get(Reader, payload.get("id"))
     if reader is None or payload.get("stamp") != reader.security_stamp:
