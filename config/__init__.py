@@ -122,6 +122,16 @@ class Config:
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
+        # Stripe. Without STRIPE_SECRET_KEY, development talks to the local emulator.
+        self.STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+        self.STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
+        self.STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # unset: api.stripe.com
+        self.STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+        self.STRIPE_EMULATOR_PORT = env_int("PAYWALL_STRIPE_EMULATOR_PORT", 8420)
+        self.STRIPE_TIMEOUT_SECONDS = env_int("PAYWALL_STRIPE_TIMEOUT_SECONDS", 20)
+        self.STRIPE_NETWORK_RETRIES = env_int("PAYWALL_STRIPE_NETWORK_RETRIES", 2)
+
     def finalise(self) -> dict[str, Any]:
         """Validate and return the settings as a plain mapping for ``app.config``."""
         settings = {k: v for k, v in vars(self).items() if k.isupper()}
@@ -152,6 +162,8 @@ class DevelopmentConfig(Config):
             settings["SECRET_KEY"] = instance_secret_key(instance)
         if not settings["SQLALCHEMY_DATABASE_URI"]:
             settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'paywall.sqlite3'}"
+        if not settings["STRIPE_SECRET_KEY"]:
+            settings.update(emulator_stripe_settings(instance, settings["STRIPE_EMULATOR_PORT"]))
         return settings
 
 
@@ -172,7 +184,13 @@ class ProductionConfig(Config):
 
     def finalise(self) -> dict[str, Any]:
         settings = super().finalise()
-        required = {"SECRET_KEY": "SECRET_KEY", "DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+        required = {
+            "SECRET_KEY": "SECRET_KEY",
+            "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+            "STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
+            "STRIPE_PUBLISHABLE_KEY": "STRIPE_PUBLISHABLE_KEY",
+            "STRIPE_WEBHOOK_SECRET": "STRIPE_WEBHOOK_SECRET",
+        }
         missing = [name for name, key in required.items() if not settings[key]]
         if missing:
             raise ConfigError(
@@ -205,9 +223,27 @@ def load_settings(env_name: str | None = None) -> dict[str, Any]:
     return config_class().finalise()
 
 
-def instance_secret_key(instance: Path) -> str:
-    """Return the development secret kept in ``instance/secret_key``, creating it once."""
-    path = instance / "secret_key"
+def emulator_stripe_settings(instance: Path, port: int) -> dict[str, Any]:
+    """Stripe settings pointing at the local emulator (``paywall demo`` starts it)."""
+    from billing.emulator import (
+        EMULATOR_PUBLISHABLE_KEY,
+        EMULATOR_SECRET_KEY,
+        api_base_for,
+        stripe_js_for,
+    )
+
+    return {
+        "STRIPE_SECRET_KEY": EMULATOR_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": EMULATOR_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + instance_secret_key(instance, "stripe_webhook_secret"),
+        "STRIPE_API_BASE": api_base_for(port),
+        "STRIPE_JS_URL": stripe_js_for(port),
+    }
+
+
+def instance_secret_key(instance: Path, name: str = "secret_key") -> str:
+    """Return the development secret kept in ``instance/<name>``, creating it once."""
+    path = instance / name
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_hex(32)

@@ -52,10 +52,12 @@ def register_blueprints(app: Flask) -> None:
     """Attach each feature's blueprint (routes and CLI commands)."""
     from paywall.accounts import bp as accounts_bp
     from paywall.articles import bp as articles_bp
+    from paywall.billing import bp as billing_bp
     from paywall.demo import bp as demo_bp
 
     app.register_blueprint(articles_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(billing_bp)
     app.register_blueprint(demo_bp)
 
 
@@ -70,6 +72,7 @@ SITE_LINKS = {
     "stylesheet": ("static", {"filename": "css/site.css"}),
     "home": ("articles.home", {}),
     "new_article": ("articles.new_article", {}),
+    "subscribers": ("billing.subscribers", {}),
     "account": ("accounts.account", {}),
     "sign_in": ("accounts.sign_in", {}),
     "sign_up": ("accounts.sign_up", {}),

@@ -91,8 +91,8 @@ ACTION_ENDPOINTS: dict[Action, tuple[str, str]] = {
     Action.CONFIRM_PAYMENT: ("billing.confirm_payment", "Confirm your payment"),
     Action.RESUME: ("billing.resume", "Resume your subscription"),
 }
-# Actions that bring the reader back to the article afterwards.
-RETURNING_ACTIONS = {Action.SIGN_IN, Action.SIGN_UP, Action.SUBSCRIBE, Action.UPGRADE}
+# Actions that bring the reader back to the article afterwards (all but confirming email).
+RETURNING_ACTIONS = frozenset(Action) - {Action.VERIFY_EMAIL}
 
 
 def _date(moment: datetime | None) -> str:

@@ -6,6 +6,8 @@ copied onto each response: this sits on the reading path, which is measured.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -24,12 +26,25 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
-def security_headers(secure: bool) -> dict[str, str]:
+def origin_of(url: str) -> str:
+    """``http://127.0.0.1:8420/js.stripe.com/v3/`` → ``http://127.0.0.1:8420``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(extra_origins: tuple[str, ...] = ()) -> str:
+    """The CSP; ``extra_origins`` (the local Stripe emulator) may serve scripts and API calls."""
+    policy = dict(CONTENT_SECURITY_POLICY)
+    for origin in extra_origins:
+        for directive in ("script-src", "connect-src"):
+            policy[directive] = f"{policy[directive]} {origin}"
+    return "; ".join(f"{k} {v}" for k, v in policy.items())
+
+
+def security_headers(secure: bool, extra_origins: tuple[str, ...] = ()) -> dict[str, str]:
     """The headers every response carries; HSTS only when the site is served over https."""
     headers = {
-        "Content-Security-Policy": "; ".join(
-            f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items()
-        ),
+        "Content-Security-Policy": content_security_policy(extra_origins),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -43,7 +58,12 @@ def security_headers(secure: bool) -> dict[str, str]:
 
 def init_app(app: Flask) -> None:
     """Add the headers to every response, and redirect http to https when asked to."""
-    headers = list(security_headers(secure=app.config["SESSION_COOKIE_SECURE"]).items())
+    stripe_origins = {origin_of(app.config["STRIPE_JS_URL"])}
+    if app.config.get("STRIPE_API_BASE"):
+        stripe_origins.add(origin_of(app.config["STRIPE_API_BASE"]))
+    extra = tuple(sorted(o for o in stripe_origins if not o.endswith(".stripe.com")))
+    secure = app.config["SESSION_COOKIE_SECURE"]
+    headers = list(security_headers(secure=secure, extra_origins=extra).items())
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

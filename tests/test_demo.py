@@ -57,6 +57,8 @@ def test_demo_serves_the_front_page_and_every_article(app, runner, client):
 def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("DATABASE_URL", "postgresql://unused/paywall")
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.setenv(name, "x_live_unused")
     app = make_app(ENV_NAME="production")
     result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert result.exit_code != 0

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
 from billing.snapshots import CardSnapshot, SubscriptionSnapshot
+from billing.state import snapshots_for_reader
 from paywall.access import (
     ANONYMOUS,
     AccessLevel,
@@ -47,12 +48,8 @@ def reader_state(reader: Reader | SessionReader | None) -> ReaderState:
 
 
 def billing_snapshots(reader_id: int) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
-    """The reader's subscription and default card, from local billing tables.
-
-    Billing (Stripe) is not wired in yet, so no reader has a subscription; the billing
-    work fills this from its local tables, never from a Stripe call.
-    """
-    return None, None
+    """The reader's subscription and default card, from local billing tables (never Stripe)."""
+    return snapshots_for_reader(db.session, reader_id)
 
 
 def access_settings() -> Settings:

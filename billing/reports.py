@@ -1,0 +1,102 @@
+"""The publisher's view of billing: subscribers by status, recurring and collected revenue."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
+from billing.snapshots import LIVE_STATUSES
+
+# Monthly equivalents of one interval, for monthly recurring revenue.
+MONTHS_PER_INTERVAL = {"day": 30.0, "week": 52 / 12, "month": 1.0, "year": 1 / 12}
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRow:
+    reader_id: int
+    plan_name: str
+    status: str
+    cancel_at_period_end: bool
+    current_period_end: datetime | None
+    card: str  # "visa 4242 12/30" or ""
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueSummary:
+    currency: str
+    monthly_recurring: int  # smallest unit, from active (not canceling) subscriptions
+    collected_last_30_days: int
+    by_status: dict[str, int]
+
+
+def subscriber_rows(session: Session, limit: int = 500) -> list[SubscriberRow]:
+    """Every reader's current subscription, live ones first."""
+    rows = session.execute(
+        select(Subscription, Customer.reader_id, Plan.name, PaymentMethod)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .outerjoin(Plan, Plan.code == Subscription.plan_code)
+        .outerjoin(
+            PaymentMethod,
+            PaymentMethod.stripe_payment_method_id == Customer.default_payment_method_id,
+        )
+        .where(Subscription.was_active.is_(True) | Subscription.status.in_(LIVE_STATUSES))
+        .order_by(Subscription.status.in_(LIVE_STATUSES).desc(), Subscription.created_at.desc())
+        .limit(limit)
+    )
+    seen: set[int] = set()
+    result = []
+    for subscription, reader_id, plan_name, card in rows:
+        if reader_id in seen:
+            continue
+        seen.add(reader_id)
+        label = (
+            f"{card.brand} {card.last4} {card.exp_month:02d}/{card.exp_year % 100:02d}"
+            if card
+            else ""
+        )
+        result.append(
+            SubscriberRow(
+                reader_id=reader_id,
+                plan_name=plan_name or subscription.plan_code or subscription.stripe_plan_id,
+                status=subscription.status,
+                cancel_at_period_end=subscription.cancel_at_period_end,
+                current_period_end=subscription.current_period_end,
+                card=label,
+            )
+        )
+    return result
+
+
+def revenue_summary(session: Session, now: datetime, currency: str = "usd") -> RevenueSummary:
+    """Monthly recurring revenue, what was collected in the last 30 days, counts by status."""
+    recurring = 0.0
+    for amount, interval in session.execute(
+        select(Plan.amount, Plan.interval)
+        .join(Subscription, Subscription.plan_code == Plan.code)
+        .where(
+            Subscription.status.in_(("active", "past_due")),
+            Subscription.cancel_at_period_end.is_(False),
+            Plan.currency == currency,
+        )
+    ):
+        recurring += amount * MONTHS_PER_INTERVAL.get(interval, 1.0)
+    collected = session.scalar(
+        select(func.coalesce(func.sum(Invoice.amount_paid), 0)).where(
+            Invoice.status == "paid",
+            Invoice.currency == currency,
+            Invoice.created >= now - timedelta(days=30),
+        )
+    )
+    counts = Counter(
+        dict(
+            session.execute(
+                select(Subscription.status, func.count()).group_by(Subscription.status)
+            ).all()
+        )
+    )
+    return RevenueSummary(currency, round(recurring), int(collected or 0), dict(counts))

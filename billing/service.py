@@ -1,0 +1,237 @@
+"""Billing operations a reader starts: subscribe, update card, cancel, resume, change plan.
+
+Each writes the local state from Stripe's API responses before it returns, so the
+reader's next page is decided on fresh state without waiting for a webhook. Errors are
+:mod:`billing.errors` values; nothing half-made is left behind on a declined card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from billing import sync
+from billing.catalog import plan_for_sale
+from billing.errors import BillingStateError, CardDeclined
+from billing.gateway import StripeGateway
+from billing.models import Customer, Subscription
+from billing.reconcile import refresh_customer
+from billing.state import live_subscription
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CardSetup:
+    """What the card form needs: the SetupIntent to confirm with Stripe.js."""
+
+    setup_intent_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeResult:
+    """``needs_confirmation``: the bank asks for 3-D Secure before the first payment."""
+
+    status: str
+    needs_confirmation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardUpdateResult:
+    """Invoices collected with the new card, and the decline message if one failed."""
+
+    paid_invoices: int
+    declined: str | None = None
+
+
+def ensure_customer(
+    session: Session, gateway: StripeGateway, reader_id: int, email: str
+) -> Customer:
+    """The reader's Stripe customer, created once (an idempotent call, then stored)."""
+    customer = sync.customer_for_reader(session, reader_id)
+    if customer is not None:
+        return customer
+    created = gateway.create_customer(reader_id, email)
+    customer = Customer(reader_id=reader_id, stripe_customer_id=created["id"], email=email)
+    session.add(customer)
+    session.commit()
+    return customer
+
+
+def begin_card_setup(
+    session: Session, gateway: StripeGateway, reader_id: int, email: str
+) -> CardSetup:
+    """Start collecting a card (for a new subscription or to replace the one on file)."""
+    customer = ensure_customer(session, gateway, reader_id, email)
+    intent = gateway.create_setup_intent(customer.stripe_customer_id)
+    return CardSetup(intent["id"], intent["client_secret"])
+
+
+def _confirmed_card(gateway: StripeGateway, customer: Customer, setup_intent_id: str) -> Obj:
+    """The card of a SetupIntent this customer confirmed; attached and made their default."""
+    intent = gateway.retrieve_setup_intent(setup_intent_id)
+    method_id = sync.object_id(intent.get("payment_method"))
+    if intent.get("customer") != customer.stripe_customer_id:
+        raise BillingStateError("That card form is not yours.", code="foreign_setup_intent")
+    if intent.get("status") != "succeeded" or not method_id:
+        raise BillingStateError(
+            "The card was not confirmed. Please enter it again.", code="card_not_confirmed"
+        )
+    method = gateway.attach_payment_method(method_id, customer.stripe_customer_id)
+    gateway.set_default_payment_method(customer.stripe_customer_id, method_id)
+    return method
+
+
+def _store_default_card(session: Session, customer: Customer, method: Obj) -> None:
+    seen_at = sync.response_time()
+    customer.default_payment_method_id = method["id"]
+    sync.upsert_card(session, method, seen_at)
+
+
+def subscribe(
+    session: Session,
+    gateway: StripeGateway,
+    *,
+    reader_id: int,
+    email: str,
+    plan_code: str,
+    setup_intent_id: str,
+) -> SubscribeResult:
+    """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``."""
+    plan = plan_for_sale(session, plan_code)
+    customer = ensure_customer(session, gateway, reader_id, email)
+    if live_subscription(session, customer.id) is not None:
+        raise BillingStateError(
+            "You already have a subscription. Change its plan from your account page.",
+            code="already_subscribed",
+        )
+    method = _confirmed_card(gateway, customer, setup_intent_id)
+    _store_default_card(session, customer, method)
+    session.commit()
+    created = gateway.create_subscription(
+        customer.stripe_customer_id,
+        plan.stripe_plan_id or "",
+        plan.trial_days,
+        idempotency=f"{reader_id}-{setup_intent_id}",
+    )
+    if created["status"] == "incomplete":
+        intent = _first_payment(gateway, created)
+        if intent.get("status") != "requires_action":
+            _undo_declined_subscription(session, gateway, customer, created, method["id"])
+            error = intent.get("last_payment_error") or {}
+            raise CardDeclined(error.get("message") or "Your card was declined.")
+    row = sync.upsert_subscription(session, created, sync.response_time())
+    session.commit()
+    status = row.status if row else created["status"]
+    return SubscribeResult(status, needs_confirmation=status == "incomplete")
+
+
+def _first_payment(gateway: StripeGateway, subscription: Obj) -> Obj:
+    invoice_id = sync.object_id(subscription.get("latest_invoice"))
+    return (gateway.payment_intent_of_invoice(invoice_id) if invoice_id else None) or {}
+
+
+def _undo_declined_subscription(
+    session: Session, gateway: StripeGateway, customer: Customer, created: Obj, method_id: str
+) -> None:
+    """A first payment was declined: cancel the subscription and forget the card."""
+    gateway.cancel_subscription_now(created["id"])
+    gateway.detach_payment_method(method_id)
+    sync.remove_card(session, method_id)
+    customer.default_payment_method_id = None
+    session.commit()
+
+
+def update_card(
+    session: Session, gateway: StripeGateway, *, reader_id: int, setup_intent_id: str
+) -> CardUpdateResult:
+    """Make the confirmed card the default, drop the old one, and collect open invoices now."""
+    customer = sync.customer_for_reader(session, reader_id)
+    if customer is None:
+        raise BillingStateError("There is no card on file to replace.", code="no_customer")
+    previous = customer.default_payment_method_id
+    method = _confirmed_card(gateway, customer, setup_intent_id)
+    for subscription in customer.subscriptions:
+        # A subscription-level card (possible on a real account) would outrank the new one.
+        if subscription.has_own_payment_method and subscription.status != "canceled":
+            gateway.update_subscription(
+                subscription.stripe_subscription_id, {"default_payment_method": ""}
+            )
+    if previous and previous != method["id"]:
+        gateway.detach_payment_method(previous)
+        sync.remove_card(session, previous)
+    _store_default_card(session, customer, method)
+    session.commit()
+    paid, declined = _collect_open_invoices(gateway, customer)
+    refresh_customer(session, gateway, customer)
+    return CardUpdateResult(paid, declined)
+
+
+def _collect_open_invoices(gateway: StripeGateway, customer: Customer) -> tuple[int, str | None]:
+    paid = 0
+    for invoice in gateway.list_invoices(customer.stripe_customer_id):
+        if invoice.get("status") != "open":
+            continue
+        try:
+            result = gateway.pay_invoice(invoice["id"])
+        except CardDeclined as declined:
+            return paid, declined.message
+        if result.get("status") != "paid":
+            return paid, "Your bank declined the payment with this card."
+        paid += 1
+    return paid, None
+
+
+def _own_subscription(session: Session, reader_id: int) -> tuple[Customer, Subscription]:
+    customer = sync.customer_for_reader(session, reader_id)
+    subscription = live_subscription(session, customer.id) if customer else None
+    if customer is None or subscription is None:
+        raise BillingStateError("You have no subscription to change.", code="no_subscription")
+    return customer, subscription
+
+
+def _update(session: Session, gateway: StripeGateway, reader_id: int, params: Obj) -> Subscription:
+    _, subscription = _own_subscription(session, reader_id)
+    updated = gateway.update_subscription(subscription.stripe_subscription_id, params)
+    row = sync.upsert_subscription(session, updated, sync.response_time())
+    session.commit()
+    return row or subscription
+
+
+def cancel_at_period_end(session: Session, gateway: StripeGateway, reader_id: int) -> Subscription:
+    """Stop renewing; access continues until the paid period ends."""
+    return _update(session, gateway, reader_id, {"cancel_at_period_end": True})
+
+
+def resume(session: Session, gateway: StripeGateway, reader_id: int) -> Subscription:
+    """Undo a cancellation before the period ends."""
+    _, subscription = _own_subscription(session, reader_id)
+    if not subscription.cancel_at_period_end:
+        raise BillingStateError("Your subscription is not set to end.", code="not_canceling")
+    return _update(session, gateway, reader_id, {"cancel_at_period_end": False})
+
+
+def change_plan(
+    session: Session, gateway: StripeGateway, reader_id: int, plan_code: str
+) -> Subscription:
+    """Move the subscription to another plan, prorated."""
+    plan = plan_for_sale(session, plan_code)
+    _, subscription = _own_subscription(session, reader_id)
+    if subscription.plan_code == plan.code:
+        raise BillingStateError("You are already on that plan.", code="same_plan")
+    params: Obj = {"items": [{"id": subscription.stripe_item_id, "plan": plan.stripe_plan_id}]}
+    if not gateway.emulated:  # emulator: no proration_behavior parameter
+        params["proration_behavior"] = "create_prorations"
+    return _update(session, gateway, reader_id, params)
+
+
+def payment_to_confirm(session: Session, gateway: StripeGateway, reader_id: int) -> str | None:
+    """The client secret of the payment waiting for 3-D Secure, if there is one."""
+    _, subscription = _own_subscription(session, reader_id)
+    if not subscription.latest_invoice_id:
+        return None
+    intent = gateway.payment_intent_of_invoice(subscription.latest_invoice_id) or {}
+    return intent.get("client_secret") if intent.get("status") == "requires_action" else None

@@ -1,0 +1,217 @@
+"""The read side of billing: snapshots for the access decision and the account page.
+
+Reads local tables only (never Stripe): this is what the reading path calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import Session
+
+from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
+from billing.snapshots import LIVE_STATUSES, CardSnapshot, SubscriptionSnapshot
+
+DEFAULT_TIER = "standard"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """A plan as the subscribe and account pages show it."""
+
+    code: str
+    name: str
+    tier: str
+    amount: int
+    currency: str
+    interval: str
+    trial_days: int
+    description: str = ""
+
+    @property
+    def price_label(self) -> str:
+        """E.g. ``$9.00 / month``."""
+        return f"{format_money(self.amount, self.currency)} / {self.interval}"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceView:
+    """One invoice line on the account page."""
+
+    stripe_invoice_id: str
+    created: datetime
+    amount: int
+    currency: str
+    status: str
+    url: str | None
+    failure_message: str | None
+
+    @property
+    def amount_label(self) -> str:
+        return format_money(self.amount, self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class BillingOverview:
+    """Everything the account page shows about a reader's billing."""
+
+    subscription: SubscriptionSnapshot | None
+    plan: PlanView | None
+    card: CardSnapshot | None
+    invoices: tuple[InvoiceView, ...]
+    has_customer: bool
+
+    @property
+    def open_invoice(self) -> InvoiceView | None:
+        """The invoice Stripe is still trying to collect, if any."""
+        return next((invoice for invoice in self.invoices if invoice.status == "open"), None)
+
+    def card_expires_before_renewal(self) -> bool:
+        """The card on file stops working before the next charge."""
+        renews = self.subscription.renews_at() if self.subscription else None
+        return bool(self.card and renews and self.card.expires_before(renews))
+
+
+CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£"}
+
+
+def format_money(amount: int, currency: str) -> str:
+    """``900, "usd"`` → ``$9.00``; unknown currencies get their code."""
+    symbol = CURRENCY_SYMBOLS.get(currency.lower())
+    value = f"{amount / 100:,.2f}"
+    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
+
+
+def plan_view(plan: Plan) -> PlanView:
+    return PlanView(
+        code=plan.code,
+        name=plan.name,
+        tier=plan.tier,
+        amount=plan.amount,
+        currency=plan.currency,
+        interval=plan.interval,
+        trial_days=plan.trial_days,
+        description=plan.description,
+    )
+
+
+# Live subscriptions first, then the newest; canceled first payments never count.
+_CURRENT_FIRST = (
+    case((Subscription.status.in_(LIVE_STATUSES), 0), else_=1),
+    Subscription.created_at.desc(),
+    Subscription.id.desc(),
+)
+_COUNTS = or_(Subscription.status.in_(LIVE_STATUSES), Subscription.was_active.is_(True))
+
+
+def snapshots_for_reader(
+    session: Session, reader_id: int
+) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
+    """The reader's current subscription and default card, in one indexed query."""
+    row = session.execute(
+        select(
+            Subscription.status,
+            Plan.tier,
+            Plan.name,
+            Subscription.current_period_end,
+            Subscription.cancel_at_period_end,
+            Subscription.trial_end,
+            Subscription.latest_invoice_status,
+            Subscription.payment_failed_at,
+            PaymentMethod.brand,
+            PaymentMethod.last4,
+            PaymentMethod.exp_month,
+            PaymentMethod.exp_year,
+        )
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .outerjoin(Plan, Plan.code == Subscription.plan_code)
+        .outerjoin(
+            PaymentMethod,
+            and_(
+                PaymentMethod.stripe_payment_method_id == Customer.default_payment_method_id,
+                PaymentMethod.customer_id == Customer.id,
+            ),
+        )
+        .where(Customer.reader_id == reader_id, _COUNTS)
+        .order_by(*_CURRENT_FIRST)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    subscription = SubscriptionSnapshot(
+        status=row[0],
+        tier=row[1] or DEFAULT_TIER,
+        plan_name=row[2] or "",
+        current_period_end=row[3],
+        cancel_at_period_end=row[4],
+        trial_end=row[5],
+        latest_invoice_status=row[6],
+        payment_failed_at=row[7],
+    )
+    card = CardSnapshot(row[8], row[9], row[10], row[11]) if row[8] is not None else None
+    return subscription, card
+
+
+def current_subscription(session: Session, customer_id: int) -> Subscription | None:
+    """The customer's live subscription, else the most recent one that ever ran."""
+    return session.scalar(
+        select(Subscription)
+        .where(Subscription.customer_id == customer_id, _COUNTS)
+        .order_by(*_CURRENT_FIRST)
+        .limit(1)
+    )
+
+
+def live_subscription(session: Session, customer_id: int) -> Subscription | None:
+    """The customer's subscription that has not ended, if any."""
+    found = current_subscription(session, customer_id)
+    return found if found is not None and found.status in LIVE_STATUSES else None
+
+
+def overview_for_reader(
+    session: Session, reader_id: int, invoice_limit: int = 12
+) -> BillingOverview:
+    """The account page's billing section for ``reader_id``."""
+    subscription, card = snapshots_for_reader(session, reader_id)
+    customer = session.scalar(select(Customer).where(Customer.reader_id == reader_id))
+    if customer is None:
+        return BillingOverview(subscription, None, card, (), has_customer=False)
+    plan = None
+    current = current_subscription(session, customer.id)
+    if current is not None and current.plan_code:
+        found = session.scalar(select(Plan).where(Plan.code == current.plan_code))
+        plan = plan_view(found) if found else None
+    if card is None and customer.default_payment_method_id:
+        method = session.scalar(
+            select(PaymentMethod).where(
+                PaymentMethod.stripe_payment_method_id == customer.default_payment_method_id
+            )
+        )
+        if method is not None:
+            card = CardSnapshot(method.brand, method.last4, method.exp_month, method.exp_year)
+    invoices = session.scalars(
+        select(Invoice)
+        .where(Invoice.customer_id == customer.id, Invoice.status != "draft")
+        .order_by(Invoice.created.desc(), Invoice.id.desc())
+        .limit(invoice_limit)
+    )
+    return BillingOverview(
+        subscription=subscription,
+        plan=plan,
+        card=card,
+        invoices=tuple(
+            InvoiceView(
+                stripe_invoice_id=invoice.stripe_invoice_id,
+                created=invoice.created,
+                amount=invoice.amount_due,
+                currency=invoice.currency,
+                status=invoice.status,
+                url=invoice.hosted_invoice_url,
+                failure_message=invoice.failure_message,
+            )
+            for invoice in invoices
+        ),
+        has_customer=True,
+    )

@@ -1,0 +1,311 @@
+"""Turn Stripe objects (plain dicts) into local rows: one mapping function per object type.
+
+Fields are read the way the pinned API version shapes them, falling back to the older
+shapes the emulator and older webhook endpoints send (e.g. ``current_period_end`` on the
+subscription item, else on the subscription; the invoice's subscription under
+``parent.subscription_details``, else top level).
+
+Every upsert takes ``seen_at``: the Stripe ``created`` time of the event carrying the
+object, or the time of the API response. A row already written from something newer is
+left alone, so events delivered out of order never move an object back in time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
+from billing.orm import utcnow
+
+Obj = dict[str, Any]
+
+# Metadata key on Stripe plans naming our plan (see billing.catalog).
+PLAN_CODE_KEY = "paywall_plan"
+ACTIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid"})
+
+
+def from_timestamp(value: Any) -> datetime | None:
+    """A Stripe unix timestamp as an aware UTC datetime (None stays None)."""
+    return None if value in (None, "", 0) else datetime.fromtimestamp(int(value), UTC)
+
+
+def response_time() -> datetime:
+    """``seen_at`` for an API response: now, to the second, like Stripe's ``created``."""
+    return utcnow().replace(microsecond=0)
+
+
+def object_id(value: Any) -> str | None:
+    """The id of an expandable field, whether it came as an id or an expanded object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def is_stale(row: Any, seen_at: datetime) -> bool:
+    """True when ``row`` was last written from something newer than ``seen_at``."""
+    return row.last_event_at is not None and seen_at < row.last_event_at
+
+
+def _mark_seen(row: Any, seen_at: datetime) -> None:
+    if row.last_event_at is None or seen_at > row.last_event_at:
+        row.last_event_at = seen_at
+
+
+# -- field mapping (pure) ---------------------------------------------------------
+def _first_item(subscription: Obj) -> Obj:
+    items = (subscription.get("items") or {}).get("data") or []
+    return items[0] if items else {}
+
+
+def subscription_fields(subscription: Obj) -> dict[str, Any]:
+    """Column values of a Stripe subscription."""
+    item = _first_item(subscription)
+    price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
+    latest = subscription.get("latest_invoice")
+    metadata = price.get("metadata") if isinstance(price, dict) else None
+    return {
+        "status": subscription["status"],
+        "stripe_plan_id": object_id(price) or "",
+        "plan_code": (metadata or {}).get(PLAN_CODE_KEY, ""),
+        "stripe_item_id": item.get("id") or "",
+        "current_period_start": from_timestamp(
+            item.get("current_period_start") or subscription.get("current_period_start")
+        ),
+        "current_period_end": from_timestamp(
+            item.get("current_period_end") or subscription.get("current_period_end")
+        ),
+        "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
+        "canceled_at": from_timestamp(subscription.get("canceled_at")),
+        "ended_at": from_timestamp(subscription.get("ended_at")),
+        "trial_end": from_timestamp(subscription.get("trial_end")),
+        "latest_invoice_id": object_id(latest),
+        "has_own_payment_method": bool(subscription.get("default_payment_method")),
+    }
+
+
+def invoice_subscription_id(invoice: Obj) -> str | None:
+    """The subscription an invoice bills, in either API shape."""
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    return object_id(details.get("subscription")) or object_id(invoice.get("subscription"))
+
+
+def invoice_failure_message(invoice: Obj) -> str | None:
+    """Why the last attempt to collect failed, when the payload says."""
+    intent = invoice.get("payment_intent")
+    if isinstance(intent, dict) and intent.get("last_payment_error"):
+        return intent["last_payment_error"].get("message")
+    charge = invoice.get("charge")
+    if isinstance(charge, dict) and charge.get("failure_message"):
+        return charge["failure_message"]
+    return None
+
+
+def invoice_fields(invoice: Obj) -> dict[str, Any]:
+    """Column values of a Stripe invoice."""
+    transitions = invoice.get("status_transitions") or {}
+    return {
+        "stripe_subscription_id": invoice_subscription_id(invoice),
+        "status": invoice.get("status") or "draft",
+        "amount_due": int(invoice.get("amount_due") or 0),
+        "amount_paid": int(invoice.get("amount_paid") or 0),
+        "currency": (invoice.get("currency") or "usd").lower(),
+        "billing_reason": invoice.get("billing_reason"),
+        "attempt_count": int(invoice.get("attempt_count") or 0),
+        "hosted_invoice_url": invoice.get("hosted_invoice_url"),
+        "created": from_timestamp(invoice.get("created") or invoice.get("date")) or utcnow(),
+        "paid_at": from_timestamp(transitions.get("paid_at")),
+    }
+
+
+def card_fields(method: Obj) -> dict[str, Any]:
+    """Column values of a card payment method."""
+    card = method.get("card") or {}
+    return {
+        "brand": card.get("brand") or "card",
+        "last4": card.get("last4") or "",
+        "exp_month": int(card.get("exp_month") or 0),
+        "exp_year": int(card.get("exp_year") or 0),
+        "funding": card.get("funding") or "",
+    }
+
+
+def customer_default_card_id(customer: Obj) -> str | None:
+    """The customer's default payment method for invoices."""
+    settings = customer.get("invoice_settings") or {}
+    return object_id(settings.get("default_payment_method")) or object_id(
+        customer.get("default_source")
+    )
+
+
+# -- lookups -----------------------------------------------------------------------
+def customer_by_stripe_id(session: Session, stripe_customer_id: str | None) -> Customer | None:
+    if not stripe_customer_id:
+        return None
+    return session.scalar(select(Customer).where(Customer.stripe_customer_id == stripe_customer_id))
+
+
+def customer_for_reader(session: Session, reader_id: int) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.reader_id == reader_id))
+
+
+def subscription_by_stripe_id(session: Session, stripe_id: str | None) -> Subscription | None:
+    if not stripe_id:
+        return None
+    return session.scalar(
+        select(Subscription).where(Subscription.stripe_subscription_id == stripe_id)
+    )
+
+
+def _plan_code_for(session: Session, stripe_plan_id: str) -> str | None:
+    return session.scalar(select(Plan.code).where(Plan.stripe_plan_id == stripe_plan_id))
+
+
+def _invoice_by_stripe_id(session: Session, stripe_id: str) -> Invoice | None:
+    return session.scalar(select(Invoice).where(Invoice.stripe_invoice_id == stripe_id))
+
+
+def _card_by_stripe_id(session: Session, stripe_id: str) -> PaymentMethod | None:
+    return session.scalar(
+        select(PaymentMethod).where(PaymentMethod.stripe_payment_method_id == stripe_id)
+    )
+
+
+# -- upserts -----------------------------------------------------------------------
+def upsert_customer(session: Session, customer: Obj, seen_at: datetime) -> Customer | None:
+    """Refresh a known customer's default card and email (unknown customers are not ours)."""
+    row = customer_by_stripe_id(session, customer.get("id"))
+    if row is None or is_stale(row, seen_at):
+        return row
+    if customer.get("deleted"):
+        row.deleted = True
+    else:
+        row.email = customer.get("email") or row.email
+        row.default_payment_method_id = customer_default_card_id(customer)
+    _mark_seen(row, seen_at)
+    return row
+
+
+def upsert_subscription(
+    session: Session, subscription: Obj, seen_at: datetime
+) -> Subscription | None:
+    """Write a Stripe subscription of one of our customers; None when it is not ours."""
+    row = subscription_by_stripe_id(session, subscription.get("id"))
+    if row is None:
+        customer = customer_by_stripe_id(session, object_id(subscription.get("customer")))
+        if customer is None:
+            return None
+        row = Subscription(stripe_subscription_id=subscription["id"], customer_id=customer.id)
+        row.created_at = from_timestamp(subscription.get("created")) or utcnow()
+        session.add(row)
+    elif is_stale(row, seen_at):
+        return row
+    fields = subscription_fields(subscription)
+    if not fields["plan_code"]:
+        fields["plan_code"] = _plan_code_for(session, fields["stripe_plan_id"]) or row.plan_code
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.was_active = row.was_active or row.status in ACTIVE_STATUSES
+    latest = subscription.get("latest_invoice")
+    if isinstance(latest, dict):
+        upsert_invoice(session, latest, seen_at)
+        row.latest_invoice_status = latest.get("status")
+    if row.status not in ("past_due", "unpaid"):
+        row.payment_failed_at = None
+    elif row.payment_failed_at is None:
+        # Stripe does not say when collection first failed; the open invoice's date is close.
+        invoice = _invoice_by_stripe_id(session, row.latest_invoice_id or "")
+        row.payment_failed_at = invoice.created if invoice else seen_at
+    _mark_seen(row, seen_at)
+    return row
+
+
+def upsert_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Invoice | None:
+    """Write a Stripe invoice of one of our customers; None when it is not ours (or upcoming)."""
+    if not invoice.get("id"):  # invoice.upcoming previews have no id
+        return None
+    row = _invoice_by_stripe_id(session, invoice["id"])
+    if row is None:
+        customer = customer_by_stripe_id(session, object_id(invoice.get("customer")))
+        if customer is None:
+            return None
+        row = Invoice(stripe_invoice_id=invoice["id"], customer_id=customer.id)
+        session.add(row)
+    elif is_stale(row, seen_at):
+        return row
+    for name, value in invoice_fields(invoice).items():
+        setattr(row, name, value)
+    failure = invoice_failure_message(invoice)
+    if failure or row.status == "paid":
+        row.failure_message = failure
+    _mark_seen(row, seen_at)
+    return row
+
+
+def upsert_card(session: Session, method: Obj, seen_at: datetime) -> PaymentMethod | None:
+    """Write a card attached to one of our customers; a detached card is removed."""
+    row = _card_by_stripe_id(session, method.get("id") or "")
+    if row is not None and is_stale(row, seen_at):
+        return row
+    customer = customer_by_stripe_id(session, object_id(method.get("customer")))
+    if customer is None or method.get("type", "card") != "card":
+        if row is not None:
+            session.delete(row)
+        return None
+    if row is None:
+        row = PaymentMethod(stripe_payment_method_id=method["id"], customer_id=customer.id)
+        session.add(row)
+    row.customer_id = customer.id
+    for name, value in card_fields(method).items():
+        setattr(row, name, value)
+    _mark_seen(row, seen_at)
+    return row
+
+
+def remove_card(session: Session, payment_method_id: str) -> None:
+    """Forget a card that was detached."""
+    row = _card_by_stripe_id(session, payment_method_id)
+    if row is not None:
+        session.delete(row)
+
+
+def record_failed_collection(
+    session: Session, invoice: Obj, seen_at: datetime
+) -> Subscription | None:
+    """An attempt to collect ``invoice`` failed: start the grace clock on its subscription.
+
+    Stripe moves a renewing subscription to ``past_due`` at this point (and says so in a
+    ``customer.subscription.updated`` event that may arrive later or, from the emulator,
+    never); a first payment keeps the subscription ``incomplete``.
+    """
+    row = subscription_by_stripe_id(session, invoice_subscription_id(invoice))
+    if row is None or is_stale(row, seen_at):
+        return row
+    row.latest_invoice_id = invoice["id"]
+    row.latest_invoice_status = invoice.get("status") or "open"
+    if row.status in ("active", "trialing"):
+        row.status = "past_due"
+    if row.status in ("past_due", "unpaid") and row.payment_failed_at is None:
+        row.payment_failed_at = seen_at
+    _mark_seen(row, seen_at)
+    return row
+
+
+def record_paid_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Subscription | None:
+    """``invoice`` was paid: a subscription waiting on it is active again."""
+    row = subscription_by_stripe_id(session, invoice_subscription_id(invoice))
+    if row is None or is_stale(row, seen_at):
+        return row
+    if row.latest_invoice_id in (None, invoice["id"]) or row.status != "active":
+        row.latest_invoice_id = invoice["id"]
+        row.latest_invoice_status = "paid"
+        if row.status in ("past_due", "unpaid", "incomplete"):
+            row.status = "active"
+            row.was_active = True
+        row.payment_failed_at = None
+    _mark_seen(row, seen_at)
+    return row

@@ -1,0 +1,215 @@
+"""Webhook ingestion: store each verified event once, then apply it in one transaction.
+
+1. :func:`store_event` inserts the raw event under its unique Stripe id and commits, so
+   nothing is lost if applying fails; a second delivery of the same id inserts nothing.
+2. :func:`apply_event` locks the stored row, applies it unless already applied, and marks
+   it applied in the same transaction. Two deliveries racing on PostgreSQL serialise on
+   the row lock; the loser finds it applied. A failure rolls the changes back, keeps the
+   error on the row, and raises :class:`EventNotApplied` so Stripe retries (or an operator
+   runs ``paywall replay-events``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from billing import sync
+from billing.models import WebhookEvent
+from billing.orm import utcnow
+
+Obj = dict[str, Any]
+
+
+class EventNotApplied(Exception):
+    """Applying a stored event failed; it stays stored for a retry or a replay."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one delivery."""
+
+    event_id: str
+    status: str  # "applied" | "duplicate"
+    dunning_invoice_ids: tuple[int, ...] = field(default=())
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; True when this call stored the row."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(WebhookEvent).values(**values)
+    result = session.execute(statement.on_conflict_do_nothing(index_elements=["stripe_event_id"]))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def store_event(session: Session, event: Obj) -> bool:
+    """Store a verified event unless its id is already stored; True when newly stored."""
+    obj = (event.get("data") or {}).get("object") or {}
+    stored = _insert_once(
+        session,
+        {
+            "stripe_event_id": event["id"],
+            "type": str(event.get("type") or "unknown")[:80],
+            "object_id": sync.object_id(obj.get("id")),
+            "created": sync.from_timestamp(event.get("created")) or utcnow(),
+            "payload": event,
+            "received_at": utcnow(),
+            "attempts": 0,
+        },
+    )
+    session.commit()
+    return stored
+
+
+def apply_event(session: Session, stripe_event_id: str, *, force: bool = False) -> Outcome:
+    """Apply a stored event once (``force``: again, still guarded by the object's clock)."""
+    row = session.scalar(
+        select(WebhookEvent)
+        .where(WebhookEvent.stripe_event_id == stripe_event_id)
+        .with_for_update()
+    )
+    if row is None:
+        session.rollback()
+        raise EventNotApplied(f"no stored event {stripe_event_id}")
+    if row.applied_at is not None and not force:
+        session.rollback()
+        return Outcome(stripe_event_id, "duplicate")
+    try:
+        dunning = _apply(session, row.payload)
+        row.applied_at = utcnow()
+        row.attempts += 1
+        row.last_error = None
+        session.commit()
+    except Exception as error:
+        session.rollback()
+        _record_failure(session, stripe_event_id, error)
+        raise EventNotApplied(f"{stripe_event_id}: {error}") from error
+    return Outcome(stripe_event_id, "applied", dunning)
+
+
+def ingest(session: Session, event: Obj) -> Outcome:
+    """Store then apply one verified event (see the module docstring)."""
+    store_event(session, event)
+    return apply_event(session, event["id"])
+
+
+def _record_failure(session: Session, stripe_event_id: str, error: Exception) -> None:
+    row = session.scalar(
+        select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id)
+    )
+    if row is not None:
+        row.attempts += 1
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        session.commit()
+
+
+def unapplied_event_ids(session: Session, event_ids: Iterable[str] = ()) -> list[str]:
+    """Stored events not applied yet (or just ``event_ids``), oldest first."""
+    query = select(WebhookEvent.stripe_event_id).order_by(WebhookEvent.created, WebhookEvent.id)
+    wanted = list(event_ids)
+    if wanted:
+        query = query.where(WebhookEvent.stripe_event_id.in_(wanted))
+    else:
+        query = query.where(WebhookEvent.applied_at.is_(None))
+    return list(session.scalars(query))
+
+
+# -- applying, by event type ---------------------------------------------------------------
+def _apply(session: Session, event: Obj) -> tuple[int, ...]:
+    """Apply one event's object to the local tables; returns invoices owed a dunning email."""
+    kind = str(event.get("type") or "")
+    obj = (event.get("data") or {}).get("object") or {}
+    seen_at = sync.from_timestamp(event.get("created")) or utcnow()
+    handler = handler_for(kind)
+    if handler is None:
+        return ()  # stored and acknowledged; nothing of ours to change
+    return handler(session, obj, seen_at) or ()
+
+
+def handler_for(kind: str) -> Handler | None:
+    """The handler for an event type: its own entry, else the nearest ``prefix.*`` entry."""
+    if kind in HANDLERS:
+        return HANDLERS[kind]
+    parts = kind.split(".")
+    for size in range(len(parts) - 1, 0, -1):
+        handler = HANDLERS.get(".".join(parts[:size]) + ".*")
+        if handler is not None:
+            return handler
+    return None
+
+
+def _subscription(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_subscription(session, obj, seen_at)
+
+
+def _invoice(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_invoice(session, obj, seen_at)
+
+
+def _invoice_paid(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_invoice(session, obj, seen_at)
+    sync.record_paid_invoice(session, obj, seen_at)
+
+
+def _invoice_failed(session: Session, obj: Obj, seen_at: Any) -> tuple[int, ...]:
+    invoice = sync.upsert_invoice(session, obj, seen_at)
+    subscription = sync.record_failed_collection(session, obj, seen_at)
+    renewal_failed = subscription is not None and subscription.status in ("past_due", "unpaid")
+    if invoice is not None and renewal_failed and invoice.dunning_email_sent_at is None:
+        session.flush()
+        return (invoice.id,)
+    return ()
+
+
+def _invoice_needs_action(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_invoice(session, obj, seen_at)
+    subscription = sync.subscription_by_stripe_id(session, sync.invoice_subscription_id(obj))
+    if subscription is not None and not sync.is_stale(subscription, seen_at):
+        subscription.latest_invoice_id = obj["id"]
+        subscription.latest_invoice_status = obj.get("status") or "open"
+
+
+def _card(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_card(session, obj, seen_at)
+
+
+def _card_detached(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.remove_card(session, obj.get("id") or "")
+
+
+def _customer(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_customer(session, obj, seen_at)
+
+
+def _customer_deleted(session: Session, obj: Obj, seen_at: Any) -> None:
+    sync.upsert_customer(session, {**obj, "deleted": True}, seen_at)
+
+
+def _nothing(session: Session, obj: Obj, seen_at: Any) -> None:
+    """Acknowledged without a local change (the data arrives with another event)."""
+
+
+Handler = Callable[[Session, Obj, Any], "tuple[int, ...] | None"]
+
+HANDLERS: dict[str, Handler] = {
+    "customer.subscription.*": _subscription,  # created, updated, deleted, trial_will_end, ...
+    "invoice.paid": _invoice_paid,
+    "invoice.payment_succeeded": _invoice_paid,
+    "invoice.payment_failed": _invoice_failed,
+    "invoice.payment_action_required": _invoice_needs_action,
+    "invoice.upcoming": _nothing,  # a preview with no id; card reminders come from our own job
+    "invoice.*": _invoice,  # created, finalized, updated, voided, marked_uncollectible
+    "payment_method.attached": _card,
+    "payment_method.updated": _card,
+    "payment_method.automatically_updated": _card,
+    "payment_method.detached": _card_detached,
+    "customer.updated": _customer,
+    "customer.deleted": _customer_deleted,
+    "setup_intent.succeeded": _nothing,  # its card arrives with payment_method.attached
+}

@@ -1,0 +1,40 @@
+"""Complimentary access granted by an editor: full access without Stripe, maybe until a date."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import select
+
+from paywall.accounts.models import Reader
+from paywall.accounts.service import AccountError, find_by_email
+from paywall.extensions import db
+
+
+def grant_comp(email: str, until: date | None) -> Reader:
+    """Give the reader with ``email`` full access (through the end of ``until``, if given)."""
+    reader = find_by_email(email)
+    if reader is None:
+        raise AccountError("email", "No reader has that email address. Ask them to sign up first.")
+    if until is not None and until < datetime.now(UTC).date():
+        raise AccountError("until", "Choose a date in the future.")
+    reader.is_comped = True
+    reader.comped_until = (
+        datetime.combine(until, time.max, tzinfo=UTC) if until is not None else None
+    )
+    db.session.commit()
+    return reader
+
+
+def revoke_comp(reader_id: int) -> None:
+    """End a reader's complimentary access now."""
+    reader = db.session.get(Reader, reader_id)
+    if reader is not None:
+        reader.is_comped = False
+        reader.comped_until = None
+        db.session.commit()
+
+
+def comped_readers() -> list[Reader]:
+    """Readers with complimentary access, by email."""
+    return list(db.session.scalars(select(Reader).where(Reader.is_comped).order_by(Reader.email)))

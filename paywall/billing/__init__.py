@@ -1,0 +1,7 @@
+"""Subscriptions in the web layer: subscribe, card on file, account billing, webhooks."""
+
+from flask import Blueprint
+
+bp = Blueprint("billing", __name__, cli_group=None)
+
+from paywall.billing import admin, commands, routes, webhook  # noqa: E402,F401

@@ -1,0 +1,114 @@
+"""Publisher pages: plans (synced to Stripe), subscribers and revenue, complimentary access."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from billing.catalog import PlanInput, all_plans, save_plan, sync_catalog
+from billing.errors import BillingError
+from billing.orm import utcnow
+from billing.reports import revenue_summary, subscriber_rows
+from paywall.accounts.comps import comped_readers, grant_comp, revoke_comp
+from paywall.accounts.decorators import staff_required
+from paywall.accounts.models import Reader
+from paywall.accounts.service import AccountError
+from paywall.billing import bp
+from paywall.billing.forms import CompForm, NextForm, PlanForm
+from paywall.billing.support import gateway
+from paywall.extensions import db
+from paywall.validation import show_on_form
+
+
+def _sync_and_report() -> None:
+    try:
+        changes = sync_catalog(db.session, gateway())
+    except BillingError as error:
+        flash(f"Saved, but Stripe could not be updated: {error.message} "
+              "Try again, or run `paywall sync-catalog`.", "warning")  # fmt: skip
+        return
+    flash(
+        "Plans saved and in sync with Stripe" + (f": {'; '.join(changes)}." if changes else "."),
+        "success",
+    )
+
+
+@bp.route("/admin/plans", methods=["GET", "POST"])
+@staff_required
+def plans() -> str | Response:
+    """The catalogue; the form adds a plan or updates the one with the same code."""
+    form = PlanForm()
+    if form.validate_on_submit():
+        save_plan(db.session, PlanInput(
+            code=form.code.data, name=form.name.data, tier=form.tier.data,
+            amount=int(Decimal(form.amount.data) * 100), currency=form.currency.data,
+            interval=form.interval.data, trial_days=form.trial_days.data or 0,
+            description=form.description.data or "", active=form.active.data,
+            position=form.position.data or 0,
+        ))  # fmt: skip
+        _sync_and_report()
+        return redirect(url_for("billing.plans"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "billing/admin_plans.html", form=form, plans=all_plans(db.session)
+    ), status
+
+
+@bp.post("/admin/plans/sync")
+@staff_required
+def sync_plans() -> Response:
+    """Push every plan to Stripe now."""
+    if NextForm().validate_on_submit():
+        _sync_and_report()
+    return redirect(url_for("billing.plans"))
+
+
+@bp.get("/admin/subscribers")
+@staff_required
+def subscribers() -> str:
+    """Subscribers with plan, status, card and renewal; revenue at a glance."""
+    rows = subscriber_rows(db.session)
+    emails = dict(
+        db.session.execute(
+            select(Reader.id, Reader.email).where(Reader.id.in_([r.reader_id for r in rows]))
+        ).all()
+    )
+    return render_template(
+        "billing/admin_subscribers.html",
+        rows=rows,
+        emails=emails,
+        revenue=revenue_summary(db.session, utcnow()),
+        comp_form=CompForm(),
+        comped=comped_readers(),
+        action_form=NextForm(),
+    )
+
+
+@bp.post("/admin/comps")
+@staff_required
+def grant() -> str | Response:
+    """Give a reader complimentary access."""
+    form = CompForm()
+    if form.validate_on_submit():
+        try:
+            reader = grant_comp(form.email.data, form.until.data)
+        except AccountError as error:
+            show_on_form(form, error)
+        else:
+            flash(f"{reader.email} now reads everything for free.", "success")
+            return redirect(url_for("billing.subscribers"))
+    flash("; ".join(e for errors in form.errors.values() for e in errors), "warning")
+    return redirect(url_for("billing.subscribers"))
+
+
+@bp.post("/admin/comps/<int:reader_id>/revoke")
+@staff_required
+def revoke(reader_id: int) -> Response:
+    """End a reader's complimentary access."""
+    if NextForm().validate_on_submit():
+        revoke_comp(reader_id)
+        flash("Complimentary access ended.", "info")
+    return redirect(url_for("billing.subscribers"))

@@ -1,0 +1,94 @@
+"""Billing commands: sync-catalog, reconcile, replay-events, send-card-reminders."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from billing.catalog import sync_catalog
+from billing.errors import BillingError
+from billing.orm import utcnow
+from billing.reconcile import customers_to_reconcile, refresh_customer
+from billing.webhooks import EventNotApplied, apply_event, unapplied_event_ids
+from paywall.accounts.models import Reader
+from paywall.accounts.service import normalise_email
+from paywall.billing import bp
+from paywall.billing.notices import send_card_reminders, send_failed_payment_notices
+from paywall.billing.support import gateway
+from paywall.extensions import db
+
+
+@bp.cli.command("sync-catalog")
+def sync_catalog_command() -> None:
+    """Create or update the Stripe Product and Plan of every plan."""
+    try:
+        changes = sync_catalog(db.session, gateway())
+    except BillingError as error:
+        raise click.ClickException(f"Stripe: {error.message}") from error
+    for line in changes:
+        click.echo(line)
+    click.echo(f"Catalogue in sync ({len(changes)} changes).")
+
+
+@bp.cli.command("reconcile")
+@click.option("--reader", "email", help="Only this reader (by email).")
+@click.option("--all", "everyone", is_flag=True, help="Every reader with a Stripe customer.")
+def reconcile_command(email: str | None, everyone: bool) -> None:
+    """Re-read customers, subscriptions, cards and invoices from Stripe; print what changed."""
+    if bool(email) == everyone:
+        raise click.UsageError("Give --reader EMAIL or --all.")
+    reader_id = None
+    if email:
+        reader_id = db.session.scalar(
+            select(Reader.id).where(Reader.email == normalise_email(email))
+        )
+        if reader_id is None:
+            raise click.ClickException(f"No reader with the email {email}.")
+    customers = customers_to_reconcile(db.session, reader_id)
+    if email and not customers:
+        click.echo(f"{email} has no Stripe customer: nothing to reconcile.")
+        return
+    changed = failed = 0
+    for customer in customers:
+        try:
+            changes = refresh_customer(db.session, gateway(), customer)
+        except BillingError as error:
+            failed += 1
+            click.secho(f"{customer.email}: {error.message}", fg="red", err=True)
+            continue
+        changed += bool(changes)
+        for line in changes:
+            click.echo(f"{customer.email}: {line}")
+    click.echo(f"Reconciled {len(customers)} customers: {changed} changed, {failed} failed.")
+    if failed:
+        raise SystemExit(1)
+
+
+@bp.cli.command("replay-events")
+@click.option("--event", "event_ids", multiple=True, help="Replay this event id (repeatable).")
+def replay_events_command(event_ids: tuple[str, ...]) -> None:
+    """Apply stored webhook events that were not applied (or the given ones again)."""
+    pending = unapplied_event_ids(db.session, event_ids)
+    applied = failed = 0
+    for event_id in pending:
+        try:
+            outcome = apply_event(db.session, event_id, force=bool(event_ids))
+        except EventNotApplied as error:
+            failed += 1
+            click.secho(f"{event_id}: still failing: {error}", fg="red", err=True)
+            continue
+        applied += 1
+        send_failed_payment_notices(outcome.dunning_invoice_ids)
+        click.echo(f"{event_id}: {outcome.status}")
+    click.echo(f"{applied} applied, {failed} failed.")
+    if failed:
+        raise SystemExit(1)
+
+
+@bp.cli.command("send-card-reminders")
+def send_card_reminders_command() -> None:
+    """Email subscribers whose card expires before their next renewal (once a month)."""
+    sent, failed = send_card_reminders(utcnow())
+    click.echo(f"{sent} reminders sent, {failed} failed.")
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,87 @@
+"""Billing forms. Card numbers never reach these: Stripe.js sends them to Stripe."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from billing.catalog import INTERVALS
+from paywall.accounts.forms import printable_text
+
+
+class CardForm(FlaskForm):
+    """Posted by the card form's script once Stripe.js has confirmed the SetupIntent."""
+
+    setup_intent_id = HiddenField(
+        validators=[
+            DataRequired("Enter your card details."),
+            Regexp(r"^seti_[A-Za-z0-9_]{1,200}$", message="Enter your card details again."),
+        ]
+    )
+    next = HiddenField()
+
+
+class NextForm(FlaskForm):
+    """A button that does one thing (cancel, resume, refresh, confirm), then returns."""
+
+    next = HiddenField()
+
+
+class ChangePlanForm(FlaskForm):
+    plan = SelectField("New plan", validators=[DataRequired("Choose a plan.")])
+
+
+class PlanForm(FlaskForm):
+    """A plan as the publisher defines it."""
+
+    code = StringField(
+        "Code", validators=[DataRequired(), Regexp(r"^[a-z0-9][a-z0-9-]{0,40}$",
+        message="Lowercase letters, digits and dashes.")],
+        description="Stable identifier, e.g. monthly. Used in links and in Stripe.",
+    )  # fmt: skip
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), printable_text])
+    tier = StringField(
+        "Tier", default="standard",
+        validators=[DataRequired(), Regexp(r"^[a-z0-9][a-z0-9-]{0,39}$",
+        message="Lowercase letters, digits and dashes.")],
+        description="Articles limited to tiers list these names.",
+    )  # fmt: skip
+    amount = DecimalField(
+        "Price", places=2,
+        validators=[DataRequired("Enter a price."), NumberRange(min=0.5, max=100000)],
+        description="Per interval, e.g. 9.00.",
+    )  # fmt: skip
+    currency = SelectField("Currency", choices=[("usd", "USD"), ("eur", "EUR"), ("gbp", "GBP")])
+    interval = SelectField("Billed every", choices=[(i, i) for i in INTERVALS], default="month")
+    trial_days = IntegerField(
+        "Trial days", default=0, validators=[Optional(), NumberRange(min=0, max=365)]
+    )
+    description = StringField(
+        "Description", validators=[Optional(), Length(max=300), printable_text]
+    )
+    position = IntegerField("Order", default=0, validators=[Optional(), NumberRange(0, 1000)])
+    active = BooleanField("On sale", default=True)
+
+
+class CompForm(FlaskForm):
+    """Complimentary access for one reader."""
+
+    email = EmailField("Reader's email", validators=[DataRequired(), Email(), Length(max=254)])
+    until = DateField("Until (optional)", validators=[Optional()])

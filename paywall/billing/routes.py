@@ -1,0 +1,256 @@
+"""Reader billing pages: choose a plan, enter a card, and manage the subscription.
+
+Every page acts on the signed-in reader's own billing only: no view takes a customer,
+subscription or invoice id from the request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from billing import service
+from billing.catalog import active_plans
+from billing.errors import BillingStateError, CardDeclined
+from billing.orm import utcnow
+from billing.reconcile import refresh_customer
+from billing.state import live_subscription, overview_for_reader
+from billing.sync import customer_for_reader
+from paywall.billing import bp
+from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
+from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
+from paywall.extensions import db
+from paywall.security import safe_next_url
+
+
+def _next(value: str | None = None) -> str | None:
+    return safe_next_url(value or request.args.get("next"))
+
+
+def _back(target: str | None) -> Response:
+    return redirect(target or url_for("billing.account"))
+
+
+def _has_live_subscription() -> bool:
+    customer = customer_for_reader(db.session, current_user.id)
+    return customer is not None and live_subscription(db.session, customer.id) is not None
+
+
+@bp.get("/subscribe")
+@login_required
+def subscribe() -> str | Response:
+    """The plans on sale; the reader picks one."""
+    if _has_live_subscription():
+        flash("You already have a subscription. You can change its plan here.", "info")
+        return redirect(url_for("billing.account"))
+    return render_template("billing/plans.html", plans=active_plans(db.session), next=_next() or "")
+
+
+def _plan_or_404(code: str):  # type: ignore[no-untyped-def]
+    plan = next((p for p in active_plans(db.session) if p.code == code), None)
+    if plan is None:
+        abort(404, "That plan is not on sale.")
+    return plan
+
+
+def _card_page(
+    template: str, form: CardForm, status: int = 200, **context: object
+) -> tuple[str, int]:
+    """A page with the card form, backed by a fresh SetupIntent."""
+    setup = service.begin_card_setup(db.session, gateway(), current_user.id, current_user.email)
+    page = render_template(
+        template, form=form, client_secret=setup.client_secret, **stripe_page_settings(), **context
+    )
+    return page, status
+
+
+@bp.route("/subscribe/<code>", methods=["GET", "POST"])
+@login_required
+@stripe_errors_handled
+def checkout(code: str) -> tuple[str, int] | Response:
+    """Enter a card and subscribe to the plan ``code``."""
+    plan = _plan_or_404(code)
+    form = CardForm(next=request.args.get("next", ""))
+    error = None
+    if form.validate_on_submit():
+        target = _next(form.next.data)
+        try:
+            result = service.subscribe(
+                db.session,
+                gateway(),
+                reader_id=current_user.id,
+                email=current_user.email,
+                plan_code=plan.code,
+                setup_intent_id=form.setup_intent_id.data,
+            )
+        except CardDeclined as declined:
+            error = f"{declined.message} No payment was taken; try another card."
+        except BillingStateError as refused:
+            if refused.code != "already_subscribed":
+                error = refused.message
+            else:
+                flash(refused.message, "warning")
+                return redirect(url_for("billing.account"))
+        else:
+            if result.needs_confirmation:
+                return redirect(url_for("billing.confirm_payment", next=target or ""))
+            flash(f"Welcome aboard! You're subscribed to {plan.name}.", "success")
+            return _back(target)
+    elif form.is_submitted():
+        error = "; ".join(e for errors in form.errors.values() for e in errors)
+    status = 422 if error else 200
+    return _card_page("billing/checkout.html", form, status, plan=plan, error=error)
+
+
+@bp.get("/account/billing")
+@login_required
+def account() -> str:
+    """Plan, status, renewal, card on file and invoices, with what the reader can do."""
+    overview = overview_for_reader(db.session, current_user.id)
+    plans = [
+        p for p in active_plans(db.session) if not overview.plan or p.code != overview.plan.code
+    ]
+    change_form = ChangePlanForm()
+    change_form.plan.choices = [(p.code, f"{p.name} — {p.price_label}") for p in plans]
+    return render_template(
+        "billing/account.html",
+        overview=overview,
+        action_form=NextForm(),
+        change_form=change_form,
+        can_change_plan=bool(plans),
+        now=utcnow(),
+        grace=timedelta(days=current_app.config["GRACE_PERIOD_DAYS"]),
+    )
+
+
+@bp.route("/account/billing/card", methods=["GET", "POST"])
+@login_required
+@stripe_errors_handled
+def update_card() -> tuple[str, int] | Response:
+    """Replace the card on file; any unpaid invoice is retried with the new card at once."""
+    if customer_for_reader(db.session, current_user.id) is None:
+        flash("You have no card on file yet. Choose a plan to subscribe.", "info")
+        return redirect(url_for("billing.subscribe"))
+    form = CardForm(next=request.args.get("next", ""))
+    error = None
+    if form.validate_on_submit():
+        target = _next(form.next.data)
+        try:
+            result = service.update_card(
+                db.session, gateway(), reader_id=current_user.id,
+                setup_intent_id=form.setup_intent_id.data,
+            )  # fmt: skip
+        except (CardDeclined, BillingStateError) as refused:
+            error = refused.message
+        else:
+            if result.declined:
+                error = f"Your new card is saved, but the payment failed: {result.declined}"
+            else:
+                paid = " and your subscription is paid up" if result.paid_invoices else ""
+                flash(f"Your card is updated{paid}.", "success")
+                return _back(target)
+    elif form.is_submitted():
+        error = "; ".join(e for errors in form.errors.values() for e in errors)
+    overview = overview_for_reader(db.session, current_user.id)
+    status = 422 if error else 200
+    return _card_page("billing/update_card.html", form, status, overview=overview, error=error)
+
+
+@bp.route("/account/billing/confirm", methods=["GET", "POST"])
+@login_required
+@stripe_errors_handled
+def confirm_payment() -> str | Response:
+    """Finish a payment the bank wants confirmed (3-D Secure)."""
+    form = NextForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        customer = customer_for_reader(db.session, current_user.id)
+        if customer is not None:
+            refresh_customer(db.session, gateway(), customer)
+        if _has_live_subscription() and not _still_incomplete():
+            flash("Payment confirmed. Welcome aboard!", "success")
+            return _back(_next(form.next.data))
+        flash("The payment is still not confirmed. Try again or use another card.", "warning")
+        return redirect(url_for("billing.confirm_payment", next=form.next.data or ""))
+    try:
+        client_secret = service.payment_to_confirm(db.session, gateway(), current_user.id)
+    except BillingStateError:
+        client_secret = None
+    if client_secret is None:
+        flash("There is no payment waiting for confirmation.", "info")
+        return redirect(url_for("billing.account"))
+    return render_template(
+        "billing/confirm.html", form=form, client_secret=client_secret, **stripe_page_settings()
+    )
+
+
+def _still_incomplete() -> bool:
+    overview = overview_for_reader(db.session, current_user.id)
+    return overview.subscription is not None and overview.subscription.has_incomplete_payment()
+
+
+@bp.post("/account/billing/cancel")
+@login_required
+@stripe_errors_handled
+def cancel() -> Response:
+    """Stop renewing at the end of the paid period."""
+    if NextForm().validate_on_submit():
+        try:
+            row = service.cancel_at_period_end(db.session, gateway(), current_user.id)
+        except BillingStateError as refused:
+            flash(refused.message, "warning")
+        else:
+            ends = f" on {row.current_period_end:%-d %B %Y}" if row.current_period_end else ""
+            flash(f"Your subscription will end{ends}. You can resume it until then.", "info")
+    return redirect(url_for("billing.account"))
+
+
+@bp.route("/account/billing/resume", methods=["GET", "POST"])
+@login_required
+@stripe_errors_handled
+def resume() -> str | Response:
+    """Keep a subscription that was set to end (GET asks to confirm)."""
+    form = NextForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            service.resume(db.session, gateway(), current_user.id)
+        except BillingStateError as refused:
+            flash(refused.message, "warning")
+            return redirect(url_for("billing.account"))
+        flash("Your subscription will renew as before.", "success")
+        return _back(_next(form.next.data))
+    return render_template("billing/resume.html", form=form)
+
+
+@bp.post("/account/billing/plan")
+@login_required
+@stripe_errors_handled
+def change_plan() -> Response:
+    """Move to another plan."""
+    form = ChangePlanForm()
+    form.plan.choices = [(p.code, p.name) for p in active_plans(db.session)]
+    if form.validate_on_submit():
+        try:
+            service.change_plan(db.session, gateway(), current_user.id, form.plan.data)
+        except (BillingStateError, CardDeclined) as refused:
+            flash(refused.message, "warning")
+        else:
+            flash("Your plan is changed.", "success")
+    else:
+        flash("Choose one of the plans on offer.", "warning")
+    return redirect(url_for("billing.account"))
+
+
+@bp.post("/account/billing/refresh")
+@login_required
+@stripe_errors_handled
+def refresh() -> Response:
+    """Re-read this reader's billing from Stripe (e.g. after a change made elsewhere)."""
+    customer = customer_for_reader(db.session, current_user.id)
+    if NextForm().validate_on_submit() and customer is not None:
+        changes = refresh_customer(db.session, gateway(), customer)
+        message = "We found changes and updated your account." if changes else "All up to date."
+        flash(message, "info")
+    return redirect(url_for("billing.account"))

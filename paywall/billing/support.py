@@ -1,0 +1,69 @@
+"""What every billing view shares: the Stripe gateway of this app and error handling."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, render_template
+from flask_login import current_user
+
+from billing.errors import BillingRequestError, BillingUnavailable
+from billing.gateway import GatewaySettings, StripeGateway
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gateway() -> StripeGateway:
+    """This app's Stripe gateway (one per app, so its connection pool is reused)."""
+    found = current_app.extensions.get("stripe_gateway")
+    if found is None:
+        config = current_app.config
+        found = StripeGateway(
+            GatewaySettings(
+                secret_key=config["STRIPE_SECRET_KEY"],
+                api_base=config.get("STRIPE_API_BASE"),
+                timeout_seconds=config["STRIPE_TIMEOUT_SECONDS"],
+                network_retries=config["STRIPE_NETWORK_RETRIES"],
+            )
+        )
+        current_app.extensions["stripe_gateway"] = found
+    return found
+
+
+def stripe_page_settings() -> dict[str, str]:
+    """What a card form page needs to load Stripe.js."""
+    return {
+        "stripe_js_url": current_app.config["STRIPE_JS_URL"],
+        "stripe_publishable_key": current_app.config["STRIPE_PUBLISHABLE_KEY"],
+    }
+
+
+def billing_unavailable_page(error: Exception) -> tuple[str, int]:
+    """The "try again" page shown when Stripe cannot be reached."""
+    return render_template("billing/unavailable.html", message=str(error)), 503
+
+
+def stripe_errors_handled(view: F) -> F:
+    """Turn a Stripe outage or refusal into a clear "try again" page; nothing is lost."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except BillingUnavailable as error:
+            log.warning("Stripe unavailable during %s: %s", view.__name__, error.__cause__)
+            return billing_unavailable_page(error)
+        except BillingRequestError as error:
+            reader = getattr(current_user, "id", None)
+            log.error(
+                "Stripe refused a request in %s for reader %s: %s", view.__name__, reader, error
+            )
+            return billing_unavailable_page(
+                BillingUnavailable("The payment service refused the request. Please try again.")
+            )
+
+    return wrapped  # type: ignore[return-value]

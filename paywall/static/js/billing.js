@@ -1,0 +1,68 @@
+// Card forms and payment confirmation with Stripe.js (or the local emulator's stand-in).
+// Card details go from the browser to Stripe; only the confirmed SetupIntent id is posted.
+(function () {
+  "use strict";
+
+  function showError(message) {
+    var box = document.getElementById("card-errors");
+    if (box) { box.textContent = message || "Something went wrong. Please try again."; }
+  }
+
+  function setBusy(button, busy, label) {
+    if (!button) { return; }
+    if (busy) { button.dataset.label = button.textContent; button.textContent = label; }
+    else if (button.dataset.label) { button.textContent = button.dataset.label; }
+    button.disabled = busy;
+  }
+
+  function cardForm(form) {
+    var stripe = Stripe(form.dataset.publishableKey);
+    var card = stripe.elements().create("card");
+    card.mount("#card-element");
+    var button = document.getElementById("card-submit");
+    var sent = false;
+    form.addEventListener("submit", function (event) {
+      if (sent) { return; }  // second pass: the confirmed form posts for real
+      event.preventDefault();
+      setBusy(button, true, "Checking your card…");
+      showError("");
+      stripe.confirmCardSetup(form.dataset.clientSecret, {payment_method: {card: card}})
+        .then(function (result) {
+          if (result.error) {
+            setBusy(button, false);
+            showError(result.error.message);
+            return;
+          }
+          document.getElementById("setup-intent-id").value = result.setupIntent.id;
+          sent = true;
+          setBusy(button, true, "Saving…");
+          form.submit();
+        });
+    });
+  }
+
+  function confirmForm(form) {
+    var stripe = Stripe(form.dataset.publishableKey);
+    var button = document.getElementById("confirm-submit");
+    var sent = false;
+    form.addEventListener("submit", function (event) {
+      if (sent) { return; }
+      event.preventDefault();
+      setBusy(button, true, "Confirming…");
+      stripe.confirmCardPayment(form.dataset.clientSecret).then(function (result) {
+        if (result.error) {
+          setBusy(button, false);
+          showError(result.error.message);
+          return;
+        }
+        sent = true;
+        form.submit();
+      });
+    });
+  }
+
+  var form = document.getElementById("card-form");
+  if (form) { cardForm(form); }
+  var confirm = document.getElementById("confirm-form");
+  if (confirm) { confirmForm(confirm); }
+})();
