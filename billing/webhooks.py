@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import sync
@@ -24,6 +25,7 @@ from billing.models import WebhookEvent
 from billing.orm import utcnow
 
 Obj = dict[str, Any]
+CONFLICT_ATTEMPTS = 3
 
 
 class EventNotApplied(Exception):
@@ -68,7 +70,24 @@ def store_event(session: Session, event: Obj) -> bool:
 
 
 def apply_event(session: Session, stripe_event_id: str, *, force: bool = False) -> Outcome:
-    """Apply a stored event once (``force``: again, still guarded by the object's clock)."""
+    """Apply a stored event once (``force``: again, still guarded by the object's clock).
+
+    Two events about one new object (``invoice.created`` and ``invoice.payment_failed``)
+    can race to insert its row; the loser rolls back and applies again on top of the
+    winner's row.
+    """
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return _apply_once(session, stripe_event_id, force)
+        except IntegrityError as error:
+            session.rollback()
+            if attempt == CONFLICT_ATTEMPTS:
+                _record_failure(session, stripe_event_id, error)
+                raise EventNotApplied(f"{stripe_event_id}: {error}") from error
+    raise AssertionError("unreachable")
+
+
+def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
     row = session.scalar(
         select(WebhookEvent)
         .where(WebhookEvent.stripe_event_id == stripe_event_id)
@@ -86,6 +105,8 @@ def apply_event(session: Session, stripe_event_id: str, *, force: bool = False) 
         row.attempts += 1
         row.last_error = None
         session.commit()
+    except IntegrityError:
+        raise
     except Exception as error:
         session.rollback()
         _record_failure(session, stripe_event_id, error)

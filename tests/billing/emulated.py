@@ -121,6 +121,13 @@ class StripeSide:
         return self.get(f"/v1/invoices/{invoice['id']}")
 
 
+def let_stripe_catch_up(seconds: float = 2.2) -> None:
+    """Let the emulator deliver the events of what just happened (it sends them ~1 s late),
+    and let the clock move on: Stripe stamps events to the second, and a renewal a month
+    later never shares a second with the subscription's own events."""
+    time.sleep(seconds)
+
+
 def wait_for(check: Any, timeout: float = 10.0, interval: float = 0.1) -> Any:
     """Poll ``check()`` until it returns something truthy (webhooks arrive ~1 s late)."""
     deadline = time.monotonic() + timeout
