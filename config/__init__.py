@@ -73,6 +73,9 @@ class Config:
         self.REDIS_URL = env_str("REDIS_URL")
 
         self.SITE_NAME = env_str("PAYWALL_SITE_NAME", "The Paywall Gazette")
+        # The public address of the site, for links in emails sent outside a request
+        # (commands such as send-card-reminders); requests use their own host otherwise.
+        self.BASE_URL = env_str("PAYWALL_BASE_URL")
 
         # Access decision
         self.TEASER_PARAGRAPHS = env_int("PAYWALL_TEASER_PARAGRAPHS", 2)
@@ -162,6 +165,7 @@ class DevelopmentConfig(Config):
             settings["SECRET_KEY"] = instance_secret_key(instance)
         if not settings["SQLALCHEMY_DATABASE_URI"]:
             settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'paywall.sqlite3'}"
+        settings["BASE_URL"] = settings["BASE_URL"] or "http://127.0.0.1:5000"
         if not settings["STRIPE_SECRET_KEY"]:
             settings.update(emulator_stripe_settings(instance, settings["STRIPE_EMULATOR_PORT"]))
         return settings

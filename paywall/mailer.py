@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, has_request_context, render_template, url_for
 from flask_mailman import EmailMultiAlternatives
 from jinja2 import TemplateNotFound
 
@@ -35,6 +35,17 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("MAIL_BACKEND", "file")
         app.config.setdefault("MAIL_FILE_PATH", str(outbox))
     mail.init_app(app)
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A full URL for a link in an email: from ``BASE_URL`` when set, else this request's host."""
+    base = current_app.config.get("BASE_URL")
+    if not base:
+        if has_request_context():
+            return url_for(endpoint, _external=True, **values)
+        raise RuntimeError("Set PAYWALL_BASE_URL so emails sent by commands can link to the site.")
+    with current_app.test_request_context("/", base_url=base):
+        return url_for(endpoint, _external=True, **values)
 
 
 def send_email(to: str, subject: str, template: str, **context: Any) -> None:

@@ -148,6 +148,7 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(instance),
         "SERVER_NAME": None,
+        "BASE_URL": "http://paywall.test",
         "RATELIMIT_ENABLED": False,
         # Tests read through the twin app's saves; the cache has its own test.
         "ARTICLE_CACHE_SECONDS": 0,

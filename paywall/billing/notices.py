@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import url_for
-
 from billing import dunning
 from paywall.accounts.models import Reader
 from paywall.extensions import db
-from paywall.mailer import send_email
+from paywall.mailer import absolute_url, send_email
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +25,7 @@ def send_failed_payment_notice(invoice_id: int) -> bool:
         "payment_failed",
         reader=reader,
         notice=notice,
-        update_url=url_for("billing.update_card", _external=True),
+        update_url=absolute_url("billing.update_card"),
     )
     dunning.mark_failed_payment_notified(db.session, invoice_id)
     return True
@@ -56,7 +54,7 @@ def send_card_reminders(now: datetime) -> tuple[int, int]:
                 "card_expiring",
                 reader=reader,
                 reminder=reminder,
-                update_url=url_for("billing.update_card", _external=True),
+                update_url=absolute_url("billing.update_card"),
             )
         except Exception:
             log.exception("could not email the card reminder to reader %s", reader.id)
