@@ -102,6 +102,14 @@ def serve(app: Flask) -> tuple[str, Any, threading.Thread]:
     return f"http://127.0.0.1:{port}", server, thread
 
 
+def put_plans_on_sale(app: Flask) -> None:
+    """The demo plans, saved and synced to the app's Stripe."""
+    with app.app_context():
+        for plan in DEMO_PLANS:
+            save_plan(db.session, plan)
+        sync_catalog(db.session, gateway())
+
+
 @pytest.fixture
 def billing_app(make_app: Any, emulator: Emulator, mailbox: Any) -> Iterator[LiveBilling]:
     """The app, served live, receiving the emulator's webhooks; demo plans on sale."""
@@ -110,10 +118,7 @@ def billing_app(make_app: Any, emulator: Emulator, mailbox: Any) -> Iterator[Liv
     twin = make_app(**stripe_settings(emulator, secret))
     url, server, thread = serve(app)
     emulator.register_webhook(WEBHOOK_NAME, f"{url}/stripe/webhook", secret)
-    with app.app_context():
-        for plan in DEMO_PLANS:
-            save_plan(db.session, plan)
-        sync_catalog(db.session, gateway())
+    put_plans_on_sale(app)
     try:
         yield LiveBilling(app, twin, url, secret, emulator)
     finally:

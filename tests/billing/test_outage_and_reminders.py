@@ -11,7 +11,7 @@ from sqlalchemy import select
 from billing.emulator import start_emulator
 from billing.models import PaymentMethod
 from paywall.billing.support import gateway
-from tests.billing.conftest import LiveBilling, serve, stripe_settings
+from tests.billing.conftest import LiveBilling, put_plans_on_sale, serve, stripe_settings
 from tests.factories import SECRET
 from tests.helpers import text
 
@@ -23,14 +23,7 @@ def doomed_billing(make_app, mailbox, tmp_path):
     settings = stripe_settings(emulator, "whsec_doomed")
     app, twin = make_app(**settings), make_app(**settings)
     url, server, thread = serve(app)
-    from tests.billing.conftest import DEMO_PLANS
-    from billing.catalog import save_plan, sync_catalog
-    from paywall.extensions import db
-
-    with app.app_context():
-        for plan in DEMO_PLANS:
-            save_plan(db.session, plan)
-        sync_catalog(db.session, gateway())
+    put_plans_on_sale(app)
     try:
         yield LiveBilling(app, twin, url, "whsec_doomed", emulator)
     finally:
