@@ -16,7 +16,7 @@ from billing import sync
 from billing.catalog import plan_for_sale
 from billing.errors import BillingStateError, CardDeclined
 from billing.gateway import StripeGateway
-from billing.models import Customer, Subscription
+from billing.models import Customer, Plan, Subscription
 from billing.reconcile import refresh_customer
 from billing.state import live_subscription
 
@@ -91,6 +91,14 @@ def _store_default_card(session: Session, customer: Customer, method: Obj) -> No
     sync.upsert_card(session, method, seen_at)
 
 
+def _refuse_a_second_subscription(session: Session, customer: Customer) -> None:
+    if live_subscription(session, customer.id) is not None:
+        raise BillingStateError(
+            "You already have a subscription. Change its plan from your account page.",
+            code="already_subscribed",
+        )
+
+
 def subscribe(
     session: Session,
     gateway: StripeGateway,
@@ -103,19 +111,42 @@ def subscribe(
     """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``."""
     plan = plan_for_sale(session, plan_code)
     customer = ensure_customer(session, gateway, reader_id, email)
-    if live_subscription(session, customer.id) is not None:
-        raise BillingStateError(
-            "You already have a subscription. Change its plan from your account page.",
-            code="already_subscribed",
-        )
+    _refuse_a_second_subscription(session, customer)
     method = _confirmed_card(gateway, customer, setup_intent_id)
+    return _start(session, gateway, customer, plan, method, f"{reader_id}-{setup_intent_id}")
+
+
+def subscribe_with_card(
+    session: Session,
+    gateway: StripeGateway,
+    *,
+    reader_id: int,
+    email: str,
+    plan_code: str,
+    payment_method_id: str,
+) -> SubscribeResult:
+    """Subscribe with a card collected some other way (an import, the demo's seeding)."""
+    plan = plan_for_sale(session, plan_code)
+    customer = ensure_customer(session, gateway, reader_id, email)
+    _refuse_a_second_subscription(session, customer)
+    method = gateway.attach_payment_method(payment_method_id, customer.stripe_customer_id)
+    gateway.set_default_payment_method(customer.stripe_customer_id, payment_method_id)
+    return _start(session, gateway, customer, plan, method, f"{reader_id}-{payment_method_id}")
+
+
+def _start(
+    session: Session,
+    gateway: StripeGateway,
+    customer: Customer,
+    plan: Plan,
+    method: Obj,
+    idempotency: str,
+) -> SubscribeResult:
+    """Create the subscription paid by ``method`` (the customer's default card)."""
     _store_default_card(session, customer, method)
     session.commit()
     created = gateway.create_subscription(
-        customer.stripe_customer_id,
-        plan.stripe_plan_id or "",
-        plan.trial_days,
-        idempotency=f"{reader_id}-{setup_intent_id}",
+        customer.stripe_customer_id, plan.stripe_plan_id or "", plan.trial_days, idempotency
     )
     if created["status"] == "incomplete":
         intent = _first_payment(gateway, created)

@@ -22,7 +22,11 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_demo_seeds_articles_and_accounts_and_is_safe_to_rerun(app, runner):
+def test_demo_seeds_articles_and_accounts_and_is_safe_to_rerun(make_app, mailbox):
+    from billing.emulator import free_port
+
+    app = make_app(STRIPE_EMULATOR_PORT=free_port())
+    runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "http://127.0.0.1:5000/" in first.output
@@ -70,7 +74,12 @@ def test_paywall_demo_command_serves_the_site(tmp_path: Path):
     from tests.conftest import free_port
 
     port = free_port()
-    env = {**os.environ, "PAYWALL_INSTANCE_PATH": str(tmp_path), "PAYWALL_ENV": "development"}
+    env = {
+        **os.environ,
+        "PAYWALL_INSTANCE_PATH": str(tmp_path),
+        "PAYWALL_ENV": "development",
+        "PAYWALL_STRIPE_EMULATOR_PORT": str(free_port()),
+    }
     env.pop("DATABASE_URL", None)
     paywall = Path(sys.executable).with_name("paywall")
     command = [str(paywall)] if paywall.exists() else [sys.executable, "-m", "paywall"]
@@ -101,3 +110,40 @@ def test_paywall_demo_command_serves_the_site(tmp_path: Path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_demo_seeds_a_subscriber_in_every_billing_state(make_app, mailbox):
+    """``paywall demo`` starts the emulator and makes each demo subscriber through it."""
+    from billing.emulator import free_port
+    from paywall.access import Reason
+    from paywall.accounts.models import Reader
+    from paywall.articles.reading import decide_for
+    from paywall.articles.service import find_page
+
+    app = make_app(STRIPE_EMULATOR_PORT=free_port(), STRIPE_NETWORK_RETRIES=0)
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    expected = {
+        "subscriber@example.com": Reason.SUBSCRIBER,
+        "expiring@example.com": Reason.SUBSCRIBER,
+        "grace@example.com": Reason.GRACE_PERIOD,
+        "lapsed@example.com": Reason.PAYMENT_FAILED,
+        "canceled@example.com": Reason.SUBSCRIPTION_ENDED,
+        "reader@example.com": Reason.NO_SUBSCRIPTION,
+    }
+    with app.app_context():
+        paid = next(
+            page
+            for slug in db.session.scalars(
+                select(Article.slug).where(Article.access_level == "paid")
+            )
+            if (page := find_page(slug, include_unpublished=False)) is not None
+        )
+        for email, reason in expected.items():
+            reader = db.session.scalar(select(Reader).where(Reader.email == email))
+            decision = decide_for(reader, paid)
+            assert decision.reason is reason, (email, decision)
+        expiring = db.session.scalar(select(Reader).where(Reader.email == "expiring@example.com"))
+        notices = [n.code.value for n in decide_for(expiring, paid).notices]
+        assert "card_expires_soon" in notices
+    assert "subscriber@example.com" in result.output and "4242 4242 4242 4242" in result.output

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from billing.emulator import (
+    EMULATOR_SECRET_KEY,
+    Emulator,
+    EmulatorClient,
+    EmulatorError,
+    start_emulator,
+)
 from paywall.demo import bp
 
 
@@ -15,7 +24,7 @@ from paywall.demo import bp
 @click.option("--port", default=5000, show_default=True, help="Port to serve on.")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
-    """Set up the embedded demo (SQLite, demo articles and accounts) and serve it."""
+    """Set up the embedded demo (SQLite, Stripe emulator, articles, accounts) and serve it."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.UsageError(
             "paywall demo creates accounts with published passwords; it refuses to run "
@@ -24,6 +33,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from paywall.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     upgrade()
+    emulator = _start_stripe_emulator(host, port)
     report = seed_demo()
     click.echo(
         f"Demo data: {len(report.articles_created)} articles added, "
@@ -32,14 +42,57 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     )
     for problem in report.problems:
         click.secho(f"  skipped {problem}", fg="yellow")
+    accounts = [(a.email, a.what) for a in DEMO_ACCOUNTS]
+    if emulator is not None:
+        accounts += _seed_subscribers(emulator)
     click.echo("")
     click.secho(f"  Paywall demo:  http://{host}:{port}/", bold=True)
     click.echo(f"  Sign in with any of these (password: {DEMO_PASSWORD}):")
-    for account in DEMO_ACCOUNTS:
-        click.echo(f"    {account.email:<24} {account.what}")
+    for email, what in accounts:
+        click.echo(f"    {email:<24} {what}")
+    if emulator is not None:
+        click.echo(
+            "  Subscribe a new account with card 4242 4242 4242 4242 (any future date);"
+            " 4000 0000 0000 0341 is declined."
+        )
     click.echo(f"  Emails are written to {current_app.instance_path}/outbox and the log.")
     click.echo("")
-    if no_serve:
-        return
-    # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    try:
+        if not no_serve:
+            # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
+            run_simple(host, port, current_app._get_current_object(), threaded=True)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+def _start_stripe_emulator(host: str, port: int) -> Emulator | None:
+    """Start the Stripe emulator unless real Stripe keys are configured."""
+    config = current_app.config
+    if config["STRIPE_SECRET_KEY"] != EMULATOR_SECRET_KEY:
+        click.echo("Using the Stripe account of STRIPE_SECRET_KEY; no demo subscribers are made.")
+        return None
+    instance = Path(current_app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        emulator = start_emulator(
+            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log"
+        )
+        emulator.register_webhook(
+            "paywall-demo", f"http://{host}:{port}/stripe/webhook", config["STRIPE_WEBHOOK_SECRET"]
+        )
+    except EmulatorError as error:
+        raise click.ClickException(f"{error} (port {config['STRIPE_EMULATOR_PORT']})") from error
+    # The app talks to this emulator (STRIPE_API_BASE follows the port setting by default).
+    config["STRIPE_API_BASE"], config["STRIPE_JS_URL"] = emulator.api_base, emulator.stripe_js_url
+    current_app.extensions.pop("stripe_gateway", None)
+    click.echo(f"Stripe emulator on {emulator.api_base}")
+    return emulator
+
+
+def _seed_subscribers(emulator: Emulator) -> list[tuple[str, str]]:
+    from paywall.demo.billing_seed import BILLING_STATES, seed_billing
+    from paywall.demo.seed import ensure_reader
+
+    seed_billing(EmulatorClient(emulator.api_base), ensure_reader)
+    return [(state.email, state.what) for state in BILLING_STATES]

@@ -58,14 +58,21 @@ def _ensure_account(account: DemoAccount) -> bool:
     """Create ``account`` unless it exists; existing accounts are left as they are."""
     if db.session.scalar(select(Reader.id).where(Reader.email == account.email)) is not None:
         return False
-    db.session.add(
-        Reader(
-            email=account.email,
-            name=account.name,
-            role=account.role,
+    ensure_reader(account.email, account.name, account.role)
+    return True
+
+
+def ensure_reader(email: str, name: str, role: Role = Role.READER) -> Reader:
+    """The demo account ``email`` (password :data:`DEMO_PASSWORD`), created if missing."""
+    reader = db.session.scalar(select(Reader).where(Reader.email == email))
+    if reader is None:
+        reader = Reader(
+            email=email,
+            name=name,
+            role=role,
             password_hash=hash_password(DEMO_PASSWORD),
             email_verified_at=utcnow(),
         )
-    )
-    db.session.commit()
-    return True
+        db.session.add(reader)
+        db.session.commit()
+    return reader

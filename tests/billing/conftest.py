@@ -49,7 +49,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 @pytest.fixture
 def stripe_side(emulator: Emulator) -> StripeSide:
-    return StripeSide(emulator)
+    return StripeSide(emulator.api_base)
 
 
 def stripe_settings(emulator: Emulator, webhook_secret: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class LiveBilling:
         with self.twin.app_context():
             reader = ReaderFactory(**({"email": email} if email else {}), **fields)
             address = reader.email
-        actor = Subscriber(TestApp(self.app), StripeSide(self.emulator), address)
+        actor = Subscriber(TestApp(self.app), StripeSide(self.emulator.api_base), address)
         actor.sign_in()
         return actor
 
