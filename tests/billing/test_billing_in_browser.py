@@ -1,0 +1,90 @@
+"""Real Chromium on the real pages: the card form is the emulator's stand-in Stripe.js."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.billing.emulated import let_stripe_catch_up, wait_for
+from tests.billing.test_renewal_and_card import age_the_failure, status_of, stripe_ids
+from tests.browser.conftest import browser, page  # noqa: F401  (fixtures)
+from tests.factories import DEFAULT_PASSWORD, SECRET
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base: str, email: str, next_path: str) -> None:  # noqa: F811
+    page.goto(f"{base}/signin?next={next_path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("#sign-in-form button[type=submit]")
+    page.wait_for_url(f"{base}{next_path}")
+
+
+def fill_card(page, number: str = "4242424242424242") -> None:  # noqa: F811
+    """Type into the emulator's card Element (plain inputs, as Stripe's iframe would hold)."""
+    page.fill("#card-element input[placeholder=number]", number)
+    page.fill("#card-element input[placeholder=exp_month]", "12")
+    page.fill("#card-element input[placeholder=exp_year]", "31")
+    page.fill("#card-element input[placeholder=cvc]", "123")
+    page.fill("#card-element input[placeholder=postal_code]", "10001")
+
+
+def test_a_reader_subscribes_with_4242_through_the_card_form(billing_app, page):  # noqa: F811
+    slug = billing_app.article()
+    reader = billing_app.subscriber()
+    article = f"/articles/{slug}"
+    sign_in(page, billing_app.url, reader.email, article)
+    assert page.locator("#paywall-gate").get_attribute("data-reason") == "no_subscription"
+    assert SECRET not in page.content()
+
+    page.click('[data-action="subscribe"]')
+    page.click('[data-plan="monthly"] a')
+    page.wait_for_selector("#card-element input[placeholder=number]")
+    fill_card(page)
+    page.click("#card-submit")
+
+    page.wait_for_url(f"{billing_app.url}{article}")
+    assert page.locator(".paywalled-content").inner_text().count(SECRET) == 1
+    assert "subscribed to Monthly" in page.content()
+    assert status_of(billing_app, reader.email) == "active"
+
+
+def test_a_declined_card_is_explained_on_the_form(billing_app, page):  # noqa: F811
+    reader = billing_app.subscriber()
+    sign_in(page, billing_app.url, reader.email, "/subscribe/monthly")
+    fill_card(page, "4000000000000341")
+    page.click("#card-submit")
+    page.wait_for_selector("#card-errors:has-text('declined')")
+    assert "No payment was taken" in page.inner_text("#card-errors")
+    assert status_of(billing_app, reader.email) == "none"
+
+
+def test_a_lapsed_subscriber_updates_the_card_and_lands_on_the_full_article(
+    billing_app,
+    stripe_side,
+    page,  # noqa: F811
+):
+    slug = billing_app.article()
+    reader = billing_app.subscriber()
+    reader.subscribe("monthly")
+    customer_id, subscription_id = stripe_ids(billing_app, reader.email)
+    let_stripe_catch_up()
+    stripe_side.fail_renewal(customer_id, subscription_id)
+    wait_for(lambda: status_of(billing_app, reader.email) == "past_due")
+    billing_app.app.test_cli_runner().invoke(args=["reconcile", "--reader", reader.email])
+    age_the_failure(billing_app, days=8)
+
+    article = f"/articles/{slug}"
+    sign_in(page, billing_app.url, reader.email, article)
+    assert page.locator("#paywall-gate").get_attribute("data-reason") == "payment_failed"
+    assert SECRET not in page.content()
+
+    page.click('[data-action="update_card"]')
+    page.wait_for_selector("#card-element input[placeholder=number]")
+    assert "$9.00 is unpaid" in page.content()
+    fill_card(page)
+    page.click("#card-submit")
+
+    page.wait_for_url(f"{billing_app.url}{article}")
+    assert SECRET in page.locator(".paywalled-content").inner_text()
+    assert "Your card is updated and your subscription is paid up." in page.content()
