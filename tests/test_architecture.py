@@ -33,11 +33,20 @@ def test_the_access_decision_is_pure():
     assert imported_modules(ROOT / "paywall" / "access.py") <= allowed
 
 
-def test_the_stripe_sdk_is_imported_in_one_gateway_module_at_most():
+def test_the_stripe_sdk_is_imported_only_by_the_gateway():
     importers = [
         str(path.relative_to(ROOT))
-        for folder in ("paywall", "billing", "config")
+        for folder in ("paywall", "billing", "config", "tests", "bench")
         for path in (ROOT / folder).rglob("*.py")
         if "stripe" in imported_modules(path)
     ]
-    assert len(importers) <= 1, importers
+    assert importers == ["billing/gateway.py"]
+
+
+def test_the_gpl_emulator_is_never_imported():
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if ".venv" not in path.parts and "localstripe" in imported_modules(path)
+    ]
+    assert importers == []
