@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -68,8 +69,12 @@ class PlanForm(FlaskForm):
         validators=[DataRequired("Enter a price."), NumberRange(min=0.5, max=100000)],
         description="Per interval, e.g. 9.00.",
     )  # fmt: skip
-    currency = SelectField("Currency", choices=[("usd", "USD"), ("eur", "EUR"), ("gbp", "GBP")])
-    interval = SelectField("Billed every", choices=[(i, i) for i in INTERVALS], default="month")
+    currency = SelectField(
+        "Currency", choices=[SelectChoice(c, c.upper()) for c in ("usd", "eur", "gbp")]
+    )
+    interval = SelectField(
+        "Billed every", choices=[SelectChoice(i, i) for i in INTERVALS], default="month"
+    )
     trial_days = IntegerField(
         "Trial days", default=0, validators=[Optional(), NumberRange(min=0, max=365)]
     )

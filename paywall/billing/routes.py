@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from billing import service
 from billing.catalog import active_plans
@@ -114,7 +115,7 @@ def account() -> str:
         p for p in active_plans(db.session) if not overview.plan or p.code != overview.plan.code
     ]
     change_form = ChangePlanForm()
-    change_form.plan.choices = [(p.code, f"{p.name} — {p.price_label}") for p in plans]
+    change_form.plan.choices = [SelectChoice(p.code, f"{p.name} — {p.price_label}") for p in plans]
     return render_template(
         "billing/account.html",
         overview=overview,
@@ -230,7 +231,7 @@ def resume() -> str | Response:
 def change_plan() -> Response:
     """Move to another plan."""
     form = ChangePlanForm()
-    form.plan.choices = [(p.code, p.name) for p in active_plans(db.session)]
+    form.plan.choices = [SelectChoice(p.code, p.name) for p in active_plans(db.session)]
     if form.validate_on_submit():
         try:
             service.change_plan(db.session, gateway(), current_user.id, form.plan.data)

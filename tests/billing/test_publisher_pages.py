@@ -1,0 +1,98 @@
+"""The publisher's pages: plans synced to Stripe, subscribers and revenue, comped readers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from billing.models import Customer
+from tests.factories import SECRET, EditorFactory
+from tests.helpers import sign_in, text
+
+
+def editor_browser(billing_app):
+    from webtest import TestApp
+
+    with billing_app.twin.app_context():
+        editor = EditorFactory()
+        email = editor.email
+    web = TestApp(billing_app.app)
+    sign_in(web, email)
+    return web
+
+
+def test_an_editor_adds_a_plan_and_it_is_on_sale_through_stripe(billing_app, stripe_side):
+    web = editor_browser(billing_app)
+    page = web.get("/admin/plans")
+    form = page.forms["plan-form"]
+    form["code"] = "student"
+    form["name"] = "Student"
+    form["tier"] = "standard"
+    form["amount"] = "4.50"
+    form["interval"] = "month"
+    done = form.submit().follow()
+
+    assert "in sync with Stripe" in text(done)
+    assert "paywall_student_450usd_month" in done.text
+    plan = stripe_side.get("/v1/plans/paywall_student_450usd_month")
+    assert plan["amount"] == 450 and plan["metadata"]["paywall_plan"] == "student"
+    reader = billing_app.subscriber()
+    assert "$4.50 / month" in text(reader.web.get("/subscribe"))
+
+
+def test_a_bad_plan_shows_field_errors_and_changes_nothing(billing_app):
+    web = editor_browser(billing_app)
+    form = web.get("/admin/plans").forms["plan-form"]
+    form["code"] = "Not A Code!"
+    form["name"] = ""
+    form["amount"] = "-3"
+    response = form.submit(expect_errors=True)
+    assert response.status_int == 422
+    assert response.html.select(".field--error")
+    assert "Not A Code!" not in web.get("/subscribe", expect_errors=True).text
+
+
+def test_subscribers_page_shows_each_subscriber_and_the_recurring_revenue(billing_app):
+    monthly, yearly = billing_app.subscriber(), billing_app.subscriber()
+    monthly.subscribe("monthly")
+    yearly.subscribe("yearly")
+    page = editor_browser(billing_app).get("/admin/subscribers")
+    shown = text(page)
+    assert monthly.email in shown and yearly.email in shown
+    assert "visa 4242" in shown
+    # $9.00 a month plus $90.00 a year (= $7.50 a month)
+    assert page.html.select_one("#mrr").text.strip() == "16.50 USD"
+    assert page.html.select_one("#collected").text.strip() == "99.00 USD"
+
+
+def test_readers_cannot_see_the_publisher_pages(billing_app):
+    reader = billing_app.subscriber()
+    for path in ("/admin/subscribers", "/admin/plans"):
+        assert reader.web.get(path, expect_errors=True).status_int == 403
+
+
+def test_a_comped_reader_reads_paid_articles_without_stripe_until_the_comp_ends(billing_app):
+    slug = billing_app.article()
+    reader = billing_app.subscriber()
+    web = editor_browser(billing_app)
+    form = web.get("/admin/subscribers").forms["comp-form"]
+    form["email"] = reader.email
+    form["until"] = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    done = form.submit().follow()
+    assert f"{reader.email} now reads everything for free" in text(done)
+
+    article = reader.read(slug)
+    assert SECRET in article.text
+    assert billing_app.query(lambda s: s.scalar(select(func.count()).select_from(Customer))) == 0
+
+    ending = web.get("/admin/subscribers")
+    next(f for key, f in ending.forms.items() if str(key).startswith("revoke-")).submit()
+    assert SECRET not in reader.read(slug).text
+
+
+def test_a_comp_for_an_unknown_email_is_refused(billing_app):
+    web = editor_browser(billing_app)
+    form = web.get("/admin/subscribers").forms["comp-form"]
+    form["email"] = "nobody@example.com"
+    assert "No reader has that email" in text(form.submit().follow())
