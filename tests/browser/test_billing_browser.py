@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
+from tests.billing import conftest as billing
 from tests.billing.emulated import let_stripe_catch_up, wait_for
 from tests.billing.test_renewal_and_card import age_the_failure, status_of, stripe_ids
-from tests.browser.conftest import browser, page  # noqa: F401  (fixtures)
 from tests.factories import DEFAULT_PASSWORD, SECRET
 
-pytestmark = pytest.mark.browser
+# The billing fixtures (the emulator process, the live app wired to it), used here too.
+emulator, stripe_side, billing_app = billing.emulator, billing.stripe_side, billing.billing_app
 
 
-def sign_in(page, base: str, email: str, next_path: str) -> None:  # noqa: F811
+def sign_in(page, base: str, email: str, next_path: str) -> None:
     page.goto(f"{base}/signin?next={next_path}")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
@@ -20,7 +19,7 @@ def sign_in(page, base: str, email: str, next_path: str) -> None:  # noqa: F811
     page.wait_for_url(f"{base}{next_path}")
 
 
-def fill_card(page, number: str = "4242424242424242") -> None:  # noqa: F811
+def fill_card(page, number: str = "4242424242424242") -> None:
     """Type into the emulator's card Element (plain inputs, as Stripe's iframe would hold)."""
     page.fill("#card-element input[placeholder=number]", number)
     page.fill("#card-element input[placeholder=exp_month]", "12")
@@ -29,7 +28,7 @@ def fill_card(page, number: str = "4242424242424242") -> None:  # noqa: F811
     page.fill("#card-element input[placeholder=postal_code]", "10001")
 
 
-def test_a_reader_subscribes_with_4242_through_the_card_form(billing_app, page):  # noqa: F811
+def test_a_reader_subscribes_with_4242_through_the_card_form(billing_app, page):
     slug = billing_app.article()
     reader = billing_app.subscriber()
     article = f"/articles/{slug}"
@@ -49,7 +48,7 @@ def test_a_reader_subscribes_with_4242_through_the_card_form(billing_app, page):
     assert status_of(billing_app, reader.email) == "active"
 
 
-def test_a_declined_card_is_explained_on_the_form(billing_app, page):  # noqa: F811
+def test_a_declined_card_is_explained_on_the_form(billing_app, page):
     reader = billing_app.subscriber()
     sign_in(page, billing_app.url, reader.email, "/subscribe/monthly")
     fill_card(page, "4000000000000341")
@@ -60,9 +59,7 @@ def test_a_declined_card_is_explained_on_the_form(billing_app, page):  # noqa: F
 
 
 def test_a_lapsed_subscriber_updates_the_card_and_lands_on_the_full_article(
-    billing_app,
-    stripe_side,
-    page,  # noqa: F811
+    billing_app, stripe_side, page
 ):
     slug = billing_app.article()
     reader = billing_app.subscriber()
