@@ -49,6 +49,17 @@ def age_the_failure(live, days: int) -> None:
     live.query(move)
 
 
+def lapse(live, stripe_side, reader) -> None:
+    """Subscribe ``reader``, fail the renewal, and let the grace period run out."""
+    reader.subscribe("monthly")
+    customer_id, subscription_id = stripe_ids(live, reader.email)
+    let_stripe_catch_up()
+    stripe_side.fail_renewal(customer_id, subscription_id)
+    wait_for(lambda: status_of(live, reader.email) == "past_due")
+    live.app.test_cli_runner().invoke(args=["reconcile", "--reader", reader.email])
+    age_the_failure(live, days=8)
+
+
 def test_failed_renewal_grace_lapse_and_card_update_in_that_order(
     billing_app, stripe_side, mailbox
 ):
@@ -115,13 +126,7 @@ def test_a_declined_new_card_keeps_the_gate_and_says_why(billing_app, stripe_sid
 
     slug = billing_app.article()
     reader = billing_app.subscriber()
-    reader.subscribe("monthly")
-    customer_id, subscription_id = stripe_ids(billing_app, reader.email)
-    let_stripe_catch_up()
-    stripe_side.fail_renewal(customer_id, subscription_id)
-    wait_for(lambda: status_of(billing_app, reader.email) == "past_due")
-    billing_app.app.test_cli_runner().invoke(args=["reconcile", "--reader", reader.email])
-    age_the_failure(billing_app, days=8)
+    lapse(billing_app, stripe_side, reader)
 
     response = reader.update_card(card=DECLINED_ON_CHARGE)
     assert response.status_int == 422

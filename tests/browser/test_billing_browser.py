@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.billing import conftest as billing
-from tests.billing.emulated import let_stripe_catch_up, wait_for
-from tests.billing.test_renewal_and_card import age_the_failure, status_of, stripe_ids
+from tests.billing.test_renewal_and_card import lapse, status_of
 from tests.factories import DEFAULT_PASSWORD, SECRET
 
 # The billing fixtures (the emulator process, the live app wired to it), used here too.
@@ -63,13 +62,7 @@ def test_a_lapsed_subscriber_updates_the_card_and_lands_on_the_full_article(
 ):
     slug = billing_app.article()
     reader = billing_app.subscriber()
-    reader.subscribe("monthly")
-    customer_id, subscription_id = stripe_ids(billing_app, reader.email)
-    let_stripe_catch_up()
-    stripe_side.fail_renewal(customer_id, subscription_id)
-    wait_for(lambda: status_of(billing_app, reader.email) == "past_due")
-    billing_app.app.test_cli_runner().invoke(args=["reconcile", "--reader", reader.email])
-    age_the_failure(billing_app, days=8)
+    lapse(billing_app, stripe_side, reader)
 
     article = f"/articles/{slug}"
     sign_in(page, billing_app.url, reader.email, article)
