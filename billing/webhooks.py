@@ -2,9 +2,10 @@
 
 1. :func:`store_event` inserts the raw event under its unique Stripe id and commits, so
    nothing is lost if applying fails; a second delivery of the same id inserts nothing.
-2. :func:`apply_event` locks the stored row, applies it unless already applied, and marks
-   it applied in the same transaction. Two deliveries racing on PostgreSQL serialise on
-   the row lock; the loser finds it applied. A failure rolls the changes back, keeps the
+2. :func:`apply_event` claims the stored row (a conditional UPDATE marking it applied),
+   applies it, and commits both together. Two deliveries racing serialise on that
+   UPDATE's lock (row lock on PostgreSQL, write lock on SQLite); the loser finds it
+   applied. A failure rolls the changes back, keeps the
    error on the row, and raises :class:`EventNotApplied` so Stripe retries (or an operator
    runs ``paywall replay-events``).
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -88,22 +89,27 @@ def apply_event(session: Session, stripe_event_id: str, *, force: bool = False) 
 
 
 def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
-    row = session.scalar(
-        select(WebhookEvent)
+    # Claim the event with one conditional UPDATE: it takes the row lock on PostgreSQL
+    # and the write lock on SQLite, so a racing delivery waits, then finds it claimed.
+    claim = (
+        update(WebhookEvent)
         .where(WebhookEvent.stripe_event_id == stripe_event_id)
-        .with_for_update()
+        .values(applied_at=utcnow(), attempts=WebhookEvent.attempts + 1, last_error=None)
     )
-    if row is None:
+    if not force:
+        claim = claim.where(WebhookEvent.applied_at.is_(None))
+    if not session.execute(claim).rowcount:  # type: ignore[attr-defined]
         session.rollback()
+        if session.scalar(
+            select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == stripe_event_id)
+        ):
+            return Outcome(stripe_event_id, "duplicate")
         raise EventNotApplied(f"no stored event {stripe_event_id}")
-    if row.applied_at is not None and not force:
-        session.rollback()
-        return Outcome(stripe_event_id, "duplicate")
+    payload = session.scalar(
+        select(WebhookEvent.payload).where(WebhookEvent.stripe_event_id == stripe_event_id)
+    )
     try:
-        dunning = _apply(session, row.payload)
-        row.applied_at = utcnow()
-        row.attempts += 1
-        row.last_error = None
+        dunning = _apply(session, payload or {})
         session.commit()
     except IntegrityError:
         raise
