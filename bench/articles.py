@@ -368,6 +368,11 @@ def run(args: argparse.Namespace) -> None:
             "SECRET_KEY": secret_key,
             "DATABASE_URL": database_url,
             "PAYWALL_INSTANCE_PATH": str(workdir),
+            # Production refuses to start without Stripe keys; the reading path never
+            # calls Stripe, so placeholders do (an environment's real keys win).
+            "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_benchmark"),
+            "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_benchmark"),
+            "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_benchmark"),
         }
         app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))

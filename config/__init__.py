@@ -84,6 +84,9 @@ class Config:
         self.REQUIRE_VERIFIED_EMAIL = env_bool("PAYWALL_REQUIRE_VERIFIED_EMAIL", False)
         # Seconds a worker keeps an article page in memory (0: read the database each time).
         self.ARTICLE_CACHE_SECONDS = env_int("PAYWALL_ARTICLE_CACHE_SECONDS", 5)
+        # Seconds a worker trusts a signed-in reader it read from the database, for GET
+        # and HEAD (0: read it on every request); paywall/accounts/sessions.py says why.
+        self.SESSION_CACHE_SECONDS = env_int("PAYWALL_SESSION_CACHE_SECONDS", 10)
 
         # Emailed links (seconds)
         self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)

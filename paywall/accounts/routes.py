@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 from flask import flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from paywall.accounts import bp, service
+from paywall.accounts.cookies import ReaderSessionInterface
 from paywall.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -17,6 +19,7 @@ from paywall.accounts.forms import (
     SignUpForm,
 )
 from paywall.accounts.models import Role, SessionReader
+from paywall.accounts.sessions import load_session_reader, session_csrf_token
 from paywall.accounts.tokens import TokenError
 from paywall.extensions import login_manager
 from paywall.ratelimit import rate_limited
@@ -27,10 +30,28 @@ LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works
 MAIL_FAILED = "We couldn't send the confirmation email just now. Please try again in a minute."
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> SessionReader | None:
-    """Flask-Login's loader: ``Reader.get_id()`` back to a reader, or None if stale."""
-    return service.load_session_reader(session_id)
+    """Flask-Login's loader: ``Reader.get_id()`` back to a reader, or None if stale.
+
+    Pages may use a reader read a moment ago; anything that changes state checks afresh.
+    """
+    return load_session_reader(session_id, cached=request.method in SAFE_METHODS)
+
+
+@bp.record_once
+def use_reader_sessions(state: BlueprintSetupState) -> None:
+    """The app reads its session cookie the accounts way (see ``cookies``)."""
+    state.app.session_interface = ReaderSessionInterface()
+
+
+@bp.app_context_processor
+def csrf_token_helper() -> dict[str, object]:
+    """``csrf_token()`` in templates, signed once per session and worker (see sessions)."""
+    return {"csrf_token": session_csrf_token}
 
 
 login_manager.login_view = "accounts.sign_in"

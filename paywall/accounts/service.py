@@ -9,7 +9,7 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
@@ -52,23 +52,6 @@ def is_valid_email(address: str) -> bool:
 def find_by_email(address: str) -> Reader | None:
     """The account for ``address`` in any spelling, or None."""
     return db.session.scalar(select(Reader).where(Reader.email == normalise_email(address)))
-
-
-_SESSION_READER = select(*SessionReader.COLUMNS).where(Reader.id == bindparam("id"))
-
-
-def load_session_reader(session_id: str) -> SessionReader | None:
-    """The reader of a session identity ``"id:stamp"``; None if the stamp is stale."""
-    reader_id, _, stamp = session_id.partition(":")
-    try:
-        wanted_id, wanted_stamp = int(reader_id), int(stamp)
-    except ValueError:
-        return None
-    # Core-level execute: a plain column read needs none of the ORM's identity machinery.
-    row = db.session.connection().execute(_SESSION_READER, {"id": wanted_id}).first()
-    if row is None or row.security_stamp != wanted_stamp:
-        return None
-    return SessionReader(*row)
 
 
 def register(email: str, password: str, name: str = "") -> tuple[Reader, bool]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 
 import click
@@ -12,13 +11,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from billing.orm import utcnow
 from paywall.accounts.decorators import staff_required
+from paywall.accounts.models import SessionReader
 from paywall.articles import bp
 from paywall.articles.forms import ArticleForm
 from paywall.articles.models import Article
+from paywall.articles.pages import article_page
 from paywall.articles.reading import decide_for
 from paywall.articles.service import (
     ArticleError,
-    ArticlePage,
     all_articles_for_staff,
     find_article,
     find_page,
@@ -26,14 +26,13 @@ from paywall.articles.service import (
     save_article,
 )
 from paywall.extensions import db
-from paywall.gate import present
 from paywall.validation import show_on_form
 
-GATED_SELECTOR = ".paywalled-content"
 
-
-def _signed_in_reader():  # type: ignore[no-untyped-def]
-    return current_user if current_user.is_authenticated else None
+def _signed_in_reader() -> SessionReader | None:
+    """The signed-in reader itself (not the proxy: the reading path reads it often)."""
+    reader = current_user._get_current_object()  # type: ignore[attr-defined]
+    return reader if reader.is_authenticated else None
 
 
 @bp.get("/")
@@ -48,48 +47,16 @@ def home() -> str:
 def article(slug: str) -> Response:
     """An article: in full, or its teaser and a gate that says why and what to do."""
     reader = _signed_in_reader()
-    found = find_page(slug, include_unpublished=bool(reader and reader.is_staff))
+    staff = bool(reader and reader.is_staff)
+    found = find_page(slug, include_unpublished=staff)
     if found is None:
         abort(404, "There is no article at this address.")
     decision = decide_for(reader, found)
-    gate = present(decision, return_to=url_for("articles.article", slug=slug))
-    body = found.full_html if decision.is_full else found.teaser_html
-    html = render_template(
-        "articles/article.html",
-        article=found,
-        gate=gate,
-        body_html=body,
-        json_ld=json_ld(found, is_full_text=decision.is_full),
-    )
-    response = make_response(html)
+    response = make_response(article_page(found, decision, reader))
     # The page depends on who asks: no shared cache may keep it.
     response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")
     return response
-
-
-def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:
-    """schema.org NewsArticle metadata; gated pages declare which part is gated."""
-    free = article.access.level.value == "free"
-    data: dict[str, object] = {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": article.title,
-        "description": article.dek,
-        "isAccessibleForFree": free,
-    }
-    if article.author:
-        data["author"] = {"@type": "Person", "name": article.author}
-    if article.published_at:
-        data["datePublished"] = article.published_at.astimezone(UTC).isoformat()
-    if not free:
-        data["hasPart"] = {
-            "@type": "WebPageElement",
-            "isAccessibleForFree": False,
-            "cssSelector": GATED_SELECTOR,
-        }
-    # Escape "<" so the JSON can never close its <script> element.
-    return json.dumps(data).replace("<", "\\u003c")
 
 
 @bp.route("/editor/articles/new", methods=["GET", "POST"])

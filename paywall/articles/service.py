@@ -7,9 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from threading import Lock
 
-from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import Select, bindparam, select
 
@@ -17,7 +15,7 @@ from billing.orm import utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
-from paywall.extensions import db
+from paywall.extensions import LocalCache, db, local_cache
 from paywall.validation import FieldError
 
 
@@ -174,45 +172,35 @@ class ArticlePage:
 _PAGE_BY_SLUG = select(*(getattr(Article, f.name) for f in fields(ArticlePage))).where(
     Article.slug == bindparam("slug")
 )
-_cache_lock = Lock()
+PAGE_CACHE = "paywall.article_pages"
 
 
-def _page_cache() -> TTLCache[str, ArticlePage] | None:
+def _page_cache() -> LocalCache[str, ArticlePage] | None:
     """This app's short-lived cache of article pages (None when turned off).
 
     Saves in this process clear their entries at once; other processes see an edit
     within ``ARTICLE_CACHE_SECONDS``. Only article content is cached, never a decision.
     """
     seconds = current_app.config["ARTICLE_CACHE_SECONDS"]
-    if seconds <= 0:
-        return None
-    with _cache_lock:
-        return current_app.extensions.setdefault(
-            "paywall.article_pages", TTLCache(maxsize=4096, ttl=seconds)
-        )
+    return local_cache(PAGE_CACHE, seconds, 4096) if seconds > 0 else None
 
 
 def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
     """The article page at ``slug``; drafts and scheduled ones only for staff."""
     cache = _page_cache()
-    page = None
-    if cache is not None:
-        with _cache_lock:
-            page = cache.get(slug)
+    page = cache.get(slug) if cache is not None else None
     if page is None:
         row = db.session.connection().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
         if row is None:
             return None
         page = ArticlePage(*row)
         if cache is not None:
-            with _cache_lock:
-                cache[slug] = page
+            cache.put(slug, page)
     return page if include_unpublished or page.is_published(utcnow()) else None
 
 
 def _forget_pages(*slugs: str) -> None:
     cache = _page_cache()
     if cache is not None:
-        with _cache_lock:
-            for slug in slugs:
-                cache.pop(slug, None)
+        for slug in slugs:
+            cache.forget(slug)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from paywall.accounts import service
 from paywall.accounts.models import Reader
 from paywall.accounts.passwords import needs_rehash
+from paywall.accounts.sessions import load_session_reader
 from paywall.accounts.tokens import Purpose, make_token
 from paywall.extensions import db
 from paywall.security import safe_next_url
@@ -79,8 +80,8 @@ def test_emailed_sign_in_link_ignores_off_site_next(web, app_ctx, mailbox, targe
 @pytest.mark.parametrize("session_id", ["", "1", "1:", ":0", "x:0", "1:x", "1:0:0", "²:0", "1:²"])
 def test_malformed_session_identities_are_anonymous(app_ctx, session_id):
     reader = ReaderFactory()
-    assert service.load_session_reader(session_id) is None
-    assert service.load_session_reader(reader.get_id()) is not None
+    assert load_session_reader(session_id) is None
+    assert load_session_reader(reader.get_id()) is not None
 
 
 def test_sign_in_rehashes_a_password_hashed_with_old_parameters(web, app_ctx):
