@@ -54,11 +54,15 @@ def register_blueprints(app: Flask) -> None:
     from paywall.articles import bp as articles_bp
     from paywall.billing import bp as billing_bp
     from paywall.demo import bp as demo_bp
+    from paywall.embed import api_bp as embed_api_bp
+    from paywall.embed import bp as embed_bp
 
     app.register_blueprint(articles_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(demo_bp)
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(embed_api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -63,11 +63,16 @@ def init_app(app: Flask) -> None:
         stripe_origins.add(origin_of(app.config["STRIPE_API_BASE"]))
     extra = tuple(sorted(o for o in stripe_origins if not o.endswith(".stripe.com")))
     secure = app.config["SESSION_COOKIE_SECURE"]
-    headers = list(security_headers(secure=secure, extra_origins=extra).items())
+    headers = security_headers(secure=secure, extra_origins=extra)
+    opener_policy = ("Cross-Origin-Opener-Policy", headers.pop("Cross-Origin-Opener-Policy"))
+    fixed = list(headers.items())
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        response.headers.extend(headers)  # views never set these themselves
+        response.headers.extend(fixed)  # views never set these themselves
+        # ... except the opener policy, which the embed's sign-in popup relaxes.
+        if opener_policy[0] not in response.headers:
+            response.headers.extend((opener_policy,))
         return response
 
     if app.config["FORCE_HTTPS"]:

@@ -3,6 +3,7 @@
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from paywall.accounts.models import Reader, Role
 from paywall.articles.models import Article, MeterView
+from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey
 
 __all__ = [
     "Article",
@@ -12,7 +13,12 @@ __all__ = [
     "PaymentMethod",
     "Plan",
     "Reader",
+    "ReaderToken",
     "Role",
+    "SigningKey",
+    "Site",
+    "SiteArticle",
+    "SiteKey",
     "Subscription",
     "WebhookEvent",
 ]

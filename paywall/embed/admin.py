@@ -1,0 +1,110 @@
+"""Editors register publisher sites and manage their keys (staff only, CSRF on every form).
+
+A new secret key is shown once, on the page that answers the POST that made it; only
+its digest is stored.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from paywall.accounts.decorators import staff_required
+from paywall.embed import bp, sites
+from paywall.embed.forms import KeyActionForm, SiteForm
+from paywall.embed.models import Site
+from paywall.extensions import db
+from paywall.validation import show_on_form
+
+
+def _site_or_404(site_id: int) -> Site:
+    site = db.session.get(Site, site_id)
+    if site is None:
+        abort(404, "There is no site with this number.")
+    return site
+
+
+def _submitted(form: SiteForm) -> tuple[str, str, str]:
+    return form.name.data or "", form.allowed_origins.data or "", form.plan_codes.data or ""
+
+
+def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str:
+    return render_template(
+        "embed/site.html",
+        site=site,
+        form=form,
+        action_form=KeyActionForm(formdata=None),
+        new_secret=new_secret,
+    )
+
+
+@bp.route("/admin/sites", methods=["GET", "POST"])
+@staff_required
+def sites_page() -> str:
+    """Every registered site, and the form that registers a new one."""
+    form = SiteForm()
+    if form.validate_on_submit():
+        try:
+            made = sites.create_site(*_submitted(form))
+        except sites.SiteError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            return _site_page(made.site, SiteForm(obj=made.site, formdata=None), made.secret_key)
+    return render_template("embed/sites.html", sites=sites.all_sites(), form=form)
+
+
+@bp.route("/admin/sites/<int:site_id>", methods=["GET", "POST"])
+@staff_required
+def site_page(site_id: int) -> str | Response:
+    """A site's settings, script tag and keys."""
+    site = _site_or_404(site_id)
+    form = SiteForm(obj=site)
+    if form.validate_on_submit():
+        try:
+            sites.update_site(
+                site,
+                form.name.data or "",
+                form.allowed_origins.data or "",
+                form.plan_codes.data or "",
+            )
+        except sites.SiteError as error:
+            db.session.rollback()
+            show_on_form(form, error)
+        else:
+            flash("Site saved.", "success")
+            return redirect(url_for("embed.site_page", site_id=site.id))
+    return _site_page(site, form)
+
+
+@bp.post("/admin/sites/<int:site_id>/rotate")
+@staff_required
+def rotate_key(site_id: int) -> str | Response:
+    """Make a new secret key; the old ones stop working at once."""
+    site = _site_or_404(site_id)
+    if not KeyActionForm().validate_on_submit():
+        return redirect(url_for("embed.site_page", site_id=site.id))
+    made = sites.rotate_secret_key(site)
+    return _site_page(site, SiteForm(obj=site, formdata=None), made.secret_key)
+
+
+@bp.post("/admin/sites/<int:site_id>/revoke")
+@staff_required
+def revoke_keys(site_id: int) -> Response:
+    """Revoke every secret key of the site."""
+    site = _site_or_404(site_id)
+    if KeyActionForm().validate_on_submit():
+        count = sites.revoke_secret_keys(site)
+        flash(f"Revoked {count} key{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("embed.site_page", site_id=site.id))
+
+
+@bp.post("/admin/sites/<int:site_id>/<any(disable, enable):change>")
+@staff_required
+def toggle_site(site_id: int, change: str) -> Response:
+    """Disable a site (keys and reader tokens stop at once) or enable it again."""
+    site = _site_or_404(site_id)
+    if KeyActionForm().validate_on_submit():
+        sites.set_site_enabled(site, change == "enable")
+        flash(f"Site {change}d.", "success")
+    return redirect(url_for("embed.site_page", site_id=site.id))

@@ -1,0 +1,53 @@
+"""``paywall create-site``, ``paywall rotate-key`` and ``paywall rotate-signing-key``."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from paywall.embed import bp, sites
+from paywall.embed.signing import create_signing_key
+
+
+def _echo_keys(made: sites.NewKeys) -> None:
+    click.echo(f"Site:        {made.site.name} (#{made.site.id})")
+    click.echo(f"Site key:    {made.site.public_key}   (public: goes in the script tag)")
+    click.echo(f"Secret key:  {made.secret_key}   (shown once: keep it on your servers)")
+
+
+@bp.cli.command("create-site")
+@click.argument("name")
+@click.option(
+    "--origin", "origins", multiple=True, required=True, help="An origin the site is served from."
+)
+@click.option(
+    "--plans", default="", help="Plan codes the Subscribe button offers, comma-separated."
+)
+def create_site_command(name: str, origins: tuple[str, ...], plans: str) -> None:
+    """Register a site NAME that embeds the gate; prints its keys once."""
+    try:
+        made = sites.create_site(name, origins, plans)
+    except sites.SiteError as error:
+        raise click.UsageError(error.message) from error
+    _echo_keys(made)
+    base = (current_app.config.get("BASE_URL") or "").rstrip("/")
+    click.echo(
+        f'Script tag:  <script src="{base}/embed.js" data-site="{made.site.public_key}" async>'
+    )
+
+
+@bp.cli.command("rotate-key")
+@click.argument("site")
+def rotate_key_command(site: str) -> None:
+    """Make a new secret key for SITE (its number or site key); older keys stop at once."""
+    found = sites.find_site(site)
+    if found is None:
+        raise click.UsageError(f"No site {site!r}.")
+    _echo_keys(sites.rotate_secret_key(found))
+
+
+@bp.cli.command("rotate-signing-key")
+def rotate_signing_key_command() -> None:
+    """Sign entitlement tokens with a new key; the old one stays published for a day."""
+    key = create_signing_key()
+    click.echo(f"Now signing with key {key.kid}; the JWKS publishes it and the previous key.")

@@ -1,0 +1,236 @@
+"""Registering publisher sites and managing their keys.
+
+Each unit of work commits once. Keys are returned to the caller exactly once, when made;
+only their digests are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from billing.orm import utcnow
+from paywall.embed.keys import (
+    SECRET_KEY_PREFIX,
+    SITE_KEY_PREFIX,
+    digest,
+    new_key,
+    shown_prefix,
+)
+from paywall.embed.models import ReaderToken, Site, SiteKey
+from paywall.extensions import LocalCache, db, local_cache
+from paywall.validation import FieldError
+
+SITE_CACHE = "paywall.embed_sites"
+
+
+class SiteError(FieldError):
+    """A site cannot be saved as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRecord:
+    """What the API needs of a site on every call: no ORM identity, safe to cache."""
+
+    id: int
+    name: str
+    public_key: str
+    origins: frozenset[str]
+    first_origin: str
+    plans: tuple[str, ...]
+
+    def allows(self, origin: str) -> bool:
+        return origin in self.origins
+
+
+@dataclass(frozen=True, slots=True)
+class NewKeys:
+    """Keys just made, to show once."""
+
+    site: Site
+    secret_key: str
+
+
+def normalise_origin(value: str) -> str:
+    """``https://News.Example.com/`` → ``https://news.example.com``; else :class:`SiteError`."""
+    raw = value.strip().rstrip("/")
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise SiteError(
+            "allowed_origins",
+            f"{value.strip()!r} is not an origin: write scheme and host only, "
+            "like https://news.example.com",
+        )
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
+
+
+def parse_origins(values: str | Iterable[str]) -> list[str]:
+    """Origins from text (one per line or space-separated) or a list, de-duplicated."""
+    items = values.split() if isinstance(values, str) else list(values)
+    origins: list[str] = []
+    for item in items:
+        if item.strip():
+            origin = normalise_origin(item)
+            if origin not in origins:
+                origins.append(origin)
+    if not origins:
+        raise SiteError("allowed_origins", "Add at least one origin the site is served from.")
+    return origins
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise SiteError("name", "A site needs a name.")
+    if len(name) > 120:
+        raise SiteError("name", "Keep the name under 120 characters.")
+    return name
+
+
+def _plan_codes(codes: str | Iterable[str]) -> str:
+    items = codes.split(",") if isinstance(codes, str) else codes
+    return ",".join(c for c in (str(i).strip() for i in items) if c)
+
+
+def create_site(name: str, origins: str | Iterable[str], plan_codes: str = "") -> NewKeys:
+    """Register a site; returns it with its secret API key (shown once, stored hashed)."""
+    site = Site(
+        name=_check_name(name),
+        public_key=new_key(SITE_KEY_PREFIX, 16),
+        allowed_origins="\n".join(parse_origins(origins)),
+        plan_codes=_plan_codes(plan_codes),
+    )
+    secret = new_key(SECRET_KEY_PREFIX)
+    site.keys.append(SiteKey(prefix=shown_prefix(secret), digest=digest(secret)))
+    db.session.add(site)
+    db.session.commit()
+    return NewKeys(site, secret)
+
+
+def update_site(site: Site, name: str, origins: str | Iterable[str], plan_codes: str) -> Site:
+    """Change a site's name, origins and default plans."""
+    site.name = _check_name(name)
+    site.allowed_origins = "\n".join(parse_origins(origins))
+    site.plan_codes = _plan_codes(plan_codes)
+    db.session.commit()
+    forget_site(site.public_key)
+    return site
+
+
+def rotate_secret_key(site: Site) -> NewKeys:
+    """Make a new secret key and revoke every older one at once."""
+    now = utcnow()
+    for key in site.keys:
+        if key.revoked_at is None:
+            key.revoked_at = now
+    secret = new_key(SECRET_KEY_PREFIX)
+    site.keys.append(SiteKey(prefix=shown_prefix(secret), digest=digest(secret)))
+    db.session.commit()
+    return NewKeys(site, secret)
+
+
+def revoke_secret_keys(site: Site) -> int:
+    """Revoke every secret key of the site (the content API refuses it until rotated)."""
+    now = utcnow()
+    revoked = 0
+    for key in site.keys:
+        if key.revoked_at is None:
+            key.revoked_at = now
+            revoked += 1
+    db.session.commit()
+    return revoked
+
+
+def set_site_enabled(site: Site, enabled: bool) -> Site:
+    """Disable a site (its keys and reader tokens stop working) or enable it again."""
+    site.disabled_at = None if enabled else utcnow()
+    if not enabled:
+        db.session.execute(
+            update(ReaderToken)
+            .where(ReaderToken.site_id == site.id, ReaderToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    db.session.commit()
+    forget_site(site.public_key)
+    return site
+
+
+def all_sites() -> list[Site]:
+    """Every site, newest first."""
+    return list(db.session.scalars(select(Site).order_by(Site.id.desc())))
+
+
+def find_site(ref: str | int) -> Site | None:
+    """A site by id or by its publishable key."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        return db.session.get(Site, int(ref))
+    return db.session.scalar(select(Site).where(Site.public_key == ref))
+
+
+def _record(site: Site) -> SiteRecord:
+    origins = site.origins
+    return SiteRecord(
+        id=site.id,
+        name=site.name,
+        public_key=site.public_key,
+        origins=frozenset(origins),
+        first_origin=origins[0] if origins else "",
+        plans=site.plans,
+    )
+
+
+def _site_cache() -> LocalCache[str, SiteRecord] | None:
+    seconds = current_app.config["EMBED_SITE_CACHE_SECONDS"]
+    return local_cache(SITE_CACHE, seconds, 1024) if seconds > 0 else None
+
+
+def active_site(public_key: str) -> SiteRecord | None:
+    """The enabled site with this publishable key (kept briefly in each worker)."""
+    cache = _site_cache()
+    record = cache.get(public_key) if cache is not None else None
+    if record is None:
+        site = db.session.scalar(
+            select(Site).where(Site.public_key == public_key, Site.disabled_at.is_(None))
+        )
+        if site is None:
+            return None
+        record = _record(site)
+        if cache is not None:
+            cache.put(public_key, record)
+    return record
+
+
+def forget_site(public_key: str) -> None:
+    """Drop this worker's cached copy of a site (called when it changes)."""
+    cache = _site_cache()
+    if cache is not None:
+        cache.forget(public_key)
+
+
+def site_for_secret_key(secret: str) -> SiteRecord | None:
+    """The enabled site whose live secret key this is, or None."""
+    if not secret.startswith(SECRET_KEY_PREFIX):
+        return None
+    site = db.session.scalar(
+        select(Site)
+        .join(SiteKey)
+        .where(
+            SiteKey.digest == digest(secret),
+            SiteKey.revoked_at.is_(None),
+            Site.disabled_at.is_(None),
+        )
+    )
+    return _record(site) if site is not None else None

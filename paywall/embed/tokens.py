@@ -1,0 +1,142 @@
+"""Reader tokens: how a publisher's page says which reader is asking, without cookies.
+
+The popup on the paywall's origin issues one after the reader signs in; the host page
+keeps it in its own storage and sends it as a Bearer token. A token is bound to one
+site and to the reader's security stamp, expires ``EMBED_TOKEN_MINUTES`` after its last
+use (the expiry is pushed forward at most once per half-lifetime, so a busy reader costs
+no write per request) and never lives beyond ``EMBED_TOKEN_MAX_HOURS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import bindparam, select, update
+
+from billing.orm import utcnow
+from paywall.accounts.models import Reader, SessionReader
+from paywall.embed.errors import invalid_token
+from paywall.embed.keys import READER_TOKEN_PREFIX, digest, new_key
+from paywall.embed.models import ReaderToken
+from paywall.extensions import LocalCache, db, local_cache
+
+TOKEN_CACHE = "paywall.embed_reader_tokens"  # noqa: S105  (a cache name)
+
+_TOKEN_WITH_READER = (
+    select(
+        ReaderToken.id,
+        ReaderToken.site_id,
+        ReaderToken.security_stamp,
+        ReaderToken.created_at,
+        ReaderToken.expires_at,
+        ReaderToken.revoked_at,
+        *SessionReader.COLUMNS,
+    )
+    .join(Reader, Reader.id == ReaderToken.reader_id)
+    .where(ReaderToken.digest == bindparam("digest"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenReader:
+    """A checked token: who it speaks for and until when."""
+
+    token_id: int
+    site_id: int
+    reader: SessionReader
+    expires_at: datetime
+
+
+def _lifetimes() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return (
+        timedelta(minutes=config["EMBED_TOKEN_MINUTES"]),
+        timedelta(hours=config["EMBED_TOKEN_MAX_HOURS"]),
+    )
+
+
+def issue_token(site_id: int, reader_id: int, security_stamp: int) -> tuple[str, datetime]:
+    """A new token for the reader on the site; returns it (shown once) and its expiry."""
+    idle, _ = _lifetimes()
+    token = new_key(READER_TOKEN_PREFIX)
+    expires_at = utcnow() + idle
+    db.session.add(
+        ReaderToken(
+            digest=digest(token),
+            site_id=site_id,
+            reader_id=reader_id,
+            security_stamp=security_stamp,
+            expires_at=expires_at,
+        )
+    )
+    db.session.commit()
+    return token, expires_at
+
+
+def _token_cache() -> LocalCache[str, TokenReader] | None:
+    seconds = current_app.config["EMBED_TOKEN_CACHE_SECONDS"]
+    return local_cache(TOKEN_CACHE, seconds, 10_000) if seconds > 0 else None
+
+
+def reader_for_token(token: str, site_id: int) -> TokenReader:
+    """The reader a live token of this site speaks for; else ``invalid_token``.
+
+    Sliding expiry: a token used in the second half of its lifetime gets a new one.
+    """
+    if not token.startswith(READER_TOKEN_PREFIX) or len(token) > 100:
+        raise invalid_token()
+    key = digest(token)
+    now = utcnow()
+    cache = _token_cache()
+    checked = cache.get(key) if cache is not None else None
+    if checked is None:
+        checked = _check(key, site_id, now)
+        if cache is not None:
+            cache.put(key, checked)
+    if checked.site_id != site_id or checked.expires_at <= now:
+        raise invalid_token()
+    return checked
+
+
+def _check(key: str, site_id: int, now: datetime) -> TokenReader:
+    row = db.session.connection().execute(_TOKEN_WITH_READER, {"digest": key}).first()
+    if row is None:
+        raise invalid_token()
+    token_id, token_site, stamp, created_at, expires_at, revoked_at, *reader_columns = row
+    reader = SessionReader(*reader_columns)
+    if (
+        revoked_at is not None
+        or token_site != site_id
+        or stamp != reader.security_stamp
+        or expires_at <= now
+    ):
+        raise invalid_token()
+    idle, longest = _lifetimes()
+    if expires_at - now < idle / 2:
+        expires_at = min(now + idle, created_at + longest)
+        db.session.execute(
+            update(ReaderToken).where(ReaderToken.id == token_id).values(expires_at=expires_at)
+        )
+        db.session.commit()
+    return TokenReader(token_id, token_site, reader, expires_at)
+
+
+def revoke_token(token: str, site_id: int) -> bool:
+    """End a token of this site (sign-out); True if it was live."""
+    key = digest(token)
+    cache = _token_cache()
+    if cache is not None:
+        cache.forget(key)
+    result = db.session.execute(
+        update(ReaderToken)
+        .where(
+            ReaderToken.digest == key,
+            ReaderToken.site_id == site_id,
+            ReaderToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,111 @@
+"""A publisher's CMS puts, reads, lists and deletes articles with the secret key."""
+
+from __future__ import annotations
+
+from tests.embed.conftest import make_publisher
+from tests.factories import SECRET
+
+
+def test_cms_creates_then_updates_an_article_rendered_like_an_editors(publisher):
+    created = publisher.put("story-1", author="Mara", canonical_url="https://news.example.com/1")
+    assert created.status_code == 201
+    article = created.get_json()
+    assert article["id"] == "story-1"
+    assert SECRET not in article["teaser_html"]
+    assert "second paragraph" in article["teaser_html"]
+    assert SECRET in article["full_html"]
+    assert article["canonical_url"] == "https://news.example.com/1"
+
+    updated = publisher.put("story-1", title="A new headline", access="registered")
+    assert updated.status_code == 200
+    again = publisher.client.get("/api/v1/articles/story-1", headers=publisher.auth()).get_json()
+    assert again["title"] == "A new headline"
+    assert again["access"] == "registered"
+
+
+def test_body_html_is_sanitised_and_split_by_paragraph_count(publisher):
+    body = "<p>One<script>alert(1)</script></p><p onclick='x()'>Two</p><p>Three</p><p>Four</p>"
+    article = publisher.put("story-2", body_html=body, teaser_paragraphs=1).get_json()
+    assert "<script" not in article["full_html"] and "onclick" not in article["full_html"]
+    assert article["teaser_html"] == "<p>One</p>"
+    assert article["teaser_paragraphs"] == 1
+
+
+def test_articles_are_listed_a_page_at_a_time(publisher):
+    for number in range(3):
+        assert publisher.put(f"story-{number}").status_code == 201
+    first = publisher.client.get("/api/v1/articles?limit=2", headers=publisher.auth()).get_json()
+    assert [a["id"] for a in first["articles"]] == ["story-0", "story-1"]
+    rest = publisher.client.get(
+        f"/api/v1/articles?limit=2&cursor={first['next_cursor']}", headers=publisher.auth()
+    ).get_json()
+    assert [a["id"] for a in rest["articles"]] == ["story-2"]
+    assert rest["next_cursor"] is None
+
+
+def test_deleted_article_is_gone_for_cms_and_readers(publisher):
+    publisher.put("story-3")
+    deleted = publisher.client.delete("/api/v1/articles/story-3", headers=publisher.auth())
+    assert deleted.status_code == 204
+    gone = publisher.client.get("/api/v1/articles/story-3", headers=publisher.auth())
+    assert gone.status_code == 404
+    assert gone.get_json()["error"]["code"] == "unknown_article"
+    assert publisher.decision("story-3").get_json()["error"]["code"] == "unknown_article"
+
+
+def test_calls_without_a_live_secret_key_are_refused(publisher):
+    for headers in (
+        {},
+        {"Authorization": "Bearer pw_sk_wrong"},
+        publisher.auth(publisher.site_key),
+    ):
+        response = publisher.client.get("/api/v1/articles", headers=headers)
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "invalid_key"
+
+
+def test_one_site_never_sees_another_sites_articles(app, publisher):
+    publisher.put("shared-id")
+    other = make_publisher(app, "Other Paper")
+    response = other.client.get("/api/v1/articles/shared-id", headers=other.auth())
+    assert response.status_code == 404
+    assert other.client.get("/api/v1/articles", headers=other.auth()).get_json()["articles"] == []
+    assert other.put("shared-id").status_code == 201  # its own article of the same id
+
+
+def test_bad_input_names_the_field(publisher):
+    cases = [
+        ({"title": ""}, "title"),
+        ({"access": "everyone"}, "access"),
+        ({"teaser_paragraphs": -1}, "teaser_paragraphs"),
+        ({"canonical_url": "javascript:alert(1)"}, "canonical_url"),
+        ({"published_at": "yesterday"}, "published_at"),
+        ({"title": "bad \ud800 text"}, "title"),
+    ]
+    for fields, field in cases:
+        response = publisher.put("story-4", **fields)
+        assert response.status_code == 400, fields
+        assert response.get_json()["error"] == {
+            "code": "invalid_request",
+            "message": response.get_json()["error"]["message"],
+            "field": field,
+        }
+    refused = publisher.put("story-4", access="tiers", tiers=[])
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "invalid_article"
+    bad_id = publisher.client.put(
+        "/api/v1/articles/-no",
+        json={"title": "x", "body_html": "<p>x</p>"},
+        headers=publisher.auth(),
+    )
+    assert bad_id.get_json()["error"]["field"] == "external_id"
+    not_json = publisher.client.put(
+        "/api/v1/articles/x", data="{", headers={**publisher.auth(), "Content-Type": "text/plain"}
+    )
+    assert not_json.status_code == 400
+
+
+def test_the_content_api_needs_no_csrf_token_and_sets_no_cookie(publisher):
+    response = publisher.put("story-5")
+    assert response.status_code == 201
+    assert "Set-Cookie" not in response.headers

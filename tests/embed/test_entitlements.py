@@ -1,0 +1,111 @@
+"""Signed entitlement tokens: what a site's edge verifies with the JWKS, without calling us."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from paywall.embed.models import SigningKey
+from paywall.extensions import db
+from tests.embed.conftest import ORIGIN, make_publisher, token_through_popup
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "examples" / "verify_entitlement.py"
+
+
+def entitlement(publisher, token):
+    response = publisher.client.get(
+        f"/api/v1/sites/{publisher.site_key}/entitlements",
+        headers={"Authorization": f"Bearer {token}", "Origin": ORIGIN},
+    )
+    assert response.status_code == 200, response.text
+    return response.get_json()["token"]
+
+
+def claims_of(client, token, audience):
+    keys = client.get("/.well-known/jwks.json").get_json()["keys"]
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = jwt.PyJWK(next(k for k in keys if k["kid"] == kid))
+    return jwt.decode(token, key, algorithms=["EdDSA"], audience=audience)
+
+
+def test_comped_reader_is_entitled_to_every_level_and_tier(app, publisher, readers):
+    token = token_through_popup(app, readers.comped(), publisher.site_key)
+    signed = entitlement(publisher, token)
+    header = jwt.get_unverified_header(signed)
+    assert header["alg"] == "EdDSA" and header["kid"]
+    claims = claims_of(publisher.client, signed, publisher.site_key)
+    assert claims["access"] == ["free", "registered", "paid"]
+    assert claims["tiers"] == ["*"]
+    assert claims["reason"] == "comped"
+    assert claims["exp"] - claims["iat"] == 5 * 60
+
+
+def test_reader_without_subscription_is_entitled_to_free_and_registered_only(
+    app, publisher, readers
+):
+    token = token_through_popup(app, readers.plain(), publisher.site_key)
+    claims = claims_of(publisher.client, entitlement(publisher, token), publisher.site_key)
+    assert claims["access"] == ["free", "registered"]
+    assert claims["tiers"] == []
+    assert claims["reason"] == "no_subscription"
+
+
+def test_a_token_for_one_site_does_not_verify_for_another(app, publisher, readers):
+    other = make_publisher(app, "Other Paper", origin="https://other.example.org")
+    token = token_through_popup(app, readers.comped(), publisher.site_key)
+    with pytest.raises(jwt.InvalidAudienceError):
+        claims_of(publisher.client, entitlement(publisher, token), other.site_key)
+
+
+def test_entitlements_need_a_reader_token(publisher):
+    response = publisher.client.get(
+        f"/api/v1/sites/{publisher.site_key}/entitlements", headers={"Origin": ORIGIN}
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "invalid_token"
+
+
+def test_rotating_the_signing_key_keeps_earlier_tokens_verifiable(app, publisher, readers, runner):
+    token = token_through_popup(app, readers.comped(), publisher.site_key)
+    before = entitlement(publisher, token)
+    result = runner.invoke(args=["rotate-signing-key"])
+    assert result.exit_code == 0, result.output
+    after = entitlement(publisher, token)
+    assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
+    assert len(publisher.client.get("/.well-known/jwks.json").get_json()["keys"]) == 2
+    for signed in (before, after):
+        assert claims_of(publisher.client, signed, publisher.site_key)["reason"] == "comped"
+
+
+def test_private_keys_are_stored_encrypted(app, publisher, readers, app_ctx):
+    token = token_through_popup(app, readers.comped(), publisher.site_key)
+    entitlement(publisher, token)
+    stored = db.session.scalar(select(SigningKey.private_key_encrypted))
+    assert "PRIVATE KEY" not in stored
+    jwks = publisher.client.get("/.well-known/jwks.json")
+    assert jwks.headers["Access-Control-Allow-Origin"] == "*"
+    public = jwks.get_json()["keys"][0]
+    assert "d" not in public  # the private part of an OKP key
+
+
+def test_the_documented_example_verifies_a_live_token(embed_server, readers):
+    base, served = embed_server
+    publisher = make_publisher(served)
+    reader = readers.comped()
+    token = token_through_popup(served, reader, publisher.site_key)
+    signed = entitlement(publisher, token)
+
+    spec = importlib.util.spec_from_file_location("verify_entitlement", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    site = publisher.site_key
+    assert example.may_read(signed, paywall=base, site_key=site, access="paid")
+    assert example.may_read(signed, paywall=base, site_key=site, access="tiers", tiers=["gold"])
+    assert not example.may_read(signed, paywall=base, site_key="pw_pk_other", access="paid")
+    assert not example.may_read(signed[:-4] + "AAAA", paywall=base, site_key=site, access="paid")
+    assert EXAMPLE.read_text() in (ROOT / "docs" / "embed.md").read_text()
