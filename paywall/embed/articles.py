@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -25,6 +25,7 @@ from paywall.embed.sites import SiteRecord
 from paywall.extensions import LocalCache, db, local_cache
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
+TIER = re.compile(r"[A-Za-z0-9_-]{1,40}")
 ACCESS_LEVELS = ("free", "registered", "paid", "tiers")
 PAGE_CACHE = "paywall.embed_article_pages"
 
@@ -86,9 +87,11 @@ def parse_article_input(body: object) -> ArticleInput:
         raise invalid_request(f"access must be one of {', '.join(ACCESS_LEVELS)}.", "access")
     tiers = body.get("tiers", [])
     if not isinstance(tiers, list) or not all(
-        isinstance(t, str) and 0 < len(t) <= 40 and _storable(t) for t in tiers
+        isinstance(t, str) and TIER.fullmatch(t) for t in tiers
     ):
         raise invalid_request("tiers must be a list of plan tier names.", "tiers")
+    if access == "tiers" and not tiers:
+        raise invalid_request("Name at least one plan tier for a tier-only article.", "tiers")
     paragraphs = body.get("teaser_paragraphs")
     if paragraphs is not None and (
         isinstance(paragraphs, bool) or not isinstance(paragraphs, int) or not 0 <= paragraphs <= 50
@@ -123,7 +126,10 @@ def _published_at(value: object) -> datetime | None:
         ) from exc
     if moment.tzinfo is None:
         raise invalid_request("published_at needs a time zone, e.g. 'Z'.", "published_at")
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise invalid_request("published_at is out of range.", "published_at") from exc
 
 
 def find_site_article(site: SiteRecord, external_id: str) -> tuple[SiteArticle, Article] | None:

@@ -9,12 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from paywall.access import Action, Reason
-from paywall.embed.articles import ACCESS_LEVELS, EXTERNAL_ID
+from paywall.embed.articles import ACCESS_LEVELS, EXTERNAL_ID, TIER
 
 ERROR_CODES = (
     "invalid_request, invalid_key, invalid_token, unknown_site, unknown_article, "
     "origin_not_allowed, invalid_article, payload_too_large, not_found, method_not_allowed"
 )
+
+# Text with something besides spaces, and text at all: no NUL (no database keeps it).
+SOME_TEXT = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+ANY_TEXT = "^[^\\x00]*$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -70,24 +74,54 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "ArticleInput": {
-        "type": "object",
-        "required": ["title", "body_html"],
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 300},
-            "body_html": {
-                "type": "string",
-                "minLength": 1,
-                "description": "HTML; the teaser ends at <!-- more --> or after "
-                "teaser_paragraphs paragraphs.",
+        "allOf": [
+            {
+                "type": "object",
+                "required": ["title", "body_html"],
+                "properties": {
+                    "title": {"type": "string", "maxLength": 300, "pattern": SOME_TEXT},
+                    "body_html": {
+                        "type": "string",
+                        "maxLength": 1_000_000,
+                        "pattern": SOME_TEXT,
+                        "description": "HTML; the teaser ends at <!-- more --> or after "
+                        "teaser_paragraphs paragraphs.",
+                    },
+                    "teaser_paragraphs": {"type": "integer", "minimum": 0, "maximum": 50},
+                    "canonical_url": {"type": "string", "pattern": "^https?://[^\\s/]+"},
+                    "author": {"type": "string", "maxLength": 200, "pattern": ANY_TEXT},
+                    "dek": {"type": "string", "maxLength": 500, "pattern": ANY_TEXT},
+                    "published_at": {"type": "string", "format": "date-time"},
+                },
             },
-            "access": {"type": "string", "enum": list(ACCESS_LEVELS), "default": "paid"},
-            "tiers": {"type": "array", "items": {"type": "string", "maxLength": 40}},
-            "teaser_paragraphs": {"type": "integer", "minimum": 0, "maximum": 50},
-            "canonical_url": {"type": "string", "format": "uri"},
-            "author": {"type": "string", "maxLength": 200},
-            "dek": {"type": "string", "maxLength": 500},
-            "published_at": {"type": "string", "format": "date-time"},
-        },
+            {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "access": {
+                                "type": "string",
+                                "enum": ["free", "registered", "paid"],
+                                "default": "paid",
+                            },
+                            "tiers": {"type": "array", "maxItems": 0},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["access", "tiers"],
+                        "properties": {
+                            "access": {"type": "string", "enum": ["tiers"]},
+                            "tiers": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"type": "string", "pattern": f"^{TIER.pattern}$"},
+                            },
+                        },
+                    },
+                ]
+            },
+        ]
     },
     "Article": {
         "type": "object",
