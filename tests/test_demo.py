@@ -30,6 +30,7 @@ def test_demo_seeds_articles_and_accounts_and_is_safe_to_rerun(make_app, mailbox
     first = runner.invoke(args=["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "http://127.0.0.1:5000/" in first.output
+    assert "Publisher demo: http://localhost:5001/" in first.output
     assert "reader@example.com" in first.output and "editor@example.com" in first.output
 
     with app.app_context():

@@ -17,13 +17,17 @@ from billing.emulator import (
     start_emulator,
 )
 from paywall.demo import bp
+from paywall.embed.demo_site import DemoPublisher, prepare_demo_publisher, serve_in_background
 
 
 @bp.cli.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=5000, show_default=True, help="Port to serve on.")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
-def demo(host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--publisher-port", default=5001, show_default=True, help="Port of the demo publisher site."
+)
+def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     """Set up the embedded demo (SQLite, Stripe emulator, articles, accounts) and serve it."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.UsageError(
@@ -56,9 +60,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
             " 4000 0000 0000 0341 is declined."
         )
     click.echo(f"  Emails are written to {current_app.instance_path}/outbox and the log.")
+    publisher = _demo_publisher(host, port, publisher_port)
     click.echo("")
     try:
         if not no_serve:
+            _serve_publisher(publisher)
             # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
             run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
@@ -96,3 +102,18 @@ def _seed_subscribers(emulator: Emulator) -> list[tuple[str, str]]:
 
     seed_billing(EmulatorClient(emulator.api_base), ensure_reader)
     return [(state.email, state.what) for state in BILLING_STATES]
+
+
+def _demo_publisher(host: str, port: int, publisher_port: int) -> DemoPublisher:
+    """Register the demo publisher: a news site on another origin that embeds the gate."""
+    publisher = prepare_demo_publisher(f"http://{host}:{port}", publisher_port)
+    click.secho(f"  Publisher demo: {publisher.url}/  (embeds the gate with embed.js)", bold=True)
+    if publisher.secret_key:
+        click.echo(f"    site key {publisher.site_key}, secret API key {publisher.secret_key}")
+    return publisher
+
+
+def _serve_publisher(publisher: DemoPublisher) -> None:
+    """Serve the publisher site on a background thread (it ends with the process)."""
+    if serve_in_background(publisher) is None:
+        click.secho(f"  The publisher demo could not use {publisher.url}: port taken.", fg="yellow")

@@ -29,6 +29,7 @@ from paywall.embed.tokens import TokenReader, reader_for_token
 from paywall.extensions import csrf
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_CURSOR = 999_999_999  # row ids are 32-bit integers on PostgreSQL
 READER_TOKEN_HEADER = "X-Reader-Token"  # noqa: S105  (a header name)
 
 
@@ -85,7 +86,7 @@ def articles() -> Response:
     """The site's articles, oldest first, a page at a time."""
     site = secret_key_site()
     limit = _int_arg("limit", 50, 1, 100)
-    cursor = _int_arg("cursor", 0, 0, 2**62)
+    cursor = _int_arg("cursor", 0, 0, MAX_CURSOR)
     items, next_cursor = list_articles(site, limit, cursor)
     return jsonify(
         articles=items, next_cursor=str(next_cursor) if next_cursor is not None else None

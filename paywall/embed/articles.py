@@ -195,8 +195,9 @@ def delete_article(site: SiteRecord, external_id: str) -> None:
     if found is None:
         raise unknown_article()
     link, article = found
-    db.session.delete(link)
-    db.session.delete(article)
+    # Core deletes in this order: the link first, whatever the database does on cascade.
+    db.session.execute(delete(SiteArticle).where(SiteArticle.id == link.id))
+    db.session.execute(delete(Article).where(Article.id == article.id))
     db.session.commit()
     forget_page(site.id, external_id)
 

@@ -19,6 +19,7 @@ ERROR_CODES = (
 # Text with something besides spaces, and text at all: no NUL (no database keeps it).
 SOME_TEXT = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 ANY_TEXT = "^[^\\x00]*$"
+URL = "^https?://[^\\s/\\x00]+[^\\x00]*$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -88,7 +89,7 @@ SCHEMAS: dict[str, Any] = {
                         "teaser_paragraphs paragraphs.",
                     },
                     "teaser_paragraphs": {"type": "integer", "minimum": 0, "maximum": 50},
-                    "canonical_url": {"type": "string", "pattern": "^https?://[^\\s/]+"},
+                    "canonical_url": {"type": "string", "pattern": URL},
                     "author": {"type": "string", "maxLength": 200, "pattern": ANY_TEXT},
                     "dek": {"type": "string", "maxLength": 500, "pattern": ANY_TEXT},
                     "published_at": {"type": "string", "format": "date-time"},
@@ -225,7 +226,7 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "cursor",
                     "in": "query",
-                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
                 },
             ],
         )

@@ -121,20 +121,11 @@ def readers(app: Flask) -> Iterator[Readers]:
 @pytest.fixture
 def embed_server(make_app: Any, mailbox: Any) -> Iterator[tuple[str, Flask]]:
     """The app on a live loopback port, its BASE_URL its own address (as in production)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
+    from paywall.embed.demo_site import serving
     from tests.conftest import free_port
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     served = make_app(BASE_URL=base, EMBED_SITE_CACHE_SECONDS=0, EMBED_TOKEN_CACHE_SECONDS=0)
-    server = make_server("127.0.0.1", port, served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(served, "127.0.0.1", port):
         yield base, served
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
