@@ -26,6 +26,8 @@ from paywall.extensions import LocalCache, db, local_cache
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
 TIER = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# Written to mean the same in Python and in the OpenAPI document's (ECMAScript) patterns.
+CANONICAL_URL = re.compile(r"https?://[^\x00-\x20\x7f-\xa0/]+[^\x00]*")
 ACCESS_LEVELS = ("free", "registered", "paid", "tiers")
 PAGE_CACHE = "paywall.embed_article_pages"
 
@@ -98,7 +100,7 @@ def parse_article_input(body: object) -> ArticleInput:
     ):
         raise invalid_request("teaser_paragraphs must be a whole number 0-50.", "teaser_paragraphs")
     canonical = _text(body, "canonical_url", 2000)
-    if canonical and not re.match(r"https?://[^\s/]+", canonical):
+    if canonical and not CANONICAL_URL.fullmatch(canonical):
         raise invalid_request("canonical_url must be an http(s) URL.", "canonical_url")
     return ArticleInput(
         title=_text(body, "title", 300, required=True),

@@ -9,17 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from paywall.access import Action, Reason
-from paywall.embed.articles import ACCESS_LEVELS, EXTERNAL_ID, TIER
+from paywall.embed.articles import ACCESS_LEVELS, CANONICAL_URL, EXTERNAL_ID, TIER
 
 ERROR_CODES = (
     "invalid_request, invalid_key, invalid_token, unknown_site, unknown_article, "
     "origin_not_allowed, invalid_article, payload_too_large, not_found, method_not_allowed"
 )
 
-# Text with something besides spaces, and text at all: no NUL (no database keeps it).
-SOME_TEXT = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+# Text with something besides (Python's and ECMAScript's) white space, and any text:
+# never NUL, which no database keeps.
+SOME_TEXT = "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"
 ANY_TEXT = "^[^\\x00]*$"
-URL = "^https?://[^\\s/\\x00]+[^\\x00]*$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -89,7 +89,7 @@ SCHEMAS: dict[str, Any] = {
                         "teaser_paragraphs paragraphs.",
                     },
                     "teaser_paragraphs": {"type": "integer", "minimum": 0, "maximum": 50},
-                    "canonical_url": {"type": "string", "pattern": URL},
+                    "canonical_url": {"type": "string", "pattern": f"^{CANONICAL_URL.pattern}$"},
                     "author": {"type": "string", "maxLength": 200, "pattern": ANY_TEXT},
                     "dek": {"type": "string", "maxLength": 500, "pattern": ANY_TEXT},
                     "published_at": {"type": "string", "format": "date-time"},
