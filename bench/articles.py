@@ -200,6 +200,22 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
     )
 
 
+def production_environment(secret_key: str, database_url: str, workdir: Path) -> dict[str, str]:
+    """The environment the app is served with: production settings on the seeded database."""
+    return {
+        **os.environ,
+        "PAYWALL_ENV": "production",
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        "PAYWALL_INSTANCE_PATH": str(workdir),
+        # Production refuses to start without Stripe keys; the reading path never calls
+        # Stripe, so placeholders do (an environment's real keys win).
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_benchmark"),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_benchmark"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_benchmark"),
+    }
+
+
 def sign_in_with_form(port: int, email: str) -> str:
     """Sign in through the real /signin form; returns the Cookie header of the session."""
     page = fetch(port, "/signin")
@@ -362,18 +378,7 @@ def run(args: argparse.Namespace) -> None:
         )
 
         secret_key = secrets.token_hex(32)
-        env = {
-            **os.environ,
-            "PAYWALL_ENV": "production",
-            "SECRET_KEY": secret_key,
-            "DATABASE_URL": database_url,
-            "PAYWALL_INSTANCE_PATH": str(workdir),
-            # Production refuses to start without Stripe keys; the reading path never
-            # calls Stripe, so placeholders do (an environment's real keys win).
-            "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_benchmark"),
-            "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_benchmark"),
-            "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_benchmark"),
-        }
+        env = production_environment(secret_key, database_url, workdir)
         app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
 

@@ -28,9 +28,7 @@ from paywall.validation import show_on_form
 
 LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works once."
 MAIL_FAILED = "We couldn't send the confirmation email just now. Please try again in a minute."
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD"})
+SAFE_METHODS = frozenset({"GET", "HEAD"})  # requests that change nothing
 
 
 @login_manager.user_loader
