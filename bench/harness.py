@@ -56,6 +56,7 @@ class Scenario:
     cookie: str = ""
     problems: list[str] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request
 
 
 # --- servers --------------------------------------------------------------------------
@@ -130,10 +131,12 @@ def fetch(
     method: str = "GET",
     form: dict[str, str] | None = None,
     timeout: float = 10,
+    extra_headers: dict[str, str] | None = None,
 ) -> Reply:
     """One request on a new connection to the server on ``port``."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     headers = {"Cookie": cookie} if cookie else {}
+    headers.update(extra_headers or {})
     body = None
     if form is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -164,6 +167,8 @@ def load_with_wrk(scenario: Scenario, seconds: int) -> Result:
     ]  # fmt: skip
     if scenario.cookie:
         command[1:1] = ["-H", f"Cookie: {scenario.cookie}"]
+    for name, value in scenario.headers.items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
@@ -203,6 +208,7 @@ def load_with_python(scenario: Scenario, seconds: int) -> Result:
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
     headers = {"Cookie": scenario.cookie} if scenario.cookie else {}
+    headers.update(scenario.headers)
 
     def worker() -> None:
         local: list[float] = []

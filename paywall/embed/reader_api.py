@@ -8,6 +8,8 @@ cookies are never read.
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, g, jsonify, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -23,6 +25,7 @@ from paywall.embed.tokens import TokenReader, reader_for_token, revoke_token
 SITE_PREFIX = "/api/v1/sites/"
 METHODS = "GET, DELETE, OPTIONS"
 CORS_ORIGIN = "embed_cors_origin"
+PRIVATE = (("Cache-Control", "private, no-store"),)
 
 
 def request_site() -> SiteRecord:
@@ -70,11 +73,9 @@ def decision(site_key: str, external_id: str) -> Response:
     site = request_site()
     check_external_id(external_id)
     reader = request_reader(site)
-    response = jsonify(
-        decision_json(site, external_id, reader, g.get(CORS_ORIGIN) or site.first_origin)
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    origin = g.get(CORS_ORIGIN) or site.first_origin
+    body = json.dumps(decision_json(site, external_id, reader, origin), separators=(",", ":"))
+    return Response(body, mimetype="application/json", headers=PRIVATE)
 
 
 @api_bp.delete("/api/v1/sites/<site_key>/token")
