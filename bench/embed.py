@@ -46,6 +46,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     TEASER_PARAGRAPHS,
     fresh_database,
     on_terminate,
+    production_environment,
     render_bodies,
 )
 from harness import (  # noqa: E402
@@ -57,6 +58,7 @@ from harness import (  # noqa: E402
     measure,
     median_result,
 )
+from inprocess import call, time_per_request  # noqa: E402
 
 TARGET_RATIO = 0.6
 ORIGIN = "https://news.example.com"
@@ -202,6 +204,34 @@ def jwt_verifications_per_second(port: int, site_key: str, token: str, seconds: 
     return count / seconds
 
 
+def in_process_timings(scenarios: list[Scenario], env: dict[str, str], requests: int) -> None:
+    """Each scenario called as WSGI in this process: the apps' own work, no server.
+
+    Far steadier than the served figures on a busy machine (see bench/inprocess.py).
+    """
+    from hello import app as hello_app
+    from werkzeug.test import EnvironBuilder
+
+    from paywall import create_app
+
+    os.environ.update(env)
+    apps = {True: hello_app, False: create_app()}
+    print(f"\nin process, ms per request (median of 5 x {requests} calls):")
+    for scenario in scenarios:
+        app = apps[scenario is scenarios[0]]
+        environ = EnvironBuilder(
+            path=scenario.path,
+            headers=scenario.headers,
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        ).get_environ()
+        status = call(app, environ)[0]
+        if not status.startswith("200"):
+            raise RuntimeError(f"{scenario.name}: answered {status} in process")
+        time_per_request(app, environ, 200)  # warm the caches
+        runs = sorted(time_per_request(app, environ, requests) for _ in range(5))
+        print(f"  {scenario.name:<44} {runs[2]:.3f}")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="per scenario and round")
@@ -249,16 +279,7 @@ def run(args: argparse.Namespace) -> None:
         secret_key = secrets.token_hex(32)
         seeded = seed(database_url, workdir, secret_key, args.readers, args.articles)
         print(f"seeded {args.readers} readers, {args.articles} articles on a site")
-        env = {
-            **os.environ,
-            "PAYWALL_ENV": "production",
-            "SECRET_KEY": secret_key,
-            "DATABASE_URL": database_url,
-            "PAYWALL_INSTANCE_PATH": str(workdir),
-            "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_benchmark"),
-            "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_benchmark"),
-            "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_benchmark"),
-        }
+        env = production_environment(secret_key, database_url, workdir)
         app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
         decisions = f"/api/v1/sites/{seeded.site_key}/decisions"
@@ -290,7 +311,8 @@ def run(args: argparse.Namespace) -> None:
         verifications = jwt_verifications_per_second(
             app_port, seeded.site_key, seeded.reader_token, min(args.seconds, 5)
         )
-    print_table(scenarios, verifications)
+        print_table(scenarios, verifications)
+        in_process_timings(scenarios, env, 2000)
 
 
 def main() -> int:
