@@ -4,6 +4,7 @@ nothing for an unregistered origin, and the teaser alone when the paywall is dow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -125,3 +126,22 @@ def test_the_teaser_stays_when_the_paywall_is_unreachable(page):
         page.goto(f"{url}/articles/x")
         expect(page.get_by_text("The teaser the publisher rendered")).to_be_visible()
         expect(gate(page)).to_have_count(0)
+
+
+def test_subscribe_button_hands_over_the_token_then_opens_the_plans_in_the_popup(
+    page, news, app_ctx
+):
+    site, _ = news
+    ReaderFactory(email="plain@example.com")
+    page.goto(site.story("harbour-secrets"))
+    with page.expect_popup() as opened:
+        gate(page).get_by_role("button", name="Subscribe").click()
+    popup = opened.value
+    popup.get_by_label("Email").fill("plain@example.com")
+    popup.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    popup.get_by_role("button", name="Sign in").click()
+    popup.wait_for_url(re.compile(r"/subscribe\?next=/embed/done"))
+    # The host page already knows the reader; the gate now speaks to them.
+    expect(gate(page).get_by_role("heading")).to_have_text("This article is for subscribers")
+    expect(page.get_by_text("Signed in as plain@example.com")).to_be_visible()
+    expect(gate(page).get_by_role("button", name="Sign in")).to_have_count(0)
