@@ -54,6 +54,14 @@ def gate(page: Any) -> Any:
     return page.locator("[data-paywall-gate]")
 
 
+def sign_in_within(popup: Any, email: str) -> Any:
+    """Fill in the paywall's sign-in form where the popup opened it."""
+    popup.get_by_label("Email").fill(email)
+    popup.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    popup.get_by_role("button", name="Sign in").click()
+    return popup
+
+
 def test_visitor_sees_teaser_and_gate_and_no_response_carries_the_rest(page, news):
     site, _ = news
     bodies: list[bytes] = []
@@ -87,10 +95,7 @@ def test_reader_signs_in_through_the_popup_and_reads_on_without_a_reload(page, n
 
     with page.expect_popup() as opened:
         gate(page).get_by_role("button", name="Sign in").click()
-    popup = opened.value
-    popup.get_by_label("Email").fill("comped@example.com")
-    popup.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    popup.get_by_role("button", name="Sign in").click()
+    popup = sign_in_within(opened.value, "comped@example.com")
     popup.wait_for_event("close")
 
     expect(page.get_by_text(SECRET)).to_be_visible()
@@ -136,10 +141,7 @@ def test_subscribe_button_hands_over_the_token_then_opens_the_plans_in_the_popup
     page.goto(site.story("harbour-secrets"))
     with page.expect_popup() as opened:
         gate(page).get_by_role("button", name="Subscribe").click()
-    popup = opened.value
-    popup.get_by_label("Email").fill("plain@example.com")
-    popup.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    popup.get_by_role("button", name="Sign in").click()
+    popup = sign_in_within(opened.value, "plain@example.com")
     popup.wait_for_url(re.compile(r"/subscribe\?next=/embed/done"))
     # The host page already knows the reader; the gate now speaks to them.
     expect(gate(page).get_by_role("heading")).to_have_text("This article is for subscribers")
