@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from billing.orm import utcnow
 from paywall.accounts.models import Reader, SessionReader
@@ -61,7 +61,15 @@ def issue_token(site_id: int, reader_id: int, security_stamp: int) -> tuple[str,
     """A new token for the reader on the site; returns it (shown once) and its expiry."""
     idle, _ = _lifetimes()
     token = new_key(READER_TOKEN_PREFIX)
-    expires_at = utcnow() + idle
+    now = utcnow()
+    expires_at = now + idle
+    # The reader's spent tokens go as a new one comes, so the table stays small.
+    db.session.execute(
+        delete(ReaderToken).where(
+            ReaderToken.reader_id == reader_id,
+            (ReaderToken.expires_at <= now) | ReaderToken.revoked_at.is_not(None),
+        )
+    )
     db.session.add(
         ReaderToken(
             digest=digest(token),

@@ -181,3 +181,13 @@ def test_server_side_decision_with_the_secret_key_and_a_reader_token(app, publis
     assert known.get_json()["reason"] == "comped" and SECRET in known.get_json()["html"]
     no_key = publisher.client.get(path, headers={"X-Reader-Token": token})
     assert no_key.get_json()["error"]["code"] == "invalid_key"
+
+
+def test_a_new_token_clears_the_readers_spent_ones(app, publisher, readers, app_ctx):
+    reader = readers.comped()
+    first = token_through_popup(app, reader, publisher.site_key)
+    headers = {"Authorization": f"Bearer {first}", "Origin": ORIGIN}
+    publisher.client.delete(f"/api/v1/sites/{publisher.site_key}/token", headers=headers)
+    token_through_popup(app, reader, publisher.site_key)
+    token_through_popup(app, reader, publisher.site_key)
+    assert len(db.session.scalars(select(ReaderToken)).all()) == 2
