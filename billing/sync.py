@@ -206,7 +206,9 @@ def upsert_subscription(
         return row
     fields = subscription_fields(subscription)
     if not fields["plan_code"]:
-        fields["plan_code"] = _plan_code_for(session, fields["stripe_plan_id"]) or row.plan_code
+        with session.no_autoflush:  # a new row has no status yet: flushing it would fail
+            found = _plan_code_for(session, fields["stripe_plan_id"])
+        fields["plan_code"] = found or row.plan_code or ""
     for name, value in fields.items():
         setattr(row, name, value)
     row.was_active = row.was_active or row.status in ACTIVE_STATUSES
