@@ -1,22 +1,26 @@
-"""Webhook ingestion: store each verified event once, then apply it in one transaction.
+"""Webhook ingestion: store each verified event once and apply it in one transaction.
 
-1. :func:`store_event` inserts the raw event under its unique Stripe id and commits, so
-   nothing is lost if applying fails; a second delivery of the same id inserts nothing.
-2. :func:`apply_event` claims the stored row (a conditional UPDATE marking it applied),
-   applies it, and commits both together. Two deliveries racing serialise on that
-   UPDATE's lock (row lock on PostgreSQL, write lock on SQLite); the loser finds it
-   applied. A failure rolls the changes back, keeps the
-   error on the row, and raises :class:`EventNotApplied` so Stripe retries (or an operator
-   runs ``paywall replay-events``).
+1. :func:`ingest` inserts a new event under its unique Stripe id, already marked
+   applied, and applies it in the same transaction: one commit per delivery. A second
+   delivery of the id inserts nothing (on PostgreSQL it waits on the first's uncommitted
+   key, on SQLite on the write lock) and goes on to step 3, where it finds it applied.
+2. If applying fails, the changes roll back and the raw event is stored on its own with
+   the error, so nothing is lost, and :class:`EventNotApplied` makes Stripe retry (or an
+   operator runs ``paywall replay-events``). A crash before the commit stores nothing,
+   but then Stripe got no answer and delivers again.
+3. :func:`apply_event` applies an event already stored: it claims the row (a
+   conditional UPDATE marking it applied), applies it and commits both together. Two
+   deliveries racing serialise on that UPDATE's lock (row lock on PostgreSQL, write lock
+   on SQLite); the loser finds it applied.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -42,30 +46,49 @@ class Outcome:
     dunning_invoice_ids: tuple[int, ...] = field(default=())
 
 
-def _insert_once(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING; True when this call stored the row."""
-    dialect = session.get_bind().dialect.name
+def _insert_statement(dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, on the table (not the ORM entity).
+
+    Values go in as parameters at execution, so the compiled statement is reused
+    and the ORM's bulk-insert path (a cache key over every value) is skipped.
+    """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(WebhookEvent).values(**values)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["stripe_event_id"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return (
+        insert(WebhookEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["stripe_event_id"])
+        .returning(WebhookEvent.__table__.c.id)
+    )
+
+
+_INSERT_ONCE = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> bool:
+    """Store the event row unless its id is stored; True when this call stored it."""
+    statement = _INSERT_ONCE[session.get_bind().dialect.name]
+    # RETURNING, not rowcount: psycopg reports -1 for this statement on PostgreSQL.
+    return session.execute(statement, values).first() is not None
+
+
+def _event_row(event: Obj, *, applied: bool) -> dict[str, Any]:
+    """Column values of a stored event, marked applied now or not applied yet."""
+    obj = (event.get("data") or {}).get("object") or {}
+    now = utcnow()
+    return {
+        "stripe_event_id": event["id"],
+        "type": str(event.get("type") or "unknown")[:80],
+        "object_id": sync.object_id(obj.get("id")),
+        "created": sync.from_timestamp(event.get("created")) or now,
+        "payload": event,
+        "received_at": now,
+        "applied_at": now if applied else None,
+        "attempts": 1 if applied else 0,
+    }
 
 
 def store_event(session: Session, event: Obj) -> bool:
     """Store a verified event unless its id is already stored; True when newly stored."""
-    obj = (event.get("data") or {}).get("object") or {}
-    stored = _insert_once(
-        session,
-        {
-            "stripe_event_id": event["id"],
-            "type": str(event.get("type") or "unknown")[:80],
-            "object_id": sync.object_id(obj.get("id")),
-            "created": sync.from_timestamp(event.get("created")) or utcnow(),
-            "payload": event,
-            "received_at": utcnow(),
-            "attempts": 0,
-        },
-    )
+    stored = _insert_once(session, _event_row(event, applied=False))
     session.commit()
     return stored
 
@@ -121,9 +144,31 @@ def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
 
 
 def ingest(session: Session, event: Obj) -> Outcome:
-    """Store then apply one verified event (see the module docstring)."""
-    store_event(session, event)
-    return apply_event(session, event["id"])
+    """Store and apply one verified event in one transaction (see the module docstring)."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            if _insert_once(session, _event_row(event, applied=True)):
+                dunning = _apply(session, event)
+                session.commit()
+                return Outcome(event["id"], "applied", dunning)
+        except IntegrityError as error:
+            session.rollback()  # a racing insert of the same new object: apply again
+            if attempt == CONFLICT_ATTEMPTS:
+                _store_failed(session, event, error)
+            continue
+        except Exception as error:
+            session.rollback()
+            _store_failed(session, event, error)
+        session.rollback()
+        return apply_event(session, event["id"])  # stored before: applied at most once
+    raise AssertionError("unreachable")
+
+
+def _store_failed(session: Session, event: Obj, error: Exception) -> NoReturn:
+    """Keep the raw event with the error that stopped it, then raise :class:`EventNotApplied`."""
+    if store_event(session, event):
+        _record_failure(session, event["id"], error)
+    raise EventNotApplied(f"{event['id']}: {error}") from error
 
 
 def _record_failure(session: Session, stripe_event_id: str, error: Exception) -> None:

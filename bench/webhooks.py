@@ -1,0 +1,562 @@
+"""Webhook ingestion benchmark: signed Stripe events POSTed to the app under gunicorn.
+
+Seeds a fresh PostgreSQL database with readers, their Stripe customers and an active
+subscription each, serves the app (``gunicorn wsgi:app``, 2 sync workers, the production
+settings) with a known webhook secret, and POSTs distinct events concurrently to
+``/stripe/webhook``: ``customer.subscription.updated`` and ``invoice.paid`` in turn, built
+from the recorded API 2026-10-28 payloads in ``tests/billing/payloads/shapes/current`` and
+each signed the way Stripe signs (``Stripe-Signature: t=...,v1=HMAC-SHA256``). Prints
+events/s (signature checks included) with p50 and p99, then checks in the database that
+every event was stored once and applied once.
+
+Run: python bench/webhooks.py [--events 3000] [--rounds 3] [--customers 1000]
+     [--connections 16] [--warmup 200] [--database-url postgresql+psycopg://USER@HOST/DB]
+
+Exits 0 once it has measured (the verdict is information, not a test); 1 when it cannot
+set up; 130 on Ctrl-C. Every server it starts is stopped and the database dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from articles import (  # noqa: E402  (bench/ is on sys.path when run as a script)
+    fresh_database,
+    production_environment,
+)
+from harness import fetch, gunicorn  # noqa: E402
+
+TARGET_EVENTS_PER_SECOND = 300
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TEMPLATES = ROOT / "tests" / "billing" / "payloads" / "shapes" / "current"
+PLAN_ID = "paywall_monthly_900usd_month"
+WEBHOOK_PATH = "/stripe/webhook"
+DAY = 86400
+
+Event = dict[str, Any]
+
+
+@dataclass
+class Round:
+    """One round's deliveries."""
+
+    events: int
+    seconds: float
+    latencies_ms: list[float]
+    statuses: Counter[str] = field(default_factory=Counter)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per event: app, postgres, senders
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+    @property
+    def failed(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "200 applied")
+
+    @property
+    def cpu_ceiling(self) -> float:
+        """Events/s the machine's cores could take if they did nothing else."""
+        total = sum(self.cpu_ms.values())
+        return (os.cpu_count() or 1) * 1000 / total if total else float("nan")
+
+
+# --- CPU accounting -------------------------------------------------------------------
+
+
+def cpu_seconds(matches: Callable[[str], bool]) -> float:
+    """User + system CPU seconds of the processes whose command line ``matches`` (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if matches(command):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue  # gone, or not ours to read
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU spent by the app's workers, the database's backends and this process.
+
+    Steadier than events/s on a shared machine: other load slows every request down but
+    barely changes the CPU each one costs.
+    """
+
+    port: int
+    database: str
+
+    def sample(self) -> dict[str, float]:
+        if not Path("/proc/self/stat").exists():
+            return {}
+        return {
+            "app": cpu_seconds(lambda c: "gunicorn" in c and f"127.0.0.1:{self.port} " in c),
+            "postgres": cpu_seconds(lambda c: c.startswith("postgres:") and self.database in c),
+            "senders": sum(os.times()[:2]),
+        }
+
+    @staticmethod
+    def per_event(before: dict[str, float], after: dict[str, float], events: int) -> dict:
+        return {name: (after[name] - before[name]) * 1000 / events for name in before}
+
+
+# --- database -------------------------------------------------------------------------
+
+
+def seed(database_url: str, instance: Path, customers: int, base: int) -> None:
+    """Migrate, then bulk-load readers, one Stripe customer and one subscription each."""
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from billing.models import Customer, Plan, Subscription
+    from paywall import create_app
+    from paywall.accounts.models import Reader
+    from paywall.extensions import db
+
+    app = create_app(
+        {
+            "ENV_NAME": "development",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(instance),
+        }
+    )
+    now = datetime.now(UTC)
+    period_start = datetime.fromtimestamp(base, UTC) - timedelta(days=20)
+    with app.app_context():
+        upgrade()
+        db.session.execute(
+            insert(Plan).values(
+                code="monthly",
+                name="Monthly",
+                tier="standard",
+                amount=900,
+                currency="usd",
+                interval="month",
+                stripe_product_id="paywall_monthly",
+                stripe_plan_id=PLAN_ID,
+                synced_at=now,
+                created_at=now,
+            )
+        )
+        reader_ids = db.session.scalars(
+            insert(Reader).returning(Reader.id, sort_by_parameter_order=True),
+            [
+                {
+                    "email": f"subscriber{i}@bench.example",
+                    "name": f"Subscriber {i}",
+                    "role": "reader",
+                    "email_verified_at": now,
+                    "is_comped": False,
+                    "security_stamp": 0,
+                    "created_at": now,
+                }
+                for i in range(customers)
+            ],
+        ).all()
+        customer_ids = db.session.scalars(
+            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+            [
+                {
+                    "reader_id": reader_id,
+                    "stripe_customer_id": customer_id(i),
+                    "email": f"subscriber{i}@bench.example",
+                    "deleted": False,
+                    "synced_at": now,
+                }
+                for i, reader_id in enumerate(reader_ids)
+            ],
+        ).all()
+        db.session.execute(
+            insert(Subscription),
+            [
+                {
+                    "stripe_subscription_id": subscription_id(i),
+                    "customer_id": local_id,
+                    "stripe_plan_id": PLAN_ID,
+                    "plan_code": "monthly",
+                    "stripe_item_id": f"si_bench{i:07d}",
+                    "status": "active",
+                    "current_period_start": period_start,
+                    "current_period_end": period_start + timedelta(days=30),
+                    "cancel_at_period_end": False,
+                    "was_active": True,
+                    "has_own_payment_method": False,
+                    "created_at": period_start,
+                    "last_event_at": period_start,
+                    "synced_at": now,
+                }
+                for i, local_id in enumerate(customer_ids)
+            ],
+        )
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def verify(database_url: str, expected: int, invoices: int) -> list[str]:
+    """Problems found in the stored events (empty: each stored once and applied once)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            stored, distinct, applied, retried, errors = conn.execute(
+                sa.text(
+                    "SELECT count(*), count(DISTINCT stripe_event_id), count(applied_at), "
+                    "count(*) FILTER (WHERE attempts <> 1), count(last_error) "
+                    "FROM billing_webhook_events"
+                )
+            ).one()
+            invoice_rows = conn.execute(sa.text("SELECT count(*) FROM billing_invoices")).scalar()
+    finally:
+        engine.dispose()
+    print(
+        f"verify: {stored} events stored ({distinct} distinct ids), {applied} applied "
+        f"(applied_at set), {retried} applied other than once, {errors} with an error; "
+        f"{invoice_rows} invoice rows"
+    )
+    problems = []
+    if not stored == distinct == applied == expected:
+        problems.append(f"expected {expected} events stored and applied")
+    if retried or errors:
+        problems.append("some events were applied more than once or failed")
+    if invoice_rows != invoices:
+        problems.append(f"expected {invoices} invoice rows")
+    return problems
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+def customer_id(i: int) -> str:
+    return f"cus_bench{i:07d}"
+
+
+def subscription_id(i: int) -> str:
+    return f"sub_bench{i:07d}"
+
+
+def load_templates() -> tuple[Event, Event]:
+    """The recorded ``customer.subscription.updated`` and ``invoice.paid`` events."""
+    updated, paid = (json.loads(path.read_text()) for path in sorted(TEMPLATES.glob("*.json")))
+    assert updated["type"] == "customer.subscription.updated" and paid["type"] == "invoice.paid"
+    return updated, paid
+
+
+def subscription_updated(
+    template: Event, event_id: str, invoice_id: str, customer: int, at: int
+) -> Event:
+    """A renewal of ``customer``'s subscription, billed by ``invoice_id``, sent at ``at``."""
+    event = copy.deepcopy(template)
+    sub = event["data"]["object"]
+    sub_id = subscription_id(customer)
+    sub.update(id=sub_id, customer=customer_id(customer), latest_invoice=invoice_id)
+    item = sub["items"]["data"][0]
+    item.update(
+        id=f"si_bench{customer:07d}",
+        subscription=sub_id,
+        current_period_start=at,
+        current_period_end=at + 30 * DAY,
+    )
+    sub["items"]["url"] = f"/v1/subscription_items?subscription={sub_id}"
+    event.update(id=event_id, created=at)
+    return event
+
+
+def invoice_paid(template: Event, event_id: str, invoice_id: str, customer: int, at: int) -> Event:
+    """``invoice_id``, the renewal of ``customer``'s subscription, paid; sent at ``at``."""
+    event = copy.deepcopy(template)
+    invoice = event["data"]["object"]
+    sub_id = subscription_id(customer)
+    invoice.update(id=invoice_id, customer=customer_id(customer), created=at - 60)
+    invoice["parent"]["subscription_details"]["subscription"] = sub_id
+    invoice["status_transitions"].update(finalized_at=at - 2, paid_at=at - 1)
+    invoice["lines"]["url"] = f"/v1/invoices/{invoice_id}/lines"
+    line = invoice["lines"]["data"][0]
+    line.update(id=f"il_{invoice_id[3:]}", invoice=invoice_id)
+    line["parent"]["subscription_item_details"].update(
+        subscription=sub_id, subscription_item=f"si_bench{customer:07d}"
+    )
+    event.update(id=event_id, created=at)
+    return event
+
+
+def make_events(count: int, customers: int, base: int, run: str) -> list[bytes]:
+    """``count`` distinct events: renewals, each a subscription update then its paid
+    invoice, for one customer after another."""
+    updated, paid = load_templates()
+    bodies = []
+    for n in range(count):
+        renewal, customer = n // 2, (n // 2) % customers
+        build, template = (subscription_updated, updated) if n % 2 == 0 else (invoice_paid, paid)
+        event = build(template, f"evt_{run}{n:07d}", f"in_{run}{renewal:07d}", customer, base + n)
+        # Stripe sends its events pretty-printed: the same bytes here.
+        bodies.append(json.dumps(event, indent=2).encode())
+    return bodies
+
+
+def sign(body: bytes, secret: str, at: int) -> str:
+    """The ``Stripe-Signature`` header Stripe would send for ``body``."""
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+# --- load -----------------------------------------------------------------------------
+
+
+def request_bytes(port: int, body: bytes, signature: str) -> bytes:
+    """One complete HTTP/1.1 POST of ``body`` to the webhook, as bytes on the wire."""
+    head = (
+        f"POST {WEBHOOK_PATH} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        "User-Agent: Stripe/1.0 (+https://stripe.com/docs/webhooks)\r\n"
+        "Content-Type: application/json; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"Stripe-Signature: {signature}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def post(port: int, request: bytes) -> tuple[int, str]:
+    """Send one prepared request on a new connection (sync workers close it after each
+    answer); returns (HTTP status, the endpoint's ``status`` or error code)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    code = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+    try:
+        answer = json.loads(body)
+        outcome = answer.get("status") or answer.get("error", {}).get("code")
+    except (ValueError, AttributeError):
+        outcome = "unreadable"
+    return code, str(outcome)
+
+
+def deliver(
+    port: int, bodies: list[bytes], secret: str, connections: int, meter: CpuMeter | None = None
+) -> Round:
+    """POST every body once from ``connections`` threads; signed just before the round.
+
+    The requests are built in full beforehand so the senders spend as little of the
+    machine's CPU as possible.
+    """
+    stamp = int(time.time())
+    requests = [request_bytes(port, body, sign(body, secret, stamp)) for body in bodies]
+    next_index = itertools.count()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+
+    def worker() -> None:
+        local: list[float] = []
+        seen: Counter[str] = Counter()
+        while (index := next(next_index)) < len(requests):
+            started = time.perf_counter()
+            try:
+                code, outcome = post(port, requests[index])
+            except OSError as error:
+                seen[f"error {type(error).__name__}"] += 1
+                continue
+            local.append((time.perf_counter() - started) * 1000)
+            seen[f"{code} {outcome}"] += 1
+        with lock:
+            latencies.extend(local)
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    cpu_before = meter.sample() if meter else {}
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    cpu = CpuMeter.per_event(cpu_before, meter.sample(), len(bodies)) if meter else {}
+    return Round(len(bodies), seconds, latencies, statuses, cpu)
+
+
+# --- checks ---------------------------------------------------------------------------
+
+
+def check_refuses_bad_signature(port: int, body: bytes, secret: str) -> str:
+    """A wrong signature is refused with 400 (``verify`` later finds nothing stored)."""
+    wrong = sign(body, secret + "-wrong", int(time.time()))
+    code, outcome = post(port, request_bytes(port, body, wrong))
+    return "ok" if code == 400 else f"answered {code} {outcome}, not 400"
+
+
+def check_duplicate(port: int, body: bytes, secret: str) -> str:
+    """An event delivered again is acknowledged as a duplicate."""
+    code, outcome = post(port, request_bytes(port, body, sign(body, secret, int(time.time()))))
+    return "ok" if (code, outcome) == (200, "duplicate") else f"answered {code} {outcome}"
+
+
+# --- main -----------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=3000, help="distinct events per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (the median is reported)")
+    parser.add_argument("--customers", type=int, default=1000, help="customers seeded")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent senders")
+    parser.add_argument("--warmup", type=int, default=200, help="events sent before timing")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("PAYWALL_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="a PostgreSQL server (a fresh database is created on it and dropped)",
+    )
+    args = parser.parse_args(argv)
+    if min(args.events, args.rounds, args.customers, args.connections) < 1 or args.warmup < 0:
+        parser.error("--events, --rounds, --customers and --connections must be >= 1")
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    """Seed, serve, check, load, verify, report."""
+    with ExitStack() as cleanup:
+        workdir = Path(tempfile.mkdtemp(prefix="paywall-bench-webhooks-"))
+        cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+        database_url = cleanup.enter_context(fresh_database(args.database_url, workdir))
+        base = int(time.time()) - 2 * DAY  # every event's ``created``, in the past
+        started = time.monotonic()
+        seed(database_url, workdir, args.customers, base)
+        print(
+            f"seeded {args.customers} readers, Stripe customers and active subscriptions "
+            f"in {time.monotonic() - started:.1f} s on {database_url.split(':')[0]}"
+        )
+
+        secret = "whsec_" + secrets.token_hex(24)
+        env = production_environment(secrets.token_hex(32), database_url, workdir)
+        env["STRIPE_WEBHOOK_SECRET"] = secret  # ours, to sign with
+        port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        if fetch(port, "/").status >= 500:
+            raise RuntimeError("the app answers / with a server error")
+        meter = CpuMeter(port, database_url.rsplit("/", 1)[1])
+
+        run_id = secrets.token_hex(3)
+        total = args.warmup + args.events * args.rounds
+        *bodies, forged = make_events(total + 1, args.customers, base, run_id)
+        print(f"built {total} distinct events (~{sum(map(len, bodies)) // total} bytes each)")
+        print(f"check bad signature: {check_refuses_bad_signature(port, forged, secret)}")
+        if args.warmup:
+            deliver(port, bodies[: args.warmup], secret, args.connections)
+        print(
+            f"load: {args.connections} Python senders (requests built beforehand; a new "
+            f"connection each, as sync workers close), {args.rounds} round(s) of "
+            f"{args.events} events; "
+            f"gunicorn 2 sync workers; {os.cpu_count()} cores shared with PostgreSQL and "
+            "the senders"
+        )
+        rounds = []
+        for number in range(args.rounds):
+            first = args.warmup + number * args.events
+            batch = bodies[first : first + args.events]
+            result = deliver(port, batch, secret, args.connections, meter)
+            rounds.append(result)
+            print(
+                f"  round {number + 1}: {result.events} events in {result.seconds:.1f} s  "
+                f"{result.per_second:>4.0f} events/s  p50 {result.percentile(0.5):.1f} ms  "
+                f"p99 {result.percentile(0.99):.1f} ms  {describe_cpu(result)}  "
+                f"{dict(result.statuses)}",
+                flush=True,
+            )
+        print(f"check duplicate delivery: {check_duplicate(port, bodies[0], secret)}")
+        problems = verify(database_url, total, invoices=total // 2)
+    print_summary(rounds, problems)
+
+
+def describe_cpu(result: Round) -> str:
+    """``cpu ms/event app 2.9 + postgres 0.6 + senders 0.2 (ceiling 530/s)``."""
+    if not result.cpu_ms:
+        return ""
+    parts = " + ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms.items())
+    return f"cpu ms/event {parts} (ceiling {result.cpu_ceiling:.0f}/s)"
+
+
+def print_summary(rounds: list[Round], problems: list[str]) -> None:
+    """The median round by events/s, the median CPU ceiling, and the verdict."""
+    median = sorted(rounds, key=lambda r: r.per_second)[len(rounds) // 2]
+    ceilings = sorted(r.cpu_ceiling for r in rounds)
+    failed = sum(r.failed for r in rounds)
+    if problems or failed:
+        verdict = f"INVALID ({'; '.join(problems) or f'{failed} deliveries not applied'})"
+    else:
+        verdict = "PASS" if median.per_second >= TARGET_EVENTS_PER_SECOND else "FAIL"
+    print(
+        f"\nwebhooks (median round): {median.per_second:.0f} events/s  "
+        f"p50 {median.percentile(0.5):.1f} ms  p99 {median.percentile(0.99):.1f} ms  "
+        f"target >= {TARGET_EVENTS_PER_SECOND} events/s: {verdict}"
+    )
+    if median.cpu_ms:
+        print(
+            f"CPU per event (median round): {describe_cpu(median)}; median ceiling over "
+            f"the rounds {ceilings[len(ceilings) // 2]:.0f} events/s on {os.cpu_count()} "
+            "cores: what a quiet machine would approach"
+        )
+
+
+def on_terminate(signum: int, frame: FrameType | None) -> Any:
+    """Turn SIGTERM/SIGHUP into an exception so the clean-up still runs."""
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    """Entry point; returns the exit code."""
+    args = parse_args()
+    signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGHUP, on_terminate)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped, temporary files removed", file=sys.stderr)
+        return 130
+    except (RuntimeError, subprocess.SubprocessError, OSError) as error:
+        print(f"benchmark could not run: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
