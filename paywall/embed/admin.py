@@ -88,6 +88,17 @@ def rotate_key(site_id: int) -> str | Response:
     return _site_page(site, SiteForm(obj=site, formdata=None), made.secret_key)
 
 
+@bp.post("/admin/sites/<int:site_id>/site-key")
+@staff_required
+def rotate_site_key(site_id: int) -> Response:
+    """Give the site a new publishable key (its script tags must change too)."""
+    site = _site_or_404(site_id)
+    if KeyActionForm().validate_on_submit():
+        sites.rotate_site_key(site)
+        flash("New site key made: update the site's script tags.", "success")
+    return redirect(url_for("embed.site_page", site_id=site.id))
+
+
 @bp.post("/admin/sites/<int:site_id>/revoke")
 @staff_required
 def revoke_keys(site_id: int) -> Response:

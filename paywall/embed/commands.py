@@ -38,11 +38,18 @@ def create_site_command(name: str, origins: tuple[str, ...], plans: str) -> None
 
 @bp.cli.command("rotate-key")
 @click.argument("site")
-def rotate_key_command(site: str) -> None:
+@click.option(
+    "--site-key", "publishable", is_flag=True, help="Replace the publishable site key instead."
+)
+def rotate_key_command(site: str, publishable: bool) -> None:
     """Make a new secret key for SITE (its number or site key); older keys stop at once."""
     found = sites.find_site(site)
     if found is None:
         raise click.UsageError(f"No site {site!r}.")
+    if publishable:
+        sites.rotate_site_key(found)
+        click.echo(f"Site key:    {found.public_key}   (update the site's script tags)")
+        return
     _echo_keys(sites.rotate_secret_key(found))
 
 

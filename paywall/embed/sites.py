@@ -142,6 +142,19 @@ def rotate_secret_key(site: Site) -> NewKeys:
     return NewKeys(site, secret)
 
 
+def rotate_site_key(site: Site) -> Site:
+    """Give the site a new publishable key; the old one stops answering at once.
+
+    The site's script tags must then carry the new key. Reader tokens belong to the
+    site, not to the key, so readers stay signed in.
+    """
+    old = site.public_key
+    site.public_key = new_key(SITE_KEY_PREFIX, 16)
+    db.session.commit()
+    forget_site(old)
+    return site
+
+
 def revoke_secret_keys(site: Site) -> int:
     """Revoke every secret key of the site (the content API refuses it until rotated)."""
     now = utcnow()

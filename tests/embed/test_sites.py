@@ -121,3 +121,24 @@ def test_revoking_keys_and_disabling_the_site_from_its_page(web, client, app_ctx
     assert "This site is disabled" in text(page)
     decision = client.get(f"/api/v1/sites/{site.public_key}/decisions/any")
     assert decision.get_json()["error"]["code"] == "unknown_site"
+
+
+def test_a_new_site_key_replaces_the_old_one_and_readers_stay_signed_in(
+    app, web, publisher, readers, app_ctx
+):
+    from tests.embed.conftest import token_through_popup
+
+    EditorFactory(email="ed@example.com")
+    sign_in(web, "ed@example.com")
+    publisher.put("story")
+    token = token_through_popup(app, readers.comped(), publisher.site_key)
+    web.get(f"/admin/sites/{publisher.site_id}").forms["rotate-site-key-form"].submit()
+    assert publisher.decision("story").get_json()["error"]["code"] == "unknown_site"
+    publisher.site_key = db.session.scalar(select(Site.public_key))
+    assert publisher.decision("story", token).get_json()["reason"] == "comped"
+
+
+def test_rotate_key_command_can_replace_the_site_key(runner, publisher, app_ctx):
+    result = runner.invoke(args=["rotate-key", publisher.site_key, "--site-key"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Site.public_key)) != publisher.site_key
