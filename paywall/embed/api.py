@@ -42,6 +42,7 @@ def _setup(state: BlueprintSetupState) -> None:
 
 @api_bp.errorhandler(ApiError)
 def api_error(error: ApiError) -> Response:
+    """An API error as its JSON body and status."""
     return error.response()
 
 
@@ -61,6 +62,7 @@ def secret_key_site() -> SiteRecord:
 
 
 def json_body() -> object:
+    """The request's JSON (2 MB at most), else ``invalid_request``."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", "Send at most 2 MB.")
     body = request.get_json(force=True, silent=True)
@@ -145,6 +147,7 @@ def server_entitlements() -> Response:
 
 
 def entitlements_body(site: SiteRecord, token: TokenReader | None) -> dict[str, object]:
+    """A fresh entitlement token for the token's reader (or nobody) and its expiry."""
     jwt_token, expires_at = entitlement_token(site, token.reader if token else None)
     return {"token": jwt_token, "expires_at": iso(expires_at)}
 

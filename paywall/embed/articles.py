@@ -274,6 +274,7 @@ def find_published_page(site_id: int, external_id: str) -> ArticlePage | None:
 
 
 def forget_page(site_id: int, external_id: str) -> None:
+    """Drop this worker's copy of an article that changed."""
     cache = _page_cache()
     if cache is not None:
         cache.forget((site_id, external_id))

@@ -17,6 +17,7 @@ MAX_AGE = "600"
 
 
 def request_origin() -> str | None:
+    """The page origin a browser names in the request (None from a server)."""
     return request.headers.get("Origin")
 
 

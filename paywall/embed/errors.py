@@ -16,6 +16,7 @@ class ApiError(Exception):
         self.field = field
 
     def response(self) -> Response:
+        """The error as a JSON response (401s also name the Bearer scheme)."""
         body: dict[str, str] = {"code": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field

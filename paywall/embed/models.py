@@ -33,10 +33,12 @@ class Site(Base):
 
     @property
     def origins(self) -> tuple[str, ...]:
+        """The allowed origins, in the order they were given."""
         return tuple(o for o in (line.strip() for line in self.allowed_origins.split()) if o)
 
     @property
     def plans(self) -> tuple[str, ...]:
+        """The default plan codes."""
         return tuple(p for p in (c.strip() for c in self.plan_codes.split(",")) if p)
 
     @property

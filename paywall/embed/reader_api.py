@@ -63,6 +63,7 @@ def preflight() -> BaseResponse | None:
 
 @api_bp.after_request
 def cors(response: Response) -> Response:
+    """Let the site's own origin read the answer, errors included (``invalid_token``)."""
     origin = g.get(CORS_ORIGIN)
     return allow(response, origin, METHODS) if origin else response
 

@@ -44,6 +44,7 @@ class SiteRecord:
     plans: tuple[str, ...]
 
     def allows(self, origin: str) -> bool:
+        """Whether ``origin`` is one of the site's own."""
         return origin in self.origins
 
 
