@@ -50,6 +50,7 @@ from harness import (  # noqa: E402  (bench/ is on sys.path when run as a script
     measure,
     median_result,
 )
+from stripe_counter import StripeCounter  # noqa: E402
 
 TARGET_RATIO = 0.5
 PASSWORD = "benchmark-password"
@@ -188,6 +189,7 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
         db.session.commit()
         reader = db.session.scalars(select(Reader).where(Reader.email == reader_email)).one()
         reader_id = reader.get_id()
+        make_subscriber(reader.id, now)
         db.session.remove()
         db.engine.dispose()
     # Middle of the table, so neither is the first row a scan would find.
@@ -198,6 +200,33 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
         reader_email=reader_email,
         reader_id=reader_id,
     )
+
+
+def make_subscriber(reader_id: int, now: datetime) -> None:
+    """Give the benchmark reader an active subscription and a card in the local billing
+    tables, as webhooks would have left them (the reading path only ever reads these)."""
+    from billing.models import Customer, PaymentMethod, Plan, Subscription
+    from paywall.extensions import db
+
+    db.session.add(
+        Plan(code="monthly", name="Monthly", tier="standard", amount=900,
+             stripe_plan_id="paywall_monthly_900usd_month", stripe_product_id="paywall_monthly")
+    )  # fmt: skip
+    customer = Customer(
+        reader_id=reader_id, stripe_customer_id="cus_bench", default_payment_method_id="pm_bench"
+    )
+    db.session.add(customer)
+    db.session.flush()
+    db.session.add(
+        PaymentMethod(stripe_payment_method_id="pm_bench", customer_id=customer.id,
+                      brand="visa", last4="4242", exp_month=12, exp_year=now.year + 4)
+    )  # fmt: skip
+    db.session.add(
+        Subscription(stripe_subscription_id="sub_bench", customer_id=customer.id,
+                     status="active", plan_code="monthly", was_active=True,
+                     current_period_end=now + timedelta(days=20), latest_invoice_status="paid")
+    )  # fmt: skip
+    db.session.commit()
 
 
 def production_environment(secret_key: str, database_url: str, workdir: Path) -> dict[str, str]:
@@ -286,7 +315,7 @@ def check_teaser(scenario: Scenario) -> None:
 
 
 def check_full(scenario: Scenario, email: str) -> None:
-    """Signed in on a free article: the full text, the reader recognised, no gate."""
+    """Signed in: the full text, the reader recognised, no gate."""
     reply = fetch(scenario.port, scenario.path, scenario.cookie)
     if reply.status != 200:
         scenario.problems.append(f"answered {reply.status}, not 200")
@@ -379,6 +408,9 @@ def run(args: argparse.Namespace) -> None:
 
         secret_key = secrets.token_hex(32)
         env = production_environment(secret_key, database_url, workdir)
+        # Any Stripe call the app makes lands here and is counted (the reading path: none).
+        stripe = cleanup.enter_context(StripeCounter())
+        env["STRIPE_API_BASE"] = stripe.url
         app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
 
@@ -400,10 +432,17 @@ def run(args: argparse.Namespace) -> None:
             Scenario(
                 "signed in, free article (full)", app_port, f"/articles/{seeded.free_slug}", cookie
             ),
+            Scenario(
+                "subscriber, paid article (full)",
+                app_port,
+                f"/articles/{seeded.paid_slug}",
+                cookie,
+            ),
         ]
         check_hello(scenarios[0])
         check_teaser(scenarios[1])
         check_full(scenarios[2], seeded.reader_email)
+        check_full(scenarios[3], seeded.reader_email)
         for scenario in scenarios:
             verdict = "; ".join(scenario.problems) or "ok"
             print(f"check {scenario.name}: {verdict}")
@@ -429,6 +468,7 @@ def run(args: argparse.Namespace) -> None:
                     f"{result.requests_per_second:>8.0f} req/s  p50 {result.p50_ms:.2f} ms",
                     flush=True,
                 )
+        print(f"Stripe calls made by the app during the run: {stripe.calls}")
     print_table(scenarios)
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, bindparam, case, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -97,20 +98,19 @@ def plan_view(plan: Plan) -> PlanView:
     )
 
 
+# The statuses inline (constants), not as expanding parameters processed on every call.
+_IS_LIVE = Subscription.status.in_([literal_column(f"'{s}'") for s in sorted(LIVE_STATUSES)])
 # Live subscriptions first, then the newest; canceled first payments never count.
 _CURRENT_FIRST = (
-    case((Subscription.status.in_(LIVE_STATUSES), 0), else_=1),
+    case((_IS_LIVE, 0), else_=1),
     Subscription.created_at.desc(),
     Subscription.id.desc(),
 )
-_COUNTS = or_(Subscription.status.in_(LIVE_STATUSES), Subscription.was_active.is_(True))
+_COUNTS = or_(_IS_LIVE, Subscription.was_active.is_(True))
 
 
-def snapshots_for_reader(
-    session: Session, reader_id: int
-) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
-    """The reader's current subscription and default card, in one indexed query."""
-    row = session.execute(
+def _snapshot_query() -> Any:
+    return (
         select(
             Subscription.status,
             Plan.tier,
@@ -134,10 +134,22 @@ def snapshots_for_reader(
                 PaymentMethod.customer_id == Customer.id,
             ),
         )
-        .where(Customer.reader_id == reader_id, _COUNTS)
+        .where(Customer.reader_id == bindparam("reader_id"), _COUNTS)
         .order_by(*_CURRENT_FIRST)
         .limit(1)
-    ).first()
+    )
+
+
+# Built once: constructing the statement costs more than running it (reading path).
+_SNAPSHOT_QUERY = _snapshot_query()
+
+
+def snapshots_for_reader(
+    session: Session, reader_id: int
+) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
+    """The reader's current subscription and default card, in one indexed query."""
+    # Core execution on the session's connection: no ORM entities here, so skip its layer.
+    row = session.connection().execute(_SNAPSHOT_QUERY, {"reader_id": reader_id}).first()
     if row is None:
         return None, None
     subscription = SubscriptionSnapshot(

@@ -87,6 +87,10 @@ class Config:
         # Seconds a worker trusts a signed-in reader it read from the database, for GET
         # and HEAD (0: read it on every request); paywall/accounts/sessions.py says why.
         self.SESSION_CACHE_SECONDS = env_int("PAYWALL_SESSION_CACHE_SECONDS", 10)
+        # Seconds a worker reuses a reader's billing snapshot (0: read it on every request).
+        # A reader's own billing change is seen at once by every worker (paywall/billing
+        # /freshness.py); a webhook's within this time.
+        self.BILLING_CACHE_SECONDS = env_int("PAYWALL_BILLING_CACHE_SECONDS", 5)
 
         # Emailed links (seconds)
         self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)

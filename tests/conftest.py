@@ -153,6 +153,7 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         # Tests read through the twin app's saves; these caches have their own tests.
         "ARTICLE_CACHE_SECONDS": 0,
         "SESSION_CACHE_SECONDS": 0,
+        "BILLING_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,

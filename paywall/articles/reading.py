@@ -6,6 +6,7 @@ reconciliation keep current; Stripe is never called from here.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -29,7 +30,7 @@ from paywall.access import (
 from paywall.accounts.models import Reader, SessionReader
 from paywall.articles.models import MeterView
 from paywall.articles.service import ArticlePage
-from paywall.extensions import db
+from paywall.extensions import db, local_cache
 
 SUBSCRIBER_LEVELS = (AccessLevel.PAID, AccessLevel.TIERS)
 
@@ -47,9 +48,24 @@ def reader_state(reader: Reader | SessionReader | None) -> ReaderState:
     )
 
 
-def billing_snapshots(reader_id: int) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
-    """The reader's subscription and default card, from local billing tables (never Stripe)."""
-    return snapshots_for_reader(db.session, reader_id)
+def billing_snapshots(
+    reader_id: int, fresh_after: float | None = None
+) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
+    """The reader's subscription and default card, from local billing tables (never Stripe).
+
+    With ``fresh_after`` (unix time), a snapshot this worker took after that moment and
+    within ``BILLING_CACHE_SECONDS`` is reused; without it, the tables are always read.
+    """
+    seconds = current_app.config["BILLING_CACHE_SECONDS"]
+    if fresh_after is None or seconds <= 0:
+        return snapshots_for_reader(db.session, reader_id)
+    cache = local_cache("billing-snapshots", seconds, maxsize=20_000)
+    kept = cache.get(reader_id)
+    if kept is not None and kept[0] >= fresh_after:
+        return kept[1]
+    snapshots = snapshots_for_reader(db.session, reader_id)
+    cache.put(reader_id, (time.time(), snapshots))
+    return snapshots
 
 
 def access_settings() -> Settings:
@@ -88,8 +104,16 @@ def record_meter_view(reader_id: int, article_id: int, now: datetime) -> None:
         db.session.rollback()
 
 
-def decide_for(reader: Reader | SessionReader | None, article: ArticlePage) -> Decision:
-    """Decide whether ``reader`` reads ``article`` in full, and record a metered view."""
+def decide_for(
+    reader: Reader | SessionReader | None,
+    article: ArticlePage,
+    *,
+    billing_fresh_after: float | None = None,
+) -> Decision:
+    """Decide whether ``reader`` reads ``article`` in full, and record a metered view.
+
+    ``billing_fresh_after``: see :func:`billing_snapshots` (None: no reuse).
+    """
     now = utcnow()
     state = reader_state(reader)
     access = article.access
@@ -97,7 +121,7 @@ def decide_for(reader: Reader | SessionReader | None, article: ArticlePage) -> D
     meter = Meter()
     # Billing state and the meter only matter to a signed-in reader on a paid article.
     if reader is not None and not state.is_staff and access.level in SUBSCRIBER_LEVELS:
-        subscription, card = billing_snapshots(reader.id)
+        subscription, card = billing_snapshots(reader.id, billing_fresh_after)
         meter = meter_for(reader.id, article.id, now)
     decision = decide(
         AccessRequest(

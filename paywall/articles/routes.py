@@ -25,6 +25,7 @@ from paywall.articles.service import (
     published_articles,
     save_article,
 )
+from paywall.billing.freshness import billing_changed_at
 from paywall.extensions import db
 from paywall.validation import show_on_form
 
@@ -51,7 +52,8 @@ def article(slug: str) -> Response:
     found = find_page(slug, include_unpublished=staff)
     if found is None:
         abort(404, "There is no article at this address.")
-    decision = decide_for(reader, found)
+    # The reader's own billing changes are seen at once; others' within seconds.
+    decision = decide_for(reader, found, billing_fresh_after=billing_changed_at())
     response = make_response(article_page(found, decision, reader))
     # The page depends on who asks: no shared cache may keep it.
     response.headers["Cache-Control"] = "private, no-store"

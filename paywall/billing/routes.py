@@ -22,6 +22,7 @@ from billing.state import live_subscription, overview_for_reader
 from billing.sync import customer_for_reader
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
+from paywall.billing.freshness import mark_billing_changed
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.extensions import db
 from paywall.security import safe_next_url
@@ -79,6 +80,7 @@ def checkout(code: str) -> tuple[str, int] | Response:
     if form.validate_on_submit():
         target = _next(form.next.data)
         try:
+            mark_billing_changed()
             result = service.subscribe(
                 db.session,
                 gateway(),
@@ -140,6 +142,7 @@ def update_card() -> tuple[str, int] | Response:
     if form.validate_on_submit():
         target = _next(form.next.data)
         try:
+            mark_billing_changed()
             result = service.update_card(
                 db.session, gateway(), reader_id=current_user.id,
                 setup_intent_id=form.setup_intent_id.data,
@@ -169,6 +172,7 @@ def confirm_payment() -> str | Response:
     if form.validate_on_submit():
         customer = customer_for_reader(db.session, current_user.id)
         if customer is not None:
+            mark_billing_changed()
             refresh_customer(db.session, gateway(), customer)
         if _has_live_subscription() and not _still_incomplete():
             flash("Payment confirmed. Welcome aboard!", "success")
@@ -199,6 +203,7 @@ def cancel() -> Response:
     """Stop renewing at the end of the paid period."""
     if NextForm().validate_on_submit():
         try:
+            mark_billing_changed()
             row = service.cancel_at_period_end(db.session, gateway(), current_user.id)
         except BillingStateError as refused:
             flash(refused.message, "warning")
@@ -216,6 +221,7 @@ def resume() -> str | Response:
     form = NextForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
+            mark_billing_changed()
             service.resume(db.session, gateway(), current_user.id)
         except BillingStateError as refused:
             flash(refused.message, "warning")
@@ -234,6 +240,7 @@ def change_plan() -> Response:
     form.plan.choices = [SelectChoice(p.code, p.name) for p in active_plans(db.session)]
     if form.validate_on_submit():
         try:
+            mark_billing_changed()
             service.change_plan(db.session, gateway(), current_user.id, form.plan.data)
         except (BillingStateError, CardDeclined) as refused:
             flash(refused.message, "warning")
@@ -251,6 +258,7 @@ def refresh() -> Response:
     """Re-read this reader's billing from Stripe (e.g. after a change made elsewhere)."""
     customer = customer_for_reader(db.session, current_user.id)
     if NextForm().validate_on_submit() and customer is not None:
+        mark_billing_changed()
         changes = refresh_customer(db.session, gateway(), customer)
         message = "We found changes and updated your account." if changes else "All up to date."
         flash(message, "info")

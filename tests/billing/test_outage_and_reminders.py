@@ -103,3 +103,38 @@ def test_a_card_valid_past_the_renewal_gets_no_reminder(billing_app, mailbox):
     result = billing_app.app.test_cli_runner().invoke(args=["send-card-reminders"])
     assert "0 reminders sent" in result.output
     assert mailbox.to(reader.email) == []
+
+
+def test_workers_reuse_billing_snapshots_but_a_readers_own_change_shows_at_once(
+    make_app, emulator, mailbox
+):
+    """Two workers keep snapshots for a minute; subscribing on one opens the article on
+    the other at once for that reader's session, while a session that changed nothing
+    still sees the older snapshot until it expires."""
+    from webtest import TestApp
+
+    from tests.billing.actors import Subscriber
+    from tests.billing.emulated import StripeSide
+    from tests.helpers import sign_in
+
+    settings = {**stripe_settings(emulator, "whsec_workers"), "BILLING_CACHE_SECONDS": 60}
+    worker_a, worker_b = make_app(**settings), make_app(**settings)
+    put_plans_on_sale(worker_a)
+    with worker_a.app_context():
+        from tests.factories import ArticleFactory, ReaderFactory
+
+        slug = ArticleFactory().slug
+        email = ReaderFactory().email
+    reader = Subscriber(TestApp(worker_a), StripeSide(emulator.api_base), email)
+    reader.sign_in()
+    other_session = TestApp(worker_b)
+    sign_in(other_session, email)
+
+    on_b = TestApp(worker_b, cookiejar=reader.web.cookiejar)
+    assert SECRET not in on_b.get(f"/articles/{slug}").text  # B keeps "no subscription"
+    assert SECRET not in other_session.get(f"/articles/{slug}").text
+
+    assert reader.subscribe("monthly").status_int == 302  # on worker A
+    assert SECRET not in other_session.get(f"/articles/{slug}").text  # B's older snapshot
+    assert SECRET in on_b.get(f"/articles/{slug}").text  # this session: fresh at once
+    assert SECRET in other_session.get(f"/articles/{slug}").text  # B re-read it meanwhile
