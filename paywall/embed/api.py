@@ -71,6 +71,20 @@ def json_body() -> object:
     return body
 
 
+def fresh_after() -> float:
+    """The ``fresh`` argument: reuse no billing snapshot older than this (unix time)."""
+    raw = request.args.get("fresh")
+    if raw is None:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1e11:
+        raise invalid_request("fresh must be a unix time in seconds.", "fresh")
+    return value
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -135,7 +149,8 @@ def server_decision(external_id: str) -> Response:
     """The decision for the reader of ``X-Reader-Token`` (or nobody), asked by a server."""
     site = secret_key_site()
     check_external_id(external_id)
-    return jsonify(decision_json(site, external_id, _server_reader(site), site.first_origin))
+    reader = _server_reader(site)
+    return jsonify(decision_json(site, external_id, reader, site.first_origin, fresh_after()))
 
 
 @api_bp.get("/api/v1/entitlements")

@@ -65,14 +65,23 @@ def gate_json(decision: Decision, site: SiteRecord, origin: str) -> dict[str, An
 
 
 def decision_json(
-    site: SiteRecord, external_id: str, token: TokenReader | None, origin: str
+    site: SiteRecord,
+    external_id: str,
+    token: TokenReader | None,
+    origin: str,
+    fresh_after: float = 0.0,
 ) -> dict[str, Any]:
-    """The decision for the token's reader (or an anonymous one) on the site's article."""
+    """The decision for the token's reader (or an anonymous one) on the site's article.
+
+    A billing snapshot this worker took after ``fresh_after`` (unix time) may be reused
+    (see :func:`paywall.articles.reading.billing_snapshots`); the popup passes the moment
+    the reader last changed their billing, so that change shows at once.
+    """
     page: ArticlePage | None = find_published_page(site.id, external_id)
     if page is None:
         raise unknown_article()
     reader = token.reader if token is not None else None
-    decision = decide_for(reader, page)
+    decision = decide_for(reader, page, billing_fresh_after=fresh_after)
     body: dict[str, Any] = {
         "article": external_id,
         **gate_json(decision, site, origin),

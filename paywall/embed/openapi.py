@@ -48,6 +48,13 @@ SITE_KEY_PARAM = {
     "description": "The site's publishable key (from its script tag).",
     "schema": {"type": "string"},
 }
+FRESH_PARAM = {
+    "name": "fresh",
+    "in": "query",
+    "required": False,
+    "description": "Unix time: decide on no billing state read before it (after a change).",
+    "schema": {"type": "number", "minimum": 0, "maximum": 99_999_999_999},
+}
 READER_TOKEN_HEADER = {
     "name": "X-Reader-Token",
     "in": "header",
@@ -258,7 +265,7 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/decisions/{external_id}": {
-        "parameters": [EXTERNAL_ID_PARAM, READER_TOKEN_HEADER],
+        "parameters": [EXTERNAL_ID_PARAM, READER_TOKEN_HEADER, FRESH_PARAM],
         "get": _operation(
             "The decision for a reader, asked by the site's server",
             {"200": _json(_ref("Decision"), "The decision"), **_errors(400, 401, 404)},
@@ -274,7 +281,7 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/api/v1/sites/{site_key}/decisions/{external_id}": {
-        "parameters": [SITE_KEY_PARAM, EXTERNAL_ID_PARAM],
+        "parameters": [SITE_KEY_PARAM, EXTERNAL_ID_PARAM, FRESH_PARAM],
         "get": _operation(
             "The decision for the token's reader (or an anonymous one): what embed.js asks",
             {"200": _json(_ref("Decision"), "The decision"), **_errors(400, 401, 403, 404)},

@@ -14,7 +14,7 @@ from flask import Response, g, jsonify, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from paywall.embed import api_bp
-from paywall.embed.api import bearer, entitlements_body
+from paywall.embed.api import bearer, entitlements_body, fresh_after
 from paywall.embed.articles import check_external_id
 from paywall.embed.cors import allow, check_origin, request_origin
 from paywall.embed.decisions import decision_json
@@ -75,7 +75,8 @@ def decision(site_key: str, external_id: str) -> Response:
     check_external_id(external_id)
     reader = request_reader(site)
     origin = g.get(CORS_ORIGIN) or site.first_origin
-    body = json.dumps(decision_json(site, external_id, reader, origin), separators=(",", ":"))
+    decision = decision_json(site, external_id, reader, origin, fresh_after())
+    body = json.dumps(decision, separators=(",", ":"))
     return Response(body, mimetype="application/json", headers=PRIVATE)
 
 

@@ -12,7 +12,8 @@
   var storageKey = "paywall.token." + site;
   var teasers = new WeakMap();
   var popup = null;
-  var lookAgain = false;
+  var lookAgain = 0;  // when a popup was opened, until the reader comes back
+  var freshAfter = 0;  // the reader's last billing change: decide on nothing older
   var CSS =
     ":host{all:initial;display:block;margin:1.5em 0;font:16px/1.5 system-ui,sans-serif;color:#1a1a1a}" +
     ".box{border:1px solid #d8d2c4;border-radius:8px;padding:1.25em;background:#fbf8f1}" +
@@ -33,7 +34,8 @@
 
   function ask(id, token) {
     var headers = token ? { Authorization: "Bearer " + token } : {};
-    return fetch(api + "/decisions/" + encodeURIComponent(id), {
+    var query = freshAfter ? "?fresh=" + freshAfter : "";
+    return fetch(api + "/decisions/" + encodeURIComponent(id) + query, {
       headers: headers, credentials: "omit", cache: "no-store"
     }).then(function (response) {
       return response.json().then(function (body) { return { status: response.status, body: body }; });
@@ -112,7 +114,7 @@
     if (target.origin !== base) return;
     target.searchParams.set("origin", location.origin);
     popup = window.open(target.href, "paywall-" + site, "popup,width=480,height=720");
-    lookAgain = true;
+    lookAgain = Date.now() / 1000;
   }
 
   function signOut() {
@@ -134,11 +136,13 @@
       setToken(data.token);
       refresh();
     } else if (data.type === "paywall:refresh") {
+      if (typeof data.freshAfter === "number") freshAfter = Math.max(freshAfter, data.freshAfter);
       refresh();
     }
   });
   window.addEventListener("focus", function () {
-    if (lookAgain) { lookAgain = false; refresh(); }
+    // Back from a popup step: whatever it changed happened after it opened.
+    if (lookAgain) { freshAfter = Math.max(freshAfter, lookAgain); lookAgain = 0; refresh(); }
   });
   window.addEventListener("storage", function (event) {
     if (event.key === storageKey) refresh();
