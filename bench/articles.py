@@ -24,8 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +32,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,6 +45,7 @@ from harness import (  # noqa: E402  (bench/ is on sys.path when run as a script
     gunicorn,
     measure,
     median_result,
+    run_benchmark,
 )
 from stripe_counter import StripeCounter  # noqa: E402
 
@@ -472,25 +469,9 @@ def run(args: argparse.Namespace) -> None:
     print_table(scenarios)
 
 
-def on_terminate(signum: int, frame: FrameType | None) -> Any:
-    """Turn SIGTERM/SIGHUP into an exception so the clean-up still runs."""
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     """Entry point; returns the exit code."""
-    args = parse_args()
-    signal.signal(signal.SIGTERM, on_terminate)
-    signal.signal(signal.SIGHUP, on_terminate)
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        print("interrupted: servers stopped, temporary files removed", file=sys.stderr)
-        return 130
-    except (RuntimeError, subprocess.SubprocessError, OSError) as error:
-        print(f"benchmark could not run: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_benchmark(run, parse_args())
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +43,6 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     PARAGRAPHS,
     TEASER_PARAGRAPHS,
     fresh_database,
-    on_terminate,
     production_environment,
     render_bodies,
 )
@@ -57,6 +54,7 @@ from harness import (  # noqa: E402
     gunicorn,
     measure,
     median_result,
+    run_benchmark,
 )
 from inprocess import call, time_per_request  # noqa: E402
 
@@ -316,18 +314,8 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    args = parse_args()
-    signal.signal(signal.SIGTERM, on_terminate)
-    signal.signal(signal.SIGHUP, on_terminate)
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        print("interrupted: servers stopped, temporary files removed", file=sys.stderr)
-        return 130
-    except (RuntimeError, subprocess.SubprocessError, OSError) as error:
-        print(f"benchmark could not run: {error}", file=sys.stderr)
-        return 1
-    return 0
+    """Entry point; returns the exit code."""
+    return run_benchmark(run, parse_args())
 
 
 if __name__ == "__main__":

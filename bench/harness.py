@@ -18,11 +18,11 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 THREADS, CONNECTIONS = 2, 16
 
@@ -262,3 +262,23 @@ def median_result(results: list[Result]) -> Result:
     """The round with the median requests/s (its own p50 and p99 travel with it)."""
     ordered = sorted(results, key=lambda r: r.requests_per_second)
     return ordered[len(ordered) // 2]
+
+
+def _on_terminate(signum: int, frame: Any) -> Any:
+    """Turn SIGTERM/SIGHUP into an exception so the clean-up still runs."""
+    raise KeyboardInterrupt
+
+
+def run_benchmark(run: Callable[[Any], None], args: Any) -> int:
+    """Run one benchmark script's ``run(args)``; the exit code (servers always cleaned up)."""
+    signal.signal(signal.SIGTERM, _on_terminate)
+    signal.signal(signal.SIGHUP, _on_terminate)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print("interrupted: servers stopped, temporary files removed", file=sys.stderr)
+        return 130
+    except (RuntimeError, subprocess.SubprocessError, OSError) as error:
+        print(f"benchmark could not run: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -27,9 +27,7 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,7 +38,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +47,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     fresh_database,
     production_environment,
 )
-from harness import fetch, gunicorn  # noqa: E402
+from harness import fetch, gunicorn, run_benchmark  # noqa: E402
 
 TARGET_EVENTS_PER_SECOND = 300
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -537,25 +534,9 @@ def print_summary(rounds: list[Round], problems: list[str]) -> None:
         )
 
 
-def on_terminate(signum: int, frame: FrameType | None) -> Any:
-    """Turn SIGTERM/SIGHUP into an exception so the clean-up still runs."""
-    raise KeyboardInterrupt
-
-
 def main() -> int:
     """Entry point; returns the exit code."""
-    args = parse_args()
-    signal.signal(signal.SIGTERM, on_terminate)
-    signal.signal(signal.SIGHUP, on_terminate)
-    try:
-        run(args)
-    except KeyboardInterrupt:
-        print("interrupted: servers stopped, temporary files removed", file=sys.stderr)
-        return 130
-    except (RuntimeError, subprocess.SubprocessError, OSError) as error:
-        print(f"benchmark could not run: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return run_benchmark(run, parse_args())
 
 
 if __name__ == "__main__":
