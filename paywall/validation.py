@@ -15,6 +15,11 @@ class FieldError(ValueError):
         self.message = message
 
 
+def form_errors_text(form: FlaskForm) -> str:
+    """Every field error of ``form`` as one sentence-list, for a message above the form."""
+    return "; ".join(error for errors in form.errors.values() for error in errors)
+
+
 def show_on_form(form: FlaskForm, error: FieldError) -> None:
     """Show ``error`` next to its field (or as a flash message when the form lacks it)."""
     field = getattr(form, error.field, None)

@@ -119,8 +119,10 @@ def decide_for(
     access = article.access
     subscription = card = None
     meter = Meter()
-    # Billing state and the meter only matter to a signed-in reader on a paid article.
-    if reader is not None and not state.is_staff and access.level in SUBSCRIBER_LEVELS:
+    # Billing state and the meter only matter to a signed-in reader on a paid article who
+    # is neither staff nor comped (those rules answer before any billing rule).
+    paying_matters = not state.is_staff and not state.comp_is_active(now)
+    if reader is not None and paying_matters and access.level in SUBSCRIBER_LEVELS:
         subscription, card = billing_snapshots(reader.id, billing_fresh_after)
         meter = meter_for(reader.id, article.id, now)
     decision = decide(

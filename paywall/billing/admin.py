@@ -20,7 +20,7 @@ from paywall.billing import bp
 from paywall.billing.forms import CompForm, NextForm, PlanForm
 from paywall.billing.support import gateway
 from paywall.extensions import db
-from paywall.validation import show_on_form
+from paywall.validation import form_errors_text, show_on_form
 
 
 def _sync_and_report() -> None:
@@ -100,7 +100,7 @@ def grant() -> str | Response:
         else:
             flash(f"{reader.email} now reads everything for free.", "success")
             return redirect(url_for("billing.subscribers"))
-    flash("; ".join(e for errors in form.errors.values() for e in errors), "warning")
+    flash(form_errors_text(form), "warning")
     return redirect(url_for("billing.subscribers"))
 
 

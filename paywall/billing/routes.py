@@ -18,7 +18,7 @@ from billing.catalog import active_plans
 from billing.errors import BillingStateError, CardDeclined
 from billing.orm import utcnow
 from billing.reconcile import refresh_customer
-from billing.state import live_subscription, overview_for_reader
+from billing.state import live_subscription, overview_for_reader, snapshots_for_reader
 from billing.sync import customer_for_reader
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
@@ -26,6 +26,7 @@ from paywall.billing.freshness import mark_billing_changed
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.extensions import db
 from paywall.security import safe_next_url
+from paywall.validation import form_errors_text
 
 
 def _next(value: str | None = None) -> str | None:
@@ -103,7 +104,7 @@ def checkout(code: str) -> tuple[str, int] | Response:
             flash(f"Welcome aboard! You're subscribed to {plan.name}.", "success")
             return _back(target)
     elif form.is_submitted():
-        error = "; ".join(e for errors in form.errors.values() for e in errors)
+        error = form_errors_text(form)
     status = 422 if error else 200
     return _card_page("billing/checkout.html", form, status, plan=plan, error=error)
 
@@ -157,7 +158,7 @@ def update_card() -> tuple[str, int] | Response:
                 flash(f"Your card is updated{paid}.", "success")
                 return _back(target)
     elif form.is_submitted():
-        error = "; ".join(e for errors in form.errors.values() for e in errors)
+        error = form_errors_text(form)
     overview = overview_for_reader(db.session, current_user.id)
     status = 422 if error else 200
     return _card_page("billing/update_card.html", form, status, overview=overview, error=error)
@@ -174,7 +175,7 @@ def confirm_payment() -> str | Response:
         if customer is not None:
             mark_billing_changed()
             refresh_customer(db.session, gateway(), customer)
-        if _has_live_subscription() and not _still_incomplete():
+        if _subscription_is_running():
             flash("Payment confirmed. Welcome aboard!", "success")
             return _back(_next(form.next.data))
         flash("The payment is still not confirmed. Try again or use another card.", "warning")
@@ -191,9 +192,14 @@ def confirm_payment() -> str | Response:
     )
 
 
-def _still_incomplete() -> bool:
-    overview = overview_for_reader(db.session, current_user.id)
-    return overview.subscription is not None and overview.subscription.has_incomplete_payment()
+def _subscription_is_running() -> bool:
+    """The reader has a live subscription whose first payment went through."""
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    return (
+        subscription is not None
+        and subscription.is_live()
+        and not subscription.has_incomplete_payment()
+    )
 
 
 @bp.post("/account/billing/cancel")

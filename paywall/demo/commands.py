@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import signal
+import sys
 from pathlib import Path
 
 import click
@@ -38,6 +41,11 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
 
     upgrade()
     emulator = _start_stripe_emulator(host, port)
+    if emulator is not None:
+        # The emulator is our child process: stop it however the demo ends (an error while
+        # seeding, Ctrl-C, or SIGTERM, which otherwise skips clean-up).
+        atexit.register(emulator.stop)
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     report = seed_demo()
     click.echo(
         f"Demo data: {len(report.articles_created)} articles added, "
@@ -62,14 +70,12 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     click.echo(f"  Emails are written to {current_app.instance_path}/outbox and the log.")
     publisher = _demo_publisher(host, port, publisher_port)
     click.echo("")
-    try:
-        if not no_serve:
-            _serve_publisher(publisher)
-            # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
-            run_simple(host, port, current_app._get_current_object(), threaded=True)
-    finally:
-        if emulator is not None:
-            emulator.stop()
+    if not no_serve:
+        _serve_publisher(publisher)
+        # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    if emulator is not None:
+        emulator.stop()
 
 
 def _start_stripe_emulator(host: str, port: int) -> Emulator | None:

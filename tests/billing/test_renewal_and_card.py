@@ -161,7 +161,7 @@ def test_change_plan_moves_the_subscription_to_the_premium_tier(billing_app):
     assert gate_reason(reader.read(premium_slug)) == "plan_excludes_article"
 
     page = reader.billing_page()
-    form = page.forms[1] if "plan" in page.forms[1].fields else page.forms[2]
+    form = page.forms["change-plan-form"]
     form["plan"] = "premium"
     form.submit()
 
