@@ -38,14 +38,15 @@ class NewsSite:
 
 @pytest.fixture
 def news(live_server: str, app_ctx: Any) -> Iterator[tuple[NewsSite, ExitStack]]:
-    """A registered publisher site on 127.0.0.1:<its own port>, and a stack for more."""
+    """A registered publisher site on localhost:<its own port> (the paywall is on
+    127.0.0.1, as in the demo: two origins), and a stack for more."""
     ArticleFactory(access_level="paid", title="Harbour secrets", slug="harbour-secrets")
     port = free_port()
-    site = create_site("Harbour Herald", [f"http://127.0.0.1:{port}"]).site
+    site = create_site("Harbour Herald", [f"http://localhost:{port}"]).site
     stories = link_published_articles(site)
     with ExitStack() as stack:
         url = stack.enter_context(
-            serving(publisher_app(live_server, site.public_key, stories), "127.0.0.1", port)
+            serving(publisher_app(live_server, site.public_key, stories), "localhost", port)
         )
         yield NewsSite(url, site.public_key, stories), stack
 
