@@ -1,16 +1,17 @@
 """Embed benchmark: the reader decision API under gunicorn against hello-world, and
 entitlement-token (JWT) verifications per second.
 
-Seeds a fresh database (readers, articles linked to a registered site, a comped reader
-with a reader token), serves the app and ``bench/hello.py`` with the same gunicorn
+Seeds a fresh database (readers, articles linked to a registered site, a subscriber with
+a reader token), serves the app and ``bench/hello.py`` with the same gunicorn
 settings (2 sync workers), checks each scenario answers what it claims, loads each from
 another process on loopback (wrk when installed, else a Python load generator) and prints
 requests/s, p50, p99 and the ratio to hello-world for:
 
 - the decision API with a Bearer reader token on a free-account article (full text; the
   embed's own path: token, site, article, decision, gate),
-- the same reader on a paid article (full text as a comped reader; adds the billing
-  snapshot read that every signed-in reader on a paid article costs),
+- the same reader on a paid article (full text as a subscriber whose subscription is in
+  the local billing tables, as webhooks leave it: adds the billing snapshot read that
+  every signed-in reader on a paid article costs, and no Stripe call),
 - the decision API for an anonymous reader on a paid article (the teaser and the gate),
 
 then verifies one entitlement token against the served JWKS in a loop, in this process.
@@ -43,6 +44,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     PARAGRAPHS,
     TEASER_PARAGRAPHS,
     fresh_database,
+    make_subscriber,
     production_environment,
     render_bodies,
 )
@@ -105,7 +107,7 @@ def seed(database_url: str, instance: Path, secret_key: str, readers: int, artic
                     "password_hash": None,
                     "role": "reader",
                     "email_verified_at": now,
-                    "is_comped": i == readers // 2,
+                    "is_comped": False,
                     "security_stamp": 0,
                     "created_at": now,
                 }
@@ -151,8 +153,10 @@ def seed(database_url: str, instance: Path, secret_key: str, readers: int, artic
             ],
         )
         db.session.commit()
-        comped = db.session.scalars(select(Reader).where(Reader.is_comped)).one()
-        token, _ = issue_token(site.id, comped.id, comped.security_stamp)
+        email = f"reader{readers // 2}@bench.example"
+        subscriber = db.session.scalars(select(Reader).where(Reader.email == email)).one()
+        make_subscriber(subscriber.id, now)
+        token, _ = issue_token(site.id, subscriber.id, subscriber.security_stamp)
         middle = (articles // 2) | 1
         seeded = Seeded(site.public_key, token, f"article-{middle}", f"article-{middle - 1}")
         db.session.remove()

@@ -103,8 +103,11 @@ def test_session_cookies_never_authenticate_the_api(app, publisher, readers):
     publisher.put("story")
     comped = readers.comped()
     sign_in_client(publisher.client, comped)  # the paywall's own cookie, in the same client
-    decision = publisher.decision("story").get_json()
-    assert decision["access"] == "teaser" and decision["reader"] is None
+    response = publisher.decision("story")
+    assert response.get_json()["access"] == "teaser" and response.get_json()["reader"] is None
+    # The cookie is not even opened: the answer neither varies by it nor sets one.
+    assert "cookie" not in response.headers.get("Vary", "").lower()
+    assert "Set-Cookie" not in response.headers
 
 
 def test_signing_out_revokes_the_token(app, publisher, readers):
