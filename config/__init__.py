@@ -73,8 +73,8 @@ class Config:
         self.REDIS_URL = env_str("REDIS_URL")
 
         self.SITE_NAME = env_str("PAYWALL_SITE_NAME", "The Paywall Gazette")
-        # The public address of the site, for links in emails sent outside a request
-        # (commands such as send-card-reminders); requests use their own host otherwise.
+        # The public address of the site, for every link in an email (never the request's
+        # Host header, which a client chooses); required in production.
         self.BASE_URL = env_str("PAYWALL_BASE_URL")
 
         # Access decision
@@ -198,6 +198,7 @@ class ProductionConfig(Config):
         required = {
             "SECRET_KEY": "SECRET_KEY",
             "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+            "PAYWALL_BASE_URL": "BASE_URL",
             "STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
             "STRIPE_PUBLISHABLE_KEY": "STRIPE_PUBLISHABLE_KEY",
             "STRIPE_WEBHOOK_SECRET": "STRIPE_WEBHOOK_SECRET",
@@ -212,6 +213,10 @@ class ProductionConfig(Config):
             )
         if len(settings["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        if not settings["BASE_URL"].startswith(("https://", "http://")):
+            raise ConfigError(
+                "PAYWALL_BASE_URL must be the site's address, e.g. https://news.example.com"
+            )
         return settings
 
 

@@ -23,34 +23,35 @@ def test_development_defaults_to_sqlite_and_a_kept_secret(tmp_path, monkeypatch)
     assert first["SESSION_COOKIE_SECURE"] is False
 
 
-STRIPE_ENV = {
+SERVICE_ENV = {
+    "PAYWALL_BASE_URL": "https://news.example.com",
     "STRIPE_SECRET_KEY": "sk_live_x",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
 }
-STRIPE_NAMES = ", ".join(STRIPE_ENV)
+SERVICE_NAMES = ", ".join(SERVICE_ENV)
 
 
 @pytest.fixture
-def stripe_env(monkeypatch):
-    for name, value in STRIPE_ENV.items():
+def service_env(monkeypatch):
+    for name, value in SERVICE_ENV.items():
         monkeypatch.setenv(name, value)
 
 
 @pytest.mark.parametrize(
     ("env", "missing"),
     [
-        ({}, f"SECRET_KEY, DATABASE_URL, {STRIPE_NAMES}"),
-        ({"SECRET_KEY": "x" * 40, **STRIPE_ENV}, "DATABASE_URL"),
-        ({"DATABASE_URL": "postgresql://db/paywall", **STRIPE_ENV}, "SECRET_KEY"),
+        ({}, f"SECRET_KEY, DATABASE_URL, {SERVICE_NAMES}"),
+        ({"SECRET_KEY": "x" * 40, **SERVICE_ENV}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://db/paywall", **SERVICE_ENV}, "SECRET_KEY"),
         (
             {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://db/paywall"},
-            STRIPE_NAMES,
+            SERVICE_NAMES,
         ),
     ],
 )
 def test_production_refuses_to_start_without_its_secrets(monkeypatch, env, missing):
-    for name in ("SECRET_KEY", "DATABASE_URL", *STRIPE_ENV):
+    for name in ("SECRET_KEY", "DATABASE_URL", *SERVICE_ENV):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -60,14 +61,14 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch, env, missi
         create_app()
 
 
-def test_production_rejects_a_short_secret(monkeypatch, stripe_env):
+def test_production_rejects_a_short_secret(monkeypatch, service_env):
     monkeypatch.setenv("SECRET_KEY", "too-short")
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/paywall")
     with pytest.raises(ConfigError, match="at least 32 characters"):
         load_settings("production")
 
 
-def test_production_cookies_are_secure(monkeypatch, stripe_env):
+def test_production_cookies_are_secure(monkeypatch, service_env):
     monkeypatch.setenv("SECRET_KEY", "s" * 64)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db/paywall")
     settings = load_settings("production")

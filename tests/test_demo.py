@@ -62,6 +62,7 @@ def test_demo_serves_the_front_page_and_every_article(app, runner, client):
 def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("DATABASE_URL", "postgresql://unused/paywall")
+    monkeypatch.setenv("PAYWALL_BASE_URL", "https://news.example.com")
     for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.setenv(name, "x_live_unused")
     app = make_app(ENV_NAME="production")

@@ -8,7 +8,6 @@ from datetime import datetime
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
-from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +16,7 @@ from paywall.accounts.models import Reader, Role, SessionReader
 from paywall.accounts.passwords import hash_password, needs_rehash, verify_password
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
-from paywall.mailer import send_email
+from paywall.mailer import absolute_url, send_email
 from paywall.validation import FieldError
 
 log = logging.getLogger(__name__)
@@ -137,7 +136,7 @@ def _email_link(
     """
     subject, template, endpoint = LINK_EMAILS[purpose]
     token = make_token(purpose, {"id": reader.id, **payload})
-    link = url_for(endpoint, token=token, _external=True, **url_args)
+    link = absolute_url(endpoint, token=token, **url_args)
     try:
         send_email(reader.email, subject, template, reader=reader, link=link)
     except (OSError, smtplib.SMTPException):

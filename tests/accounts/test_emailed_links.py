@@ -89,6 +89,19 @@ def test_password_reset_end_to_end(web, app_ctx, mailbox):
     assert web.get(link, expect_errors=True).status_code == 400  # spent
 
 
+def test_a_forged_host_header_cannot_point_the_reset_link_elsewhere(web, app_ctx, mailbox):
+    # Password-reset poisoning: the request names the attacker's host; the emailed link
+    # still leads to the site's own address (PAYWALL_BASE_URL), with its token.
+    ReaderFactory(email="target@example.com")
+    forged = {"HTTP_HOST": "attacker.example"}
+    form = web.get("/password/forgot", extra_environ=forged).forms["forgot-password-form"]
+    form["email"] = "target@example.com"
+    assert "If an account exists" in text(form.submit(extra_environ=forged))
+    link = mailbox.link_to("target@example.com", "/password/reset/")
+    assert link.startswith("http://paywall.test/password/reset/")
+    assert "attacker.example" not in mailbox.text_of(mailbox.last_to("target@example.com"))
+
+
 def test_reset_with_mismatched_passwords_changes_nothing(web, app_ctx, mailbox):
     reader = ReaderFactory(email="forgetful@example.com")
     form = web.get("/password/forgot").forms["forgot-password-form"]

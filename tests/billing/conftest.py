@@ -94,8 +94,8 @@ class LiveBilling:
             return function(db.session, *args)
 
 
-def serve(app: Flask) -> tuple[str, Any, threading.Thread]:
-    port = free_port()
+def serve(app: Flask, port: int | None = None) -> tuple[str, Any, threading.Thread]:
+    port = port or free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -114,9 +114,11 @@ def put_plans_on_sale(app: Flask) -> None:
 def billing_app(make_app: Any, emulator: Emulator, mailbox: Any) -> Iterator[LiveBilling]:
     """The app, served live, receiving the emulator's webhooks; demo plans on sale."""
     secret = "whsec_" + secrets.token_hex(16)
-    app = make_app(**stripe_settings(emulator, secret))
-    twin = make_app(**stripe_settings(emulator, secret))
-    url, server, thread = serve(app)
+    port = free_port()
+    settings = {**stripe_settings(emulator, secret), "BASE_URL": f"http://127.0.0.1:{port}"}
+    app = make_app(**settings)
+    twin = make_app(**settings)
+    url, server, thread = serve(app, port)
     emulator.register_webhook(WEBHOOK_NAME, f"{url}/stripe/webhook", secret)
     put_plans_on_sale(app)
     try:

@@ -67,7 +67,7 @@ def page(browser: Any) -> Iterator[Any]:
 def live_server(make_app: Any, mailbox: Any) -> Iterator[str]:
     """The app served on a free loopback port in a background thread; yields its base URL."""
     port = free_port()
-    app = make_app()
+    app = make_app(BASE_URL=f"http://127.0.0.1:{port}")  # where emailed links lead
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
