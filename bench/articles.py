@@ -87,23 +87,14 @@ def fresh_database(database_url: str | None, workdir: Path) -> Iterator[str]:
     if not database_url:
         yield f"sqlite:///{workdir / 'bench.sqlite3'}"
         return
-    import sqlalchemy as sa
+    from tests.databases import scratch_postgres_database
 
-    from config import normalise_database_url
-
-    url = sa.make_url(normalise_database_url(database_url))
-    if url.get_backend_name() != "postgresql":
-        raise SystemExit("--database-url: only PostgreSQL URLs are supported")
-    name = f"paywall_bench_{secrets.token_hex(4)}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_postgres_database(database_url, "bench"))
+        except ValueError as error:
+            raise SystemExit(f"--database-url: {error}") from error
+        yield url
 
 
 def render_bodies() -> tuple[str, str, str]:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -114,18 +113,16 @@ def mailbox(smtp_server: tuple[Controller, Mailbox]) -> Iterator[Mailbox]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite in a temporary folder, or a database of this run's own on the PostgreSQL
+    server ``PAYWALL_TEST_DATABASE_URL`` names (so runs side by side never collide)."""
     if TEST_DATABASE_URL:
-        from config import normalise_database_url
+        from tests.databases import scratch_postgres_database
 
-        url = normalise_database_url(TEST_DATABASE_URL)
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'paywall-test.sqlite3'}"
+        with scratch_postgres_database(TEST_DATABASE_URL, "test") as url:
+            yield url
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'paywall-test.sqlite3'}"
 
 
 @pytest.fixture(scope="session")
