@@ -27,6 +27,10 @@ DECLINED_ON_CHARGE = "4000000000000341"  # attaches fine, every charge is declin
 ALWAYS_AUTHENTICATE = "4000002760003184"  # every charge asks for 3-D Secure
 
 
+# localstripe posts each event this long after it happens, to the endpoints registered then.
+WEBHOOK_DELAY_SECONDS = 1.0
+
+
 class EmulatorError(RuntimeError):
     """The emulator could not be started or configured."""
 
@@ -77,6 +81,11 @@ class Emulator:
             raise EmulatorError(
                 f"could not register the webhook with the emulator: {error}"
             ) from error
+
+    def let_deliveries_pass(self) -> None:
+        """Wait until every event so far has been posted (to the endpoints registered at
+        the time), so that an endpoint registered next receives only later events."""
+        time.sleep(WEBHOOK_DELAY_SECONDS + 0.5)
 
     def is_running(self) -> bool:
         return self.process.poll() is None

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from billing.emulator import WEBHOOK_DELAY_SECONDS
 from paywall.accounts.models import Reader
 from paywall.accounts.passwords import verify_password
 from paywall.articles.models import Article
@@ -71,6 +75,20 @@ def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
     assert "refuses to run" in result.output
 
 
+def read_as(base: str, email: str, path: str) -> str:
+    """Sign in with the demo password through the real form, then fetch ``path``."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    with browser.open(f"{base}/signin", timeout=5) as response:
+        form = response.read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert csrf, form
+    fields = {"csrf_token": csrf.group(1), "email": email, "password": DEMO_PASSWORD}
+    with browser.open(f"{base}/signin", urllib.parse.urlencode(fields).encode(), timeout=5):
+        pass
+    with browser.open(f"{base}{path}", timeout=5) as response:
+        return response.read().decode()
+
+
 def test_paywall_demo_command_serves_the_site(tmp_path: Path):
     """The README's main job, as a real process: migrate, seed, serve on the given port."""
     from tests.conftest import free_port
@@ -86,7 +104,7 @@ def test_paywall_demo_command_serves_the_site(tmp_path: Path):
     paywall = Path(sys.executable).with_name("paywall")
     command = [str(paywall)] if paywall.exists() else [sys.executable, "-m", "paywall"]
     process = subprocess.Popen(
-        [*command, "demo", "--port", str(port)],
+        [*command, "demo", "--port", str(port), "--publisher-port", str(free_port())],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -109,6 +127,15 @@ def test_paywall_demo_command_serves_the_site(tmp_path: Path):
             article = response.read().decode()
         assert 'id="paywall-gate"' in article
         assert "looking for fence posts" not in article  # the last paragraph stays behind
+
+        # The billing states hold once the site is up and Stripe's events could arrive.
+        time.sleep(2 * WEBHOOK_DELAY_SECONDS + 0.5)
+        for email, reason in (("lapsed@example.com", "payment_failed"),
+                              ("grace@example.com", None),
+                              ("subscriber@example.com", None)):  # fmt: skip
+            page = read_as(f"http://127.0.0.1:{port}", email, "/articles/river-data-investigation")
+            found = re.search(r'id="paywall-gate"[^>]*data-reason="([a-z_]+)"', page)
+            assert (found and found.group(1)) == reason, (email, found)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -144,7 +144,7 @@ def serve_in_background(publisher: DemoPublisher) -> str | None:
     """Serve the demo publisher on a daemon thread; its URL, or None if the port is taken."""
     try:
         server = make_server("127.0.0.1", publisher.port, publisher.app, threaded=True)
-    except OSError:
+    except (OSError, SystemExit):  # Werkzeug exits the process when the port is taken
         return None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return publisher.url

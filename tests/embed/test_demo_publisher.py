@@ -3,9 +3,12 @@ the teaser themselves and load embed.js with one script tag."""
 
 from __future__ import annotations
 
+import socket
+
 from werkzeug.test import Client
 
-from paywall.embed.demo_site import prepare_demo_publisher
+from paywall.embed.demo_site import prepare_demo_publisher, serve_in_background
+from tests.conftest import free_port
 from tests.factories import SECRET, ArticleFactory
 
 
@@ -35,3 +38,12 @@ def test_embed_script_is_served_small_and_cacheable(client):
     assert response.mimetype == "text/javascript"
     assert "max-age=300" in response.headers["Cache-Control"]
     assert len(response.data) < 12_000
+
+
+def test_a_taken_publisher_port_leaves_the_demo_running(app_ctx):
+    publisher = prepare_demo_publisher("http://127.0.0.1:5000", free_port())
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", publisher.port))
+        squatter.listen()
+        # Werkzeug would exit the whole process here; the demo says so and serves on.
+        assert serve_in_background(publisher) is None
