@@ -116,12 +116,11 @@ def render_bodies() -> tuple[str, str, str]:
 def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seeded:
     """Migrate the database and bulk-load readers and articles (Core inserts, one hash)."""
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     from paywall import create_app
     from paywall.accounts.models import Reader
     from paywall.accounts.passwords import hash_password
-    from paywall.articles.models import Article
     from paywall.extensions import db
 
     app = create_app(
@@ -131,50 +130,12 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
             "INSTANCE_PATH": str(instance),
         }
     )
-    source, teaser_html, full_html = render_bodies()
     now = datetime.now(UTC)
     reader_email = f"reader{readers // 2}@bench.example"
     with app.app_context():
         upgrade()
-        password_hash = hash_password(PASSWORD)  # production argon2 parameters, once
-        db.session.execute(
-            insert(Reader),
-            [
-                {
-                    "email": f"reader{i}@bench.example",
-                    "name": f"Reader {i}",
-                    "password_hash": password_hash,
-                    "role": "reader",
-                    "email_verified_at": now,
-                    "is_comped": False,
-                    "security_stamp": 0,
-                    "created_at": now,
-                }
-                for i in range(readers)
-            ],
-        )
-        db.session.execute(
-            insert(Article),
-            [
-                {
-                    "slug": f"article-{i}",
-                    "title": f"Article {i}",
-                    "author": "Bench Writer",
-                    "dek": "A summary.",
-                    "published_at": now - timedelta(minutes=i),
-                    "access_level": LEVELS[i % len(LEVELS)],
-                    "tiers": "premium" if LEVELS[i % len(LEVELS)] == "tiers" else "",
-                    "body_source": source,
-                    "body_format": "markdown",
-                    "teaser_html": teaser_html,
-                    "full_html": full_html,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(articles)
-            ],
-        )
-        db.session.commit()
+        insert_readers(readers, now, hash_password(PASSWORD))  # production argon2, once
+        insert_articles(articles, now, LEVELS)
         reader = db.session.scalars(select(Reader).where(Reader.email == reader_email)).one()
         reader_id = reader.get_id()
         make_subscriber(reader.id, now)
@@ -188,6 +149,63 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
         reader_email=reader_email,
         reader_id=reader_id,
     )
+
+
+def insert_readers(count: int, now: datetime, password_hash: str | None = None) -> None:
+    """``reader0@bench.example`` ... in one Core insert (verified, one shared hash)."""
+    from sqlalchemy import insert
+
+    from paywall.accounts.models import Reader
+    from paywall.extensions import db
+
+    db.session.execute(
+        insert(Reader),
+        [
+            {
+                "email": f"reader{i}@bench.example",
+                "name": f"Reader {i}",
+                "password_hash": password_hash,
+                "role": "reader",
+                "email_verified_at": now,
+                "is_comped": False,
+                "security_stamp": 0,
+                "created_at": now,
+            }
+            for i in range(count)
+        ],
+    )
+
+
+def insert_articles(count: int, now: datetime, levels: tuple[str, ...]) -> None:
+    """``article-0`` ... in one Core insert, access levels cycling through ``levels``."""
+    from sqlalchemy import insert
+
+    from paywall.articles.models import Article
+    from paywall.extensions import db
+
+    source, teaser_html, full_html = render_bodies()
+    db.session.execute(
+        insert(Article),
+        [
+            {
+                "slug": f"article-{i}",
+                "title": f"Article {i}",
+                "author": "Bench Writer",
+                "dek": "A summary.",
+                "published_at": now - timedelta(minutes=i),
+                "access_level": levels[i % len(levels)],
+                "tiers": "premium" if levels[i % len(levels)] == "tiers" else "",
+                "body_source": source,
+                "body_format": "markdown",
+                "teaser_html": teaser_html,
+                "full_html": full_html,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(count)
+        ],
+    )
+    db.session.commit()
 
 
 def make_subscriber(reader_id: int, now: datetime) -> None:

@@ -34,7 +34,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +44,10 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     PARAGRAPHS,
     TEASER_PARAGRAPHS,
     fresh_database,
+    insert_articles,
+    insert_readers,
     make_subscriber,
     production_environment,
-    render_bodies,
 )
 from harness import (  # noqa: E402
     CONNECTIONS,
@@ -94,48 +95,11 @@ def seed(database_url: str, instance: Path, secret_key: str, readers: int, artic
             "EMBED_TOKEN_MAX_HOURS": 12,
         }
     )
-    source, teaser_html, full_html = render_bodies()
     now = datetime.now(UTC)
     with app.app_context():
         upgrade()
-        db.session.execute(
-            insert(Reader),
-            [
-                {
-                    "email": f"reader{i}@bench.example",
-                    "name": f"Reader {i}",
-                    "password_hash": None,
-                    "role": "reader",
-                    "email_verified_at": now,
-                    "is_comped": False,
-                    "security_stamp": 0,
-                    "created_at": now,
-                }
-                for i in range(readers)
-            ],
-        )
-        db.session.execute(
-            insert(Article),
-            [
-                {
-                    "slug": f"article-{i}",
-                    "title": f"Article {i}",
-                    "author": "Bench Writer",
-                    "dek": "A summary.",
-                    "published_at": now - timedelta(minutes=i),
-                    "access_level": "paid" if i % 2 else "registered",
-                    "tiers": "",
-                    "body_source": source,
-                    "body_format": "html",
-                    "teaser_html": teaser_html,
-                    "full_html": full_html,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(articles)
-            ],
-        )
-        db.session.commit()
+        insert_readers(readers, now)
+        insert_articles(articles, now, ("registered", "paid"))
         site = create_site("Bench News", [ORIGIN]).site
         ids = db.session.execute(select(Article.id, Article.slug)).all()
         db.session.execute(
