@@ -4,7 +4,6 @@ an app served on a live port so the emulator's signed webhooks reach it over HTT
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from webtest import TestApp
-from werkzeug.serving import make_server
 
 from billing.catalog import PlanInput, save_plan, sync_catalog
 from billing.emulator import (
@@ -22,6 +20,7 @@ from billing.emulator import (
     start_emulator,
 )
 from paywall.billing.support import gateway
+from paywall.embed.demo_site import serving
 from paywall.extensions import db
 from tests.billing.actors import Subscriber
 from tests.billing.emulated import StripeSide
@@ -94,14 +93,6 @@ class LiveBilling:
             return function(db.session, *args)
 
 
-def serve(app: Flask, port: int | None = None) -> tuple[str, Any, threading.Thread]:
-    port = port or free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{port}", server, thread
-
-
 def put_plans_on_sale(app: Flask) -> None:
     """The demo plans, saved and synced to the app's Stripe."""
     with app.app_context():
@@ -118,13 +109,11 @@ def billing_app(make_app: Any, emulator: Emulator, mailbox: Any) -> Iterator[Liv
     settings = {**stripe_settings(emulator, secret), "BASE_URL": f"http://127.0.0.1:{port}"}
     app = make_app(**settings)
     twin = make_app(**settings)
-    url, server, thread = serve(app, port)
-    emulator.register_webhook(WEBHOOK_NAME, f"{url}/stripe/webhook", secret)
-    put_plans_on_sale(app)
-    try:
-        yield LiveBilling(app, twin, url, secret, emulator)
-    finally:
-        # Late events of this test must not reach the next test's server.
-        emulator.register_webhook(WEBHOOK_NAME, NOWHERE, secret)
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app, "127.0.0.1", port) as url:
+        emulator.register_webhook(WEBHOOK_NAME, f"{url}/stripe/webhook", secret)
+        put_plans_on_sale(app)
+        try:
+            yield LiveBilling(app, twin, url, secret, emulator)
+        finally:
+            # Late events of this test must not reach the next test's server.
+            emulator.register_webhook(WEBHOOK_NAME, NOWHERE, secret)

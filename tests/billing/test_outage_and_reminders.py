@@ -11,7 +11,9 @@ from sqlalchemy import select
 from billing.emulator import start_emulator
 from billing.models import PaymentMethod
 from paywall.billing.support import gateway
-from tests.billing.conftest import LiveBilling, put_plans_on_sale, serve, stripe_settings
+from paywall.embed.demo_site import serving
+from tests.billing.conftest import LiveBilling, put_plans_on_sale, stripe_settings
+from tests.conftest import free_port
 from tests.factories import SECRET
 from tests.helpers import text
 
@@ -22,14 +24,12 @@ def doomed_billing(make_app, mailbox, tmp_path):
     emulator = start_emulator(log_path=tmp_path / "doomed-localstripe.log")
     settings = stripe_settings(emulator, "whsec_doomed")
     app, twin = make_app(**settings), make_app(**settings)
-    url, server, thread = serve(app)
-    put_plans_on_sale(app)
-    try:
-        yield LiveBilling(app, twin, url, "whsec_doomed", emulator)
-    finally:
-        emulator.stop()
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app, "127.0.0.1", free_port()) as url:
+        put_plans_on_sale(app)
+        try:
+            yield LiveBilling(app, twin, url, "whsec_doomed", emulator)
+        finally:
+            emulator.stop()
 
 
 def test_with_stripe_down_articles_still_open_and_billing_pages_ask_to_try_again(doomed_billing):

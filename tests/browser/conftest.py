@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
+from paywall.embed.demo_site import serving
 from tests.conftest import free_port
 
 CHROMIUM_ARGS = [
@@ -68,11 +67,5 @@ def live_server(make_app: Any, mailbox: Any) -> Iterator[str]:
     """The app served on a free loopback port in a background thread; yields its base URL."""
     port = free_port()
     app = make_app(BASE_URL=f"http://127.0.0.1:{port}")  # where emailed links lead
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serving(app, "127.0.0.1", port) as url:
+        yield url

@@ -15,6 +15,17 @@ from tests.embed.conftest import ORIGIN, Person, token_through_popup
 from tests.factories import SECRET
 
 
+def site_with_reader_token(billing_app, email: str) -> tuple[str, str]:  # noqa: F811
+    """A site showing every published article, and a reader token for ``email`` on it."""
+    with billing_app.twin.app_context():
+        site = create_site("Harbour News", [ORIGIN]).site
+        link_published_articles(site)
+        row = db.session.scalar(select(Reader).where(Reader.email == email))
+        person = Person(row.id, row.email, row.get_id())
+        site_key = site.public_key
+    return site_key, token_through_popup(billing_app.app, person, site_key)
+
+
 def test_subscriber_reads_on_the_site_and_is_entitled_to_their_tier(billing_app):  # noqa: F811
     standard = billing_app.article(title="Standard story", slug="standard-story")
     premium = billing_app.article(
@@ -22,13 +33,7 @@ def test_subscriber_reads_on_the_site_and_is_entitled_to_their_tier(billing_app)
     )
     reader = billing_app.subscriber("subscriber@example.com")
     assert reader.subscribe("monthly").status_int == 302
-    with billing_app.twin.app_context():
-        site = create_site("Harbour News", [ORIGIN]).site
-        link_published_articles(site)
-        row = db.session.scalar(select(Reader).where(Reader.email == reader.email))
-        person = Person(row.id, row.email, row.get_id())
-        site_key = site.public_key
-    token = token_through_popup(billing_app.app, person, site_key)
+    site_key, token = site_with_reader_token(billing_app, reader.email)
     client = billing_app.app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Origin": ORIGIN}
 
@@ -52,13 +57,7 @@ def test_a_billing_change_shows_at_once_when_the_popup_says_when(billing_app):  
     billing_app.app.config["BILLING_CACHE_SECONDS"] = 600  # as a busy worker keeps them
     slug = billing_app.article(title="Standard story", slug="standard-story")
     reader = billing_app.subscriber("later@example.com")
-    with billing_app.twin.app_context():
-        site = create_site("Harbour News", [ORIGIN]).site
-        link_published_articles(site)
-        row = db.session.scalar(select(Reader).where(Reader.email == reader.email))
-        person = Person(row.id, row.email, row.get_id())
-        site_key = site.public_key
-    token = token_through_popup(billing_app.app, person, site_key)
+    site_key, token = site_with_reader_token(billing_app, reader.email)
     client = billing_app.app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Origin": ORIGIN}
     path = f"/api/v1/sites/{site_key}/decisions/{slug}"
