@@ -1,14 +1,17 @@
 """The one module that imports the Stripe SDK.
 
-Everything else speaks plain dicts (API objects as Stripe shapes them) and the exceptions
-of :mod:`billing.errors`. Quirks of the local emulator (``localstripe``) are handled here
-and nowhere else; each is marked "emulator:".
+Everything else speaks plain dicts (API objects as Stripe shapes them for the pinned API
+version) and the exceptions of :mod:`billing.errors`. What is sent is what Stripe expects
+for :data:`API_VERSION`, wherever the requests go: development and tests point
+``api_base`` at a stand-in that answers as Stripe does, and nothing here knows it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +29,10 @@ from billing.errors import (
 # The Stripe API version every request is made with (and the shapes billing.sync reads).
 API_VERSION = "2026-10-28.endive"
 SIGNATURE_TOLERANCE_SECONDS = 300
+# What to expand to see how an invoice is being paid: its InvoicePayments' PaymentIntents
+# (the 2025 basil versions removed ``invoice.payment_intent`` and ``invoice.charge``).
+INVOICE_PAYMENT = "payments.data.payment.payment_intent"
+SUBSCRIPTION_EXPAND = "latest_invoice"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -64,13 +71,14 @@ def _translated(call: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def _key(prefix: str, natural: str | None = None) -> dict[str, str]:
-    """Request options with an idempotency key: ``natural`` when the call has one."""
-    return {"idempotency_key": f"paywall-{prefix}-{natural or uuid.uuid4().hex}"}
-
-
 def _plain(obj: Any) -> dict[str, Any]:
     return obj.to_dict()
+
+
+def installation_prefix(base_url: str) -> str:
+    """A short stable prefix for one installation's ids in Stripe, from its public address."""
+    host = re.sub(r"^[a-z]+://", "", base_url.strip().lower()).split("/")[0]
+    return "pw" + hashlib.sha256(host.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,13 @@ class GatewaySettings:
     api_base: str | None = None  # None: Stripe itself
     timeout_seconds: float = 20.0
     network_retries: int = 2
+    # Starts every idempotency key, so two installations on one Stripe account (staging
+    # and production, two titles) never replay each other's requests.
+    id_prefix: str = "paywall"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", self.id_prefix):
+            raise ValueError("the Stripe id prefix takes 1-20 letters, digits, _ or -")
 
 
 class StripeGateway:
@@ -95,8 +110,12 @@ class StripeGateway:
             max_network_retries=settings.network_retries,
             http_client=stripe.RequestsClient(timeout=settings.timeout_seconds),
         )
-        self.emulated = settings.api_base is not None and "stripe.com" not in settings.api_base
+        self.id_prefix = settings.id_prefix
         self.calls = 0  # every request made, so benchmarks can prove the reading path makes none
+
+    def _key(self, operation: str, natural: str | None = None) -> dict[str, str]:
+        """Request options with an idempotency key: ``natural`` when the call has one."""
+        return {"idempotency_key": f"{self.id_prefix}-{operation}-{natural or uuid.uuid4().hex}"}
 
     def _v1(self) -> Any:
         self.calls += 1
@@ -111,14 +130,14 @@ class StripeGateway:
             params["description"] = description
         try:
             return _plain(
-                self._v1().products.update(product_id, params=params, options=_key("product"))
+                self._v1().products.update(product_id, params=params, options=self._key("product"))
             )
         except stripe.InvalidRequestError as error:
             if error.http_status != 404:
                 raise
         return _plain(
             self._v1().products.create(
-                params={"id": product_id, **params}, options=_key("product-create", product_id)
+                params={"id": product_id, **params}, options=self._key("product-create", product_id)
             )
         )
 
@@ -136,13 +155,15 @@ class StripeGateway:
     def create_plan(self, plan_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """Create a Plan (prices are immutable: a changed amount gets a new plan id)."""
         return _plain(
-            self._v1().plans.create(params={"id": plan_id, **params}, options=_key("plan", plan_id))
+            self._v1().plans.create(
+                params={"id": plan_id, **params}, options=self._key("plan", plan_id)
+            )
         )
 
     @_translated
     def deactivate_plan(self, plan_id: str) -> None:
         """Stop selling ``plan_id``; existing subscriptions keep it."""
-        self._v1().plans.update(plan_id, params={"active": False}, options=_key("plan-off"))
+        self._v1().plans.update(plan_id, params={"active": False}, options=self._key("plan-off"))
 
     # -- customers and cards -----------------------------------------------------
     @_translated
@@ -151,7 +172,7 @@ class StripeGateway:
         return _plain(
             self._v1().customers.create(
                 params={"email": email, "metadata": {"reader_id": str(reader_id)}},
-                options=_key("customer", f"reader-{reader_id}"),
+                options=self._key("customer", f"reader-{reader_id}"),
             )
         )
 
@@ -168,7 +189,7 @@ class StripeGateway:
             self._v1().customers.update(
                 customer_id,
                 params={"invoice_settings": {"default_payment_method": payment_method_id}},
-                options=_key("default-card", f"{customer_id}-{payment_method_id}"),
+                options=self._key("default-card", f"{customer_id}-{payment_method_id}"),
             )
         )
 
@@ -180,15 +201,21 @@ class StripeGateway:
                 params={
                     "customer": customer_id,
                     "usage": "off_session",
-                    "payment_method_types": ["card"],
+                    "allowed_payment_method_types": ["card"],
                 },
-                options=_key("setup"),
+                options=self._key("setup"),
             )
         )
 
     @_translated
+    @_translated
     def retrieve_setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
-        return _plain(self._v1().setup_intents.retrieve(setup_intent_id))
+        """The SetupIntent with its card expanded (Stripe attached it to the customer)."""
+        return _plain(
+            self._v1().setup_intents.retrieve(
+                setup_intent_id, params={"expand": ["payment_method"]}
+            )
+        )
 
     @_translated
     def retrieve_payment_method(self, payment_method_id: str) -> dict[str, Any]:
@@ -196,23 +223,19 @@ class StripeGateway:
 
     @_translated
     def attach_payment_method(self, payment_method_id: str, customer_id: str) -> dict[str, Any]:
-        """Attach the card to the customer unless a SetupIntent already did."""
-        method = _plain(self._v1().payment_methods.retrieve(payment_method_id))
-        if method.get("customer") == customer_id:
-            return method
-        # emulator: confirming a SetupIntent does not attach its card to the customer.
+        """Attach a card collected outside a SetupIntent (an import, the demo's seeding)."""
         return _plain(
             self._v1().payment_methods.attach(
                 payment_method_id,
                 params={"customer": customer_id},
-                options=_key("attach", f"{payment_method_id}-{customer_id}"),
+                options=self._key("attach", f"{payment_method_id}-{customer_id}"),
             )
         )
 
     @_translated
     def detach_payment_method(self, payment_method_id: str) -> None:
         try:
-            self._v1().payment_methods.detach(payment_method_id, options=_key("detach"))
+            self._v1().payment_methods.detach(payment_method_id, options=self._key("detach"))
         except stripe.InvalidRequestError as error:
             if error.http_status != 404:  # already gone
                 raise
@@ -234,70 +257,95 @@ class StripeGateway:
         """
         params: dict[str, Any] = {
             "customer": customer_id,
-            "items": [{"plan": plan_id}],
+            "items": [{"price": plan_id}],
             "payment_behavior": "allow_incomplete",
-            "expand": ["latest_invoice"],
+            "expand": [SUBSCRIPTION_EXPAND],
         }
         if trial_days:
             params["trial_period_days"] = trial_days
         return _plain(
-            self._v1().subscriptions.create(params=params, options=_key("subscribe", idempotency))
-        )
-
-    @_translated
-    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
-        return _plain(
-            self._v1().subscriptions.retrieve(
-                subscription_id, params={"expand": ["latest_invoice"]}
+            self._v1().subscriptions.create(
+                params=params, options=self._key("subscribe", idempotency)
             )
         )
 
     @_translated
-    def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
-        found = self._v1().subscriptions.list(params={"customer": customer_id, "status": "all"})
+    def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
+        """The subscription with its latest invoice and that invoice's payments expanded."""
+        return _plain(
+            self._v1().subscriptions.retrieve(
+                subscription_id, params={"expand": [SUBSCRIPTION_EXPAND]}
+            )
+        )
+
+    @_translated
+    def list_subscriptions(self, customer_id: str, status: str = "all") -> list[dict[str, Any]]:
+        """The customer's subscriptions (``status``: one status, or ``all``)."""
+        found = self._v1().subscriptions.list(
+            params={"customer": customer_id, "status": status, "limit": 100}
+        )
         return [_plain(subscription) for subscription in found.data]
 
     @_translated
-    def update_subscription(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    def update_subscription(
+        self, subscription_id: str, params: dict[str, Any], idempotency: str | None = None
+    ) -> dict[str, Any]:
         return _plain(
             self._v1().subscriptions.update(
                 subscription_id,
-                params={**params, "expand": ["latest_invoice"]},
-                options=_key("subscription-update"),
+                params={**params, "expand": [SUBSCRIPTION_EXPAND]},
+                options=self._key("subscription-update", idempotency),
+            )
+        )
+
+    @_translated
+    def resume_subscription(self, subscription_id: str) -> dict[str, Any]:
+        """Resume a paused subscription, invoicing from now (Stripe's ``resume``)."""
+        return _plain(
+            self._v1().subscriptions.resume(
+                subscription_id,
+                params={"billing_cycle_anchor": "unchanged", "expand": [SUBSCRIPTION_EXPAND]},
+                options=self._key("resume"),
             )
         )
 
     @_translated
     def cancel_subscription_now(self, subscription_id: str) -> dict[str, Any]:
-        return _plain(self._v1().subscriptions.cancel(subscription_id, options=_key("cancel")))
+        return _plain(self._v1().subscriptions.cancel(subscription_id, options=self._key("cancel")))
 
     # -- invoices ----------------------------------------------------------------
     @_translated
-    def list_invoices(self, customer_id: str, limit: int = 12) -> list[dict[str, Any]]:
-        # emulator: no ``status`` filter, so callers filter the list themselves.
-        found = self._v1().invoices.list(params={"customer": customer_id, "limit": limit})
+    def list_invoices(
+        self, customer_id: str, limit: int = 12, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The customer's newest invoices, of one ``status`` when given."""
+        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        if status:
+            params["status"] = status
+        found = self._v1().invoices.list(params=params)
         return [_plain(invoice) for invoice in found.data]
 
     @_translated
-    def payment_intent_of_invoice(self, invoice_id: str) -> dict[str, Any] | None:
-        """The PaymentIntent collecting an invoice (None before the first attempt)."""
-        # Current API versions list payments on the invoice; the emulator (and versions
-        # before 2025-03-31) name the PaymentIntent on the invoice itself.
-        params = {} if self.emulated else {"expand": ["payments"]}
-        invoice = _plain(self._v1().invoices.retrieve(invoice_id, params=params))
-        intent_id = invoice.get("payment_intent")
-        for payment in (invoice.get("payments") or {}).get("data") or []:
-            intent_id = intent_id or (payment.get("payment") or {}).get("payment_intent")
-        if isinstance(intent_id, dict):
-            return intent_id
-        if not intent_id:
-            return None
-        return _plain(self._v1().payment_intents.retrieve(intent_id))
+    def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """The invoice with its payments and their PaymentIntents expanded."""
+        return _plain(
+            self._v1().invoices.retrieve(invoice_id, params={"expand": [INVOICE_PAYMENT]})
+        )
 
     @_translated
-    def pay_invoice(self, invoice_id: str) -> dict[str, Any]:
-        """Try to collect an open invoice now, with the customer's default card."""
-        return _plain(self._v1().invoices.pay(invoice_id, options=_key("pay")))
+    def pay_invoice(self, invoice_id: str, *, off_session: bool = True) -> dict[str, Any]:
+        """Try to collect an open or uncollectible invoice now with the default card.
+
+        ``off_session=False`` when the reader is on the page, so the bank may ask them to
+        authenticate (the invoice then waits with a PaymentIntent in ``requires_action``).
+        """
+        return _plain(
+            self._v1().invoices.pay(
+                invoice_id,
+                params={"off_session": off_session, "expand": [INVOICE_PAYMENT]},
+                options=self._key("pay"),
+            )
+        )
 
     # -- webhooks ----------------------------------------------------------------
     @staticmethod

@@ -41,10 +41,14 @@ class SubscribeResult:
 
 @dataclass(frozen=True, slots=True)
 class CardUpdateResult:
-    """Invoices collected with the new card, and the decline message if one failed."""
+    """Invoices collected with the new card, and the decline message if one failed.
+
+    ``needs_confirmation``: the bank asks the reader to authenticate a payment (3-D Secure).
+    """
 
     paid_invoices: int
     declined: str | None = None
+    needs_confirmation: bool = False
 
 
 def ensure_customer(
@@ -71,17 +75,19 @@ def begin_card_setup(
 
 
 def _confirmed_card(gateway: StripeGateway, customer: Customer, setup_intent_id: str) -> Obj:
-    """The card of a SetupIntent this customer confirmed; attached and made their default."""
+    """The card of a SetupIntent this customer confirmed, made their default.
+
+    A succeeded SetupIntent with a customer has attached its card to that customer.
+    """
     intent = gateway.retrieve_setup_intent(setup_intent_id)
-    method_id = sync.object_id(intent.get("payment_method"))
+    method = intent.get("payment_method")
     if intent.get("customer") != customer.stripe_customer_id:
         raise BillingStateError("That card form is not yours.", code="foreign_setup_intent")
-    if intent.get("status") != "succeeded" or not method_id:
+    if intent.get("status") != "succeeded" or not isinstance(method, dict):
         raise BillingStateError(
             "The card was not confirmed. Please enter it again.", code="card_not_confirmed"
         )
-    method = gateway.attach_payment_method(method_id, customer.stripe_customer_id)
-    gateway.set_default_payment_method(customer.stripe_customer_id, method_id)
+    gateway.set_default_payment_method(customer.stripe_customer_id, method["id"])
     return method
 
 
@@ -161,8 +167,10 @@ def _start(
 
 
 def _first_payment(gateway: StripeGateway, subscription: Obj) -> Obj:
+    """The PaymentIntent of the subscription's latest invoice ({} before any attempt)."""
     invoice_id = sync.object_id(subscription.get("latest_invoice"))
-    return (gateway.payment_intent_of_invoice(invoice_id) if invoice_id else None) or {}
+    invoice = gateway.retrieve_invoice(invoice_id) if invoice_id else {}
+    return sync.invoice_payment_intent(invoice) or {}
 
 
 def _undo_declined_subscription(
@@ -196,24 +204,40 @@ def update_card(
         sync.remove_card(session, previous)
     _store_default_card(session, customer, method)
     session.commit()
-    paid, declined = _collect_open_invoices(gateway, customer)
+    result = _collect_what_is_owed(gateway, customer)
     refresh_customer(session, gateway, customer)
-    return CardUpdateResult(paid, declined)
+    return result
 
 
-def _collect_open_invoices(gateway: StripeGateway, customer: Customer) -> tuple[int, str | None]:
+def _invoices_owed(gateway: StripeGateway, customer: Customer) -> list[Obj]:
+    """Open invoices, and the latest invoice of a live subscription marked uncollectible
+    (an ``unpaid`` subscription stays gated until that one is paid), oldest first."""
+    owed = {i["id"]: i for i in gateway.list_invoices(customer.stripe_customer_id, status="open")}
+    for subscription in customer.subscriptions:
+        latest = subscription.latest_invoice_id
+        if latest and latest not in owed and subscription.latest_invoice_status == "uncollectible":
+            owed[latest] = gateway.retrieve_invoice(latest)
+    return sorted(owed.values(), key=lambda invoice: invoice.get("created") or 0)
+
+
+def _collect_what_is_owed(gateway: StripeGateway, customer: Customer) -> CardUpdateResult:
+    """Pay what is owed now with the new card, the reader present (``off_session=false``),
+    so a bank that wants 3-D Secure asks them instead of declining."""
     paid = 0
-    for invoice in gateway.list_invoices(customer.stripe_customer_id):
-        if invoice.get("status") != "open":
-            continue
+    for invoice in _invoices_owed(gateway, customer):
         try:
-            result = gateway.pay_invoice(invoice["id"])
+            result = gateway.pay_invoice(invoice["id"], off_session=False)
         except CardDeclined as declined:
-            return paid, declined.message
-        if result.get("status") != "paid":
-            return paid, "Your bank declined the payment with this card."
-        paid += 1
-    return paid, None
+            return CardUpdateResult(paid, declined.message)
+        if result.get("status") == "paid":
+            paid += 1
+            continue
+        intent = sync.invoice_payment_intent(result) or {}
+        if intent.get("status") == "requires_action":
+            return CardUpdateResult(paid, needs_confirmation=True)
+        reason = sync.invoice_failure_message(result)
+        return CardUpdateResult(paid, reason or "Your bank declined the payment with this card.")
+    return CardUpdateResult(paid)
 
 
 def _own_subscription(session: Session, reader_id: int) -> tuple[Customer, Subscription]:
@@ -253,9 +277,10 @@ def change_plan(
     _, subscription = _own_subscription(session, reader_id)
     if subscription.plan_code == plan.code:
         raise BillingStateError("You are already on that plan.", code="same_plan")
-    params: Obj = {"items": [{"id": subscription.stripe_item_id, "plan": plan.stripe_plan_id}]}
-    if not gateway.emulated:  # emulator: no proration_behavior parameter
-        params["proration_behavior"] = "create_prorations"
+    params: Obj = {
+        "items": [{"id": subscription.stripe_item_id, "price": plan.stripe_plan_id}],
+        "proration_behavior": "create_prorations",
+    }
     return _update(session, gateway, reader_id, params)
 
 
@@ -264,5 +289,6 @@ def payment_to_confirm(session: Session, gateway: StripeGateway, reader_id: int)
     _, subscription = _own_subscription(session, reader_id)
     if not subscription.latest_invoice_id:
         return None
-    intent = gateway.payment_intent_of_invoice(subscription.latest_invoice_id) or {}
+    invoice = gateway.retrieve_invoice(subscription.latest_invoice_id)
+    intent = sync.invoice_payment_intent(invoice) or {}
     return intent.get("client_secret") if intent.get("status") == "requires_action" else None

@@ -1,9 +1,10 @@
 """Turn Stripe objects (plain dicts) into local rows: one mapping function per object type.
 
-Fields are read the way the pinned API version shapes them, falling back to the older
-shapes the emulator and older webhook endpoints send (e.g. ``current_period_end`` on the
-subscription item, else on the subscription; the invoice's subscription under
-``parent.subscription_details``, else top level).
+Objects are read in the one shape of the pinned API version (``billing.gateway.API_VERSION``):
+periods and the price on the subscription item, the invoice's subscription under
+``parent.subscription_details``, how an invoice is paid in its ``payments`` (InvoicePayment
+→ PaymentIntent). The webhook endpoint is pinned to the same version (``paywall stripe
+check`` says when it is not), so events carry the same shapes.
 
 Every upsert takes ``seen_at``: the Stripe ``created`` time of the event carrying the
 object, or the time of the API response. A row already written from something newer is
@@ -64,20 +65,15 @@ def _first_item(subscription: Obj) -> Obj:
 def subscription_fields(subscription: Obj) -> dict[str, Any]:
     """Column values of a Stripe subscription."""
     item = _first_item(subscription)
-    price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
+    price = item.get("price") or {}
     latest = subscription.get("latest_invoice")
-    metadata = price.get("metadata") if isinstance(price, dict) else None
     return {
         "status": subscription["status"],
         "stripe_plan_id": object_id(price) or "",
-        "plan_code": (metadata or {}).get(PLAN_CODE_KEY, ""),
+        "plan_code": (price.get("metadata") or {}).get(PLAN_CODE_KEY, ""),
         "stripe_item_id": item.get("id") or "",
-        "current_period_start": from_timestamp(
-            item.get("current_period_start") or subscription.get("current_period_start")
-        ),
-        "current_period_end": from_timestamp(
-            item.get("current_period_end") or subscription.get("current_period_end")
-        ),
+        "current_period_start": from_timestamp(item.get("current_period_start")),
+        "current_period_end": from_timestamp(item.get("current_period_end")),
         "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
         "canceled_at": from_timestamp(subscription.get("canceled_at")),
         "ended_at": from_timestamp(subscription.get("ended_at")),
@@ -88,21 +84,32 @@ def subscription_fields(subscription: Obj) -> dict[str, Any]:
 
 
 def invoice_subscription_id(invoice: Obj) -> str | None:
-    """The subscription an invoice bills, in either API shape."""
+    """The subscription an invoice bills (``parent.subscription_details.subscription``)."""
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return object_id(details.get("subscription")) or object_id(invoice.get("subscription"))
+    return object_id(details.get("subscription"))
+
+
+def invoice_payment_intent(invoice: Obj) -> Obj | None:
+    """The PaymentIntent collecting ``invoice``, when its payments came expanded.
+
+    The default payment (``is_default``) is the one Stripe retries; None before the
+    first attempt, or when ``payments`` was not expanded.
+    """
+    payments = (invoice.get("payments") or {}).get("data") or []
+    ordered = sorted(payments, key=lambda payment: bool(payment.get("is_default")))
+    for payment in reversed(ordered):
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if isinstance(intent, dict):
+            return intent
+    return None
 
 
 def invoice_failure_message(invoice: Obj) -> str | None:
-    """Why the last attempt to collect failed, when the payload says."""
-    intent = invoice.get("payment_intent")
-    if isinstance(intent, dict) and intent.get("last_payment_error"):
-        return intent["last_payment_error"].get("message")
-    charge = invoice.get("charge")
-    if isinstance(charge, dict) and charge.get("failure_message"):
-        return charge["failure_message"]
-    return None
+    """Why the last attempt to collect failed, from the invoice's PaymentIntent."""
+    intent = invoice_payment_intent(invoice) or {}
+    error = intent.get("last_payment_error") or {}
+    return error.get("message") or None
 
 
 def invoice_fields(invoice: Obj) -> dict[str, Any]:
@@ -117,7 +124,7 @@ def invoice_fields(invoice: Obj) -> dict[str, Any]:
         "billing_reason": invoice.get("billing_reason"),
         "attempt_count": int(invoice.get("attempt_count") or 0),
         "hosted_invoice_url": invoice.get("hosted_invoice_url"),
-        "created": from_timestamp(invoice.get("created") or invoice.get("date")) or utcnow(),
+        "created": from_timestamp(invoice.get("created")) or utcnow(),
         "paid_at": from_timestamp(transitions.get("paid_at")),
     }
 

@@ -141,6 +141,9 @@ class Config:
         self.STRIPE_EMULATOR_PORT = env_int("PAYWALL_STRIPE_EMULATOR_PORT", 8420)
         self.STRIPE_TIMEOUT_SECONDS = env_int("PAYWALL_STRIPE_TIMEOUT_SECONDS", 20)
         self.STRIPE_NETWORK_RETRIES = env_int("PAYWALL_STRIPE_NETWORK_RETRIES", 2)
+        # Starts our idempotency keys and catalogue ids in Stripe; unset: derived from
+        # PAYWALL_BASE_URL's host, so staging and production on one account never collide.
+        self.STRIPE_ID_PREFIX = env_str("PAYWALL_STRIPE_ID_PREFIX")
 
     def finalise(self) -> dict[str, Any]:
         """Validate and return the settings as a plain mapping for ``app.config``."""

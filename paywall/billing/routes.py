@@ -151,6 +151,8 @@ def update_card() -> tuple[str, int] | Response:
         except (CardDeclined, BillingStateError) as refused:
             error = refused.message
         else:
+            if result.needs_confirmation:
+                return redirect(url_for("billing.confirm_payment", next=target or ""))
             if result.declined:
                 error = f"Your new card is saved, but the payment failed: {result.declined}"
             else:
