@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 import stripe
 
 from billing.errors import (
+    BillingOutcomeUnknown,
     BillingRequestError,
     BillingUnavailable,
     CardDeclined,
@@ -38,8 +39,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _translated(call: Callable[P, T]) -> Callable[P, T]:
-    """Turn Stripe SDK errors raised by ``call`` into billing's own exceptions."""
+UNAVAILABLE = "The payment service is not answering right now. Please try again in a minute."
+
+
+def _translated(call: Callable[P, T], *, changes_stripe: bool = False) -> Callable[P, T]:
+    """Turn Stripe SDK errors raised by ``call`` into billing's own exceptions.
+
+    ``changes_stripe``: a lost connection or a server error may come after Stripe acted,
+    so it raises :class:`BillingOutcomeUnknown` (the caller re-reads, never assumes).
+    """
 
     @functools.wraps(call)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -49,16 +57,12 @@ def _translated(call: Callable[P, T]) -> Callable[P, T]:
             raise CardDeclined(
                 error.user_message or "Your card was declined.", code=error.code
             ) from error
-        except (
-            stripe.APIConnectionError,
-            stripe.RateLimitError,
-            stripe.APIError,
-            stripe.AuthenticationError,
-            stripe.PermissionError,
-        ) as error:
-            raise BillingUnavailable(
-                "The payment service is not answering right now. Please try again in a minute."
-            ) from error
+        except (stripe.APIConnectionError, stripe.APIError) as error:
+            if changes_stripe:
+                raise BillingOutcomeUnknown(UNAVAILABLE) from error
+            raise BillingUnavailable(UNAVAILABLE) from error
+        except (stripe.RateLimitError, stripe.AuthenticationError, stripe.PermissionError) as error:
+            raise BillingUnavailable(UNAVAILABLE) from error
         except stripe.StripeError as error:
             if error.http_status == 402:
                 raise CardDeclined(
@@ -69,6 +73,11 @@ def _translated(call: Callable[P, T]) -> Callable[P, T]:
             ) from error
 
     return wrapper
+
+
+def _changes_stripe(call: Callable[P, T]) -> Callable[P, T]:
+    """:func:`_translated` for a call that creates, updates or pays something."""
+    return _translated(call, changes_stripe=True)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -122,7 +131,7 @@ class StripeGateway:
         return self._client.v1
 
     # -- catalogue ---------------------------------------------------------------
-    @_translated
+    @_changes_stripe
     def upsert_product(self, product_id: str, name: str, description: str) -> dict[str, Any]:
         """Create the Product ``product_id``, or update its name when it exists."""
         params: dict[str, Any] = {"name": name}
@@ -151,7 +160,7 @@ class StripeGateway:
                 return None
             raise
 
-    @_translated
+    @_changes_stripe
     def create_plan(self, plan_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """Create a Plan (prices are immutable: a changed amount gets a new plan id)."""
         return _plain(
@@ -160,13 +169,13 @@ class StripeGateway:
             )
         )
 
-    @_translated
+    @_changes_stripe
     def deactivate_plan(self, plan_id: str) -> None:
         """Stop selling ``plan_id``; existing subscriptions keep it."""
         self._v1().plans.update(plan_id, params={"active": False}, options=self._key("plan-off"))
 
     # -- customers and cards -----------------------------------------------------
-    @_translated
+    @_changes_stripe
     def create_customer(self, reader_id: int, email: str) -> dict[str, Any]:
         """Create the reader's customer (idempotent per reader, so a retry makes no twin)."""
         return _plain(
@@ -180,7 +189,7 @@ class StripeGateway:
     def retrieve_customer(self, customer_id: str) -> dict[str, Any]:
         return _plain(self._v1().customers.retrieve(customer_id))
 
-    @_translated
+    @_changes_stripe
     def set_default_payment_method(
         self, customer_id: str, payment_method_id: str
     ) -> dict[str, Any]:
@@ -193,7 +202,7 @@ class StripeGateway:
             )
         )
 
-    @_translated
+    @_changes_stripe
     def create_setup_intent(self, customer_id: str) -> dict[str, Any]:
         """A SetupIntent to collect a card for later (off-session) renewals."""
         return _plain(
@@ -208,7 +217,6 @@ class StripeGateway:
         )
 
     @_translated
-    @_translated
     def retrieve_setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
         """The SetupIntent with its card expanded (Stripe attached it to the customer)."""
         return _plain(
@@ -221,7 +229,7 @@ class StripeGateway:
     def retrieve_payment_method(self, payment_method_id: str) -> dict[str, Any]:
         return _plain(self._v1().payment_methods.retrieve(payment_method_id))
 
-    @_translated
+    @_changes_stripe
     def attach_payment_method(self, payment_method_id: str, customer_id: str) -> dict[str, Any]:
         """Attach a card collected outside a SetupIntent (an import, the demo's seeding)."""
         return _plain(
@@ -232,7 +240,7 @@ class StripeGateway:
             )
         )
 
-    @_translated
+    @_changes_stripe
     def detach_payment_method(self, payment_method_id: str) -> None:
         try:
             self._v1().payment_methods.detach(payment_method_id, options=self._key("detach"))
@@ -246,7 +254,7 @@ class StripeGateway:
         return [_plain(method) for method in found.data]
 
     # -- subscriptions -----------------------------------------------------------
-    @_translated
+    @_changes_stripe
     def create_subscription(
         self, customer_id: str, plan_id: str, trial_days: int, idempotency: str
     ) -> dict[str, Any]:
@@ -286,7 +294,7 @@ class StripeGateway:
         )
         return [_plain(subscription) for subscription in found.data]
 
-    @_translated
+    @_changes_stripe
     def update_subscription(
         self, subscription_id: str, params: dict[str, Any], idempotency: str | None = None
     ) -> dict[str, Any]:
@@ -298,18 +306,23 @@ class StripeGateway:
             )
         )
 
-    @_translated
+    @_changes_stripe
     def resume_subscription(self, subscription_id: str) -> dict[str, Any]:
-        """Resume a paused subscription, invoicing from now (Stripe's ``resume``)."""
+        """Resume a paused subscription on its old billing cycle (Stripe's ``resume``)."""
         return _plain(
             self._v1().subscriptions.resume(
                 subscription_id,
-                params={"billing_cycle_anchor": "unchanged", "expand": [SUBSCRIPTION_EXPAND]},
+                params={
+                    # The reader just paid the invoice that failed: no new charge, same cycle.
+                    "billing_cycle_anchor": {"type": "unchanged"},
+                    "proration_behavior": "none",
+                    "expand": [SUBSCRIPTION_EXPAND],
+                },
                 options=self._key("resume"),
             )
         )
 
-    @_translated
+    @_changes_stripe
     def cancel_subscription_now(self, subscription_id: str) -> dict[str, Any]:
         return _plain(self._v1().subscriptions.cancel(subscription_id, options=self._key("cancel")))
 
@@ -332,7 +345,7 @@ class StripeGateway:
             self._v1().invoices.retrieve(invoice_id, params={"expand": [INVOICE_PAYMENT]})
         )
 
-    @_translated
+    @_changes_stripe
     def pay_invoice(self, invoice_id: str, *, off_session: bool = True) -> dict[str, Any]:
         """Try to collect an open or uncollectible invoice now with the default card.
 

@@ -51,6 +51,9 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
     deleted: Mapped[bool] = mapped_column(default=False)
+    # A Stripe call for this customer failed after it may have reached Stripe (timeout,
+    # reset, 5xx): until a re-read settles it, no second purchase is offered.
+    state_unknown_since: Mapped[datetime | None]
     last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from billing import sync
 from billing.catalog import plan_for_sale
-from billing.errors import BillingStateError, CardDeclined
+from billing.errors import BillingOutcomeUnknown, BillingStateError, CardDeclined
 from billing.gateway import StripeGateway
 from billing.models import Customer, Plan, Subscription
-from billing.reconcile import refresh_customer
+from billing.orm import utcnow
+from billing.reconcile import LIVE_AT_STRIPE, refresh_customer
 from billing.state import live_subscription
 
 Obj = dict[str, Any]
@@ -97,12 +99,39 @@ def _store_default_card(session: Session, customer: Customer, method: Obj) -> No
     sync.upsert_card(session, method, seen_at)
 
 
-def _refuse_a_second_subscription(session: Session, customer: Customer) -> None:
-    if live_subscription(session, customer.id) is not None:
+def _claim(session: Session, customer: Customer) -> None:
+    """Hold the customer's row until this transaction ends, so a second subscribe for the
+    same reader (another tab, a double click) waits here and then finds the first one.
+
+    An UPDATE, not SELECT ... FOR UPDATE: it locks the row on PostgreSQL and takes the
+    write lock on SQLite, which has no row locks.
+    """
+    session.execute(update(Customer).where(Customer.id == customer.id).values(synced_at=utcnow()))
+
+
+def _refuse_a_second_subscription(
+    session: Session, gateway: StripeGateway, customer: Customer
+) -> None:
+    """Refuse when the reader has a live subscription here or at Stripe, or when a
+    purchase's outcome is still unknown (a call that failed after Stripe may have acted)."""
+    if customer.state_unknown_since is not None:
         raise BillingStateError(
-            "You already have a subscription. Change its plan from your account page.",
-            code="already_subscribed",
+            "We are still checking your last payment. Please look again in a minute.",
+            code="state_unknown",
         )
+    if live_subscription(session, customer.id) is None:
+        remote = gateway.list_subscriptions(customer.stripe_customer_id)
+        # ``incomplete`` too: a first payment still waiting for 3-D Secure.
+        found = [s for s in remote if s.get("status") in LIVE_AT_STRIPE | {"incomplete"}]
+        for subscription in found:  # made elsewhere, or its webhook has not arrived yet
+            sync.upsert_subscription(session, subscription, sync.response_time())
+        if not found:
+            return
+    session.commit()
+    raise BillingStateError(
+        "You already have a subscription. Change its plan from your account page.",
+        code="already_subscribed",
+    )
 
 
 def subscribe(
@@ -114,10 +143,15 @@ def subscribe(
     plan_code: str,
     setup_intent_id: str,
 ) -> SubscribeResult:
-    """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``."""
+    """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``.
+
+    One live subscription per reader: the customer's row is held from the check (here and
+    at Stripe) until the new subscription is stored.
+    """
     plan = plan_for_sale(session, plan_code)
     customer = ensure_customer(session, gateway, reader_id, email)
-    _refuse_a_second_subscription(session, customer)
+    _claim(session, customer)
+    _refuse_a_second_subscription(session, gateway, customer)
     method = _confirmed_card(gateway, customer, setup_intent_id)
     return _start(session, gateway, customer, plan, method, f"{reader_id}-{setup_intent_id}")
 
@@ -134,7 +168,8 @@ def subscribe_with_card(
     """Subscribe with a card collected some other way (an import, the demo's seeding)."""
     plan = plan_for_sale(session, plan_code)
     customer = ensure_customer(session, gateway, reader_id, email)
-    _refuse_a_second_subscription(session, customer)
+    _claim(session, customer)
+    _refuse_a_second_subscription(session, gateway, customer)
     method = gateway.attach_payment_method(payment_method_id, customer.stripe_customer_id)
     gateway.set_default_payment_method(customer.stripe_customer_id, payment_method_id)
     return _start(session, gateway, customer, plan, method, f"{reader_id}-{payment_method_id}")
@@ -148,12 +183,17 @@ def _start(
     method: Obj,
     idempotency: str,
 ) -> SubscribeResult:
-    """Create the subscription paid by ``method`` (the customer's default card)."""
+    """Create the subscription paid by ``method`` (the customer's default card), still
+    holding the customer's row; commits once the subscription is stored."""
     _store_default_card(session, customer, method)
-    session.commit()
-    created = gateway.create_subscription(
-        customer.stripe_customer_id, plan.stripe_plan_id or "", plan.trial_days, idempotency
-    )
+    try:
+        created = gateway.create_subscription(
+            customer.stripe_customer_id, plan.stripe_plan_id or "", plan.trial_days, idempotency
+        )
+    except BillingOutcomeUnknown:
+        customer.state_unknown_since = utcnow()
+        session.commit()
+        raise
     if created["status"] == "incomplete":
         intent = _first_payment(gateway, created)
         if intent.get("status") != "requires_action":

@@ -63,6 +63,8 @@ class BillingOverview:
     card: CardSnapshot | None
     invoices: tuple[InvoiceView, ...]
     has_customer: bool
+    # A purchase's outcome is unknown (its answer from Stripe was lost) until a re-read.
+    checking_payment: bool = False
 
     @property
     def open_invoice(self) -> InvoiceView | None:
@@ -226,4 +228,5 @@ def overview_for_reader(
             for invoice in invoices
         ),
         has_customer=True,
+        checking_payment=customer.state_unknown_since is not None,
     )

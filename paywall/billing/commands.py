@@ -48,18 +48,24 @@ def reconcile_command(email: str | None, everyone: bool) -> None:
     if email and not customers:
         click.echo(f"{email} has no Stripe customer: nothing to reconcile.")
         return
-    changed = failed = 0
+    changed = failed = troubled = 0
     for customer in customers:
         try:
-            changes = refresh_customer(db.session, gateway(), customer)
+            result = refresh_customer(db.session, gateway(), customer)
         except BillingError as error:
             failed += 1
             click.secho(f"{customer.email}: {error.message}", fg="red", err=True)
             continue
-        changed += bool(changes)
-        for line in changes:
+        changed += bool(result.changes)
+        troubled += bool(result.problems)
+        for line in result.changes:
             click.echo(f"{customer.email}: {line}")
-    click.echo(f"Reconciled {len(customers)} customers: {changed} changed, {failed} failed.")
+        for line in result.problems:
+            click.secho(f"{customer.email}: CHECK {line}", fg="yellow")
+    click.echo(
+        f"Reconciled {len(customers)} customers: {changed} changed, {failed} failed, "
+        f"{troubled} to check (more than one live subscription, or a period paid twice)."
+    )
     if failed:
         raise SystemExit(1)
 

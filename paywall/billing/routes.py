@@ -15,7 +15,12 @@ from wtforms.fields.choices import SelectChoice
 
 from billing import service
 from billing.catalog import active_plans
-from billing.errors import BillingStateError, CardDeclined
+from billing.errors import (
+    BillingOutcomeUnknown,
+    BillingStateError,
+    BillingUnavailable,
+    CardDeclined,
+)
 from billing.orm import utcnow
 from billing.reconcile import refresh_customer
 from billing.state import live_subscription, overview_for_reader, snapshots_for_reader
@@ -37,6 +42,12 @@ def _back(target: str | None) -> Response:
     return redirect(target or url_for("billing.account"))
 
 
+def _payment_being_checked() -> bool:
+    """A purchase's outcome is unknown: no second one is offered until it is settled."""
+    customer = customer_for_reader(db.session, current_user.id)
+    return customer is not None and customer.state_unknown_since is not None
+
+
 def _has_live_subscription() -> bool:
     customer = customer_for_reader(db.session, current_user.id)
     return customer is not None and live_subscription(db.session, customer.id) is not None
@@ -48,6 +59,8 @@ def subscribe() -> str | Response:
     """The plans on sale; the reader picks one."""
     if _has_live_subscription():
         flash("You already have a subscription. You can change its plan here.", "info")
+        return redirect(url_for("billing.account"))
+    if _payment_being_checked():
         return redirect(url_for("billing.account"))
     return render_template("billing/plans.html", plans=active_plans(db.session), next=_next() or "")
 
@@ -92,8 +105,10 @@ def checkout(code: str) -> tuple[str, int] | Response:
             )
         except CardDeclined as declined:
             error = f"{declined.message} No payment was taken; try another card."
+        except BillingOutcomeUnknown:
+            return _checking_the_payment(target)
         except BillingStateError as refused:
-            if refused.code != "already_subscribed":
+            if refused.code not in ("already_subscribed", "state_unknown"):
                 error = refused.message
             else:
                 flash(refused.message, "warning")
@@ -109,10 +124,39 @@ def checkout(code: str) -> tuple[str, int] | Response:
     return _card_page("billing/checkout.html", form, status, plan=plan, error=error)
 
 
+def _checking_the_payment(target: str | None) -> Response:
+    """Stripe may have acted on a purchase whose answer was lost: re-read at once, and
+    never say nothing was charged, nor offer a second purchase, until it is settled."""
+    _settle_unknown_state()
+    if _subscription_is_running():
+        flash("Your subscription is active. Welcome aboard!", "success")
+        return _back(target)
+    flash(
+        "We could not hear back from the payment service, so we are checking whether your "
+        "payment went through. Your account will show the result shortly; please don't "
+        "pay again meanwhile.",
+        "warning",
+    )
+    return redirect(url_for("billing.account"))
+
+
+def _settle_unknown_state() -> None:
+    """Re-read the reader's billing when a purchase's outcome is unknown (best effort)."""
+    customer = customer_for_reader(db.session, current_user.id)
+    if customer is None or customer.state_unknown_since is None:
+        return
+    mark_billing_changed()
+    try:
+        refresh_customer(db.session, gateway(), customer)
+    except BillingUnavailable:
+        db.session.rollback()
+
+
 @bp.get("/account/billing")
 @login_required
 def account() -> str:
     """Plan, status, renewal, card on file and invoices, with what the reader can do."""
+    _settle_unknown_state()
     overview = overview_for_reader(db.session, current_user.id)
     plans = [
         p for p in active_plans(db.session) if not overview.plan or p.code != overview.plan.code
@@ -267,7 +311,7 @@ def refresh() -> Response:
     customer = customer_for_reader(db.session, current_user.id)
     if NextForm().validate_on_submit() and customer is not None:
         mark_billing_changed()
-        changes = refresh_customer(db.session, gateway(), customer)
+        changes = refresh_customer(db.session, gateway(), customer).changes
         message = "We found changes and updated your account." if changes else "All up to date."
         flash(message, "info")
     return redirect(url_for("billing.account"))
