@@ -360,6 +360,43 @@ class StripeGateway:
             )
         )
 
+    # -- the account and its webhook endpoints (going live) -------------------------
+    @_translated
+    def retrieve_account(self) -> dict[str, Any]:
+        """The Stripe account the secret key belongs to."""
+        return _plain(self._v1().accounts.retrieve_current())
+
+    @_translated
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        found = self._v1().webhook_endpoints.list(params={"limit": 100})
+        return [_plain(endpoint) for endpoint in found.data]
+
+    @_changes_stripe
+    def create_webhook_endpoint(self, url: str, events: list[str]) -> dict[str, Any]:
+        """An endpoint for ``url`` on the pinned API version; its ``secret`` is shown once."""
+        return _plain(
+            self._v1().webhook_endpoints.create(
+                params={
+                    "url": url,
+                    "enabled_events": events,
+                    "api_version": API_VERSION,
+                    "description": "Paywall",
+                },
+                options=self._key("webhook-endpoint"),
+            )
+        )
+
+    @_changes_stripe
+    def update_webhook_endpoint(self, endpoint_id: str, events: list[str]) -> dict[str, Any]:
+        """Enable the endpoint and subscribe it to ``events``."""
+        return _plain(
+            self._v1().webhook_endpoints.update(
+                endpoint_id,
+                params={"enabled_events": events, "disabled": False},
+                options=self._key("webhook-endpoint-update"),
+            )
+        )
+
     # -- webhooks ----------------------------------------------------------------
     @staticmethod
     def parse_event(payload: bytes, signature_header: str | None, secret: str) -> dict[str, Any]:

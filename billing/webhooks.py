@@ -285,3 +285,29 @@ HANDLERS: dict[str, Handler] = {
     "customer.deleted": _customer_deleted,
     "setup_intent.succeeded": _nothing,  # its card arrives with payment_method.attached
 }
+
+# The event types a webhook endpoint must send us (``paywall stripe setup-webhook``
+# subscribes to these; ``paywall stripe check`` lists any missing).
+SUBSCRIBED_EVENTS = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_action_required",
+    "invoice.marked_uncollectible",
+    "invoice.voided",
+    "invoice.upcoming",
+    "payment_method.attached",
+    "payment_method.detached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+    "customer.updated",
+    "customer.deleted",
+    "setup_intent.succeeded",
+)

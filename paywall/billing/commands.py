@@ -1,10 +1,13 @@
-"""Billing commands: sync-catalog, reconcile, replay-events, send-card-reminders."""
+"""Billing commands: sync-catalog, reconcile, replay-events, send-card-reminders, and
+``stripe check`` / ``stripe setup-webhook`` for going live."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
+from billing import golive
 from billing.catalog import sync_catalog
 from billing.errors import BillingError
 from billing.orm import utcnow
@@ -16,6 +19,7 @@ from paywall.billing import bp
 from paywall.billing.notices import send_card_reminders, send_failed_payment_notices
 from paywall.billing.support import gateway
 from paywall.extensions import db
+from paywall.mailer import absolute_url
 
 
 @bp.cli.command("sync-catalog")
@@ -98,3 +102,49 @@ def send_card_reminders_command() -> None:
     click.echo(f"{sent} reminders sent, {failed} failed.")
     if failed:
         raise SystemExit(1)
+
+
+@bp.cli.group("stripe")
+def stripe_group() -> None:
+    """Check and set up the Stripe account before going live."""
+
+
+def _webhook_url() -> str:
+    return absolute_url("billing.stripe_webhook")
+
+
+@stripe_group.command("check")
+def stripe_check_command() -> None:
+    """Say what is wrong with the Stripe account, its webhook endpoint and the catalogue."""
+    findings = golive.check(
+        db.session,
+        gateway(),
+        secret_key=current_app.config["STRIPE_SECRET_KEY"] or "",
+        webhook_url=_webhook_url(),
+    )
+    colours = {"ok": "green", "warning": "yellow", "error": "red"}
+    for finding in findings:
+        click.secho(f"{finding.level:>7}  {finding.text}", fg=colours[finding.level])
+    errors = sum(finding.level == "error" for finding in findings)
+    click.echo(f"{errors} problem(s) to fix." if errors else "Ready to go live.")
+    if errors:
+        raise SystemExit(1)
+
+
+@stripe_group.command("setup-webhook")
+def stripe_setup_webhook_command() -> None:
+    """Create or update the webhook endpoint for PAYWALL_BASE_URL/stripe/webhook."""
+    url = _webhook_url()
+    try:
+        done = golive.setup_webhook(gateway(), url)
+    except BillingError as error:
+        raise click.ClickException(f"Stripe: {error.message}") from error
+    if not done.created:
+        click.echo(f"Updated webhook endpoint {done.endpoint_id} for {url}: every event we")
+        click.echo("handle, enabled. Its signing secret is unchanged (STRIPE_WEBHOOK_SECRET).")
+        return
+    click.echo(f"Created webhook endpoint {done.endpoint_id} for {url}.")
+    click.secho(f"Signing secret (shown once): {done.secret}", bold=True)
+    click.echo("Set STRIPE_WEBHOOK_SECRET to it and restart the app.")
+    for old in done.replaced:
+        click.echo(f"Then delete the old endpoint {old} (another API version) in Stripe.")
