@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing import sync
-from billing.errors import BillingError
 from billing.models import Customer, Invoice, PaymentMethod, Subscription
 from billing.orm import utcnow
 from billing.snapshots import CardSnapshot, SubscriptionSnapshot
@@ -41,29 +38,6 @@ class CardReminder:
     reader_id: int
     card: CardSnapshot
     renews_at: datetime
-
-
-class InvoiceGateway(Protocol):
-    def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]: ...
-
-
-def learn_decline_reason(session: Session, gateway: InvoiceGateway, invoice_id: int) -> None:
-    """Store why the bank declined ``invoice_id``, read from its PaymentIntent.
-
-    Webhook events carry the invoice without its payments, so the reason is re-read here,
-    after the event is stored. Best effort: without it the email gives a general reason.
-    """
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None or invoice.failure_message or invoice.dunning_email_sent_at:
-        return
-    try:
-        remote = gateway.retrieve_invoice(invoice.stripe_invoice_id)
-    except BillingError:
-        return
-    reason = sync.invoice_failure_message(remote)
-    if reason:
-        invoice.failure_message = reason[:500]
-        session.commit()
 
 
 def failed_payment_notice(session: Session, invoice_id: int) -> FailedPaymentNotice | None:

@@ -1,9 +1,8 @@
 """Local mirror of the Stripe objects the paywall needs, plus the publisher's plans.
 
 Every decision is made from these rows; they are written from the API responses of calls
-the app makes and from webhooks (see :mod:`billing.sync` and :mod:`billing.webhooks`).
-Each mirrored row remembers ``last_event_at``, the Stripe ``created`` time of the newest
-event (or API response) applied to it, so an older event arriving late changes nothing.
+the app makes and from objects re-read from Stripe when a webhook says they changed (see
+:mod:`billing.sync` and :mod:`billing.webhooks`).
 """
 
 from __future__ import annotations
@@ -54,7 +53,6 @@ class Customer(Base):
     # A Stripe call for this customer failed after it may have reached Stripe (timeout,
     # reset, 5xx): until a re-read settles it, no second purchase is offered.
     state_unknown_since: Mapped[datetime | None]
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="customer")
@@ -90,7 +88,6 @@ class Subscription(Base):
     # Set by a subscription-level default payment method on a real Stripe account.
     has_own_payment_method: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="subscriptions")
@@ -113,7 +110,6 @@ class PaymentMethod(Base):
     funding: Mapped[str] = mapped_column(String(16), default="")
     # The month ("2026-11") in which the expiry reminder for this card was last sent.
     expiry_reminder_sent_for: Mapped[str | None] = mapped_column(String(7))
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -139,7 +135,6 @@ class Invoice(Base):
     created: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     dunning_email_sent_at: Mapped[datetime | None]
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -93,18 +93,18 @@ def changes_between(before: dict[str, str], after: dict[str, str]) -> list[str]:
 
 def refresh_customer(session: Session, gateway: ReconcileGateway, customer: Customer) -> Reconciled:
     """Make the local copy of ``customer`` match Stripe; what changed and what is wrong."""
+    sync.claim_customer(session, customer.stripe_customer_id)
     before = describe(session, customer)
-    seen_at = sync.response_time()
     remote = gateway.retrieve_customer(customer.stripe_customer_id)
     problems: list[str] = []
     if remote.get("deleted"):
         customer.deleted = True
     else:
-        sync.upsert_customer(session, remote, seen_at)
+        sync.upsert_customer(session, remote)
         cards = gateway.list_cards(customer.stripe_customer_id)
         kept = {card["id"] for card in cards}
         for card in cards:
-            sync.upsert_card(session, card, seen_at)
+            sync.upsert_card(session, card)
         for local in session.scalars(
             select(PaymentMethod).where(PaymentMethod.customer_id == customer.id)
         ):
@@ -112,10 +112,10 @@ def refresh_customer(session: Session, gateway: ReconcileGateway, customer: Cust
                 session.delete(local)
         subscriptions = gateway.list_subscriptions(customer.stripe_customer_id)
         for subscription in subscriptions:
-            sync.upsert_subscription(session, subscription, seen_at)
+            sync.upsert_subscription(session, subscription)
         invoices = gateway.list_invoices(customer.stripe_customer_id, limit=100)
         for invoice in invoices:
-            sync.upsert_invoice(session, invoice, seen_at)
+            sync.upsert_invoice(session, invoice)
         problems = money_problems(subscriptions, invoices)
         _settle_unknown_state(customer, subscriptions)
     session.commit()

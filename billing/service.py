@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from billing import sync
@@ -94,19 +93,8 @@ def _confirmed_card(gateway: StripeGateway, customer: Customer, setup_intent_id:
 
 
 def _store_default_card(session: Session, customer: Customer, method: Obj) -> None:
-    seen_at = sync.response_time()
     customer.default_payment_method_id = method["id"]
-    sync.upsert_card(session, method, seen_at)
-
-
-def _claim(session: Session, customer: Customer) -> None:
-    """Hold the customer's row until this transaction ends, so a second subscribe for the
-    same reader (another tab, a double click) waits here and then finds the first one.
-
-    An UPDATE, not SELECT ... FOR UPDATE: it locks the row on PostgreSQL and takes the
-    write lock on SQLite, which has no row locks.
-    """
-    session.execute(update(Customer).where(Customer.id == customer.id).values(synced_at=utcnow()))
+    sync.upsert_card(session, method)
 
 
 def _refuse_a_second_subscription(
@@ -124,7 +112,7 @@ def _refuse_a_second_subscription(
         # ``incomplete`` too: a first payment still waiting for 3-D Secure.
         found = [s for s in remote if s.get("status") in LIVE_AT_STRIPE | {"incomplete"}]
         for subscription in found:  # made elsewhere, or its webhook has not arrived yet
-            sync.upsert_subscription(session, subscription, sync.response_time())
+            sync.upsert_subscription(session, subscription)
         if not found:
             return
     session.commit()
@@ -150,7 +138,7 @@ def subscribe(
     """
     plan = plan_for_sale(session, plan_code)
     customer = ensure_customer(session, gateway, reader_id, email)
-    _claim(session, customer)
+    sync.claim_customer(session, customer.stripe_customer_id)
     _refuse_a_second_subscription(session, gateway, customer)
     method = _confirmed_card(gateway, customer, setup_intent_id)
     return _start(session, gateway, customer, plan, method, f"{reader_id}-{setup_intent_id}")
@@ -168,7 +156,7 @@ def subscribe_with_card(
     """Subscribe with a card collected some other way (an import, the demo's seeding)."""
     plan = plan_for_sale(session, plan_code)
     customer = ensure_customer(session, gateway, reader_id, email)
-    _claim(session, customer)
+    sync.claim_customer(session, customer.stripe_customer_id)
     _refuse_a_second_subscription(session, gateway, customer)
     method = gateway.attach_payment_method(payment_method_id, customer.stripe_customer_id)
     gateway.set_default_payment_method(customer.stripe_customer_id, payment_method_id)
@@ -200,7 +188,7 @@ def _start(
             _undo_declined_subscription(session, gateway, customer, created, method["id"])
             error = intent.get("last_payment_error") or {}
             raise CardDeclined(error.get("message") or "Your card was declined.")
-    row = sync.upsert_subscription(session, created, sync.response_time())
+    row = sync.upsert_subscription(session, created)
     session.commit()
     status = row.status if row else created["status"]
     return SubscribeResult(status, needs_confirmation=status == "incomplete")
@@ -231,6 +219,7 @@ def update_card(
     customer = sync.customer_for_reader(session, reader_id)
     if customer is None:
         raise BillingStateError("There is no card on file to replace.", code="no_customer")
+    sync.claim_customer(session, customer.stripe_customer_id)
     previous = customer.default_payment_method_id
     method = _confirmed_card(gateway, customer, setup_intent_id)
     for subscription in customer.subscriptions:
@@ -289,9 +278,10 @@ def _own_subscription(session: Session, reader_id: int) -> tuple[Customer, Subsc
 
 
 def _update(session: Session, gateway: StripeGateway, reader_id: int, params: Obj) -> Subscription:
-    _, subscription = _own_subscription(session, reader_id)
+    customer, subscription = _own_subscription(session, reader_id)
+    sync.claim_customer(session, customer.stripe_customer_id)
     updated = gateway.update_subscription(subscription.stripe_subscription_id, params)
-    row = sync.upsert_subscription(session, updated, sync.response_time())
+    row = sync.upsert_subscription(session, updated)
     session.commit()
     return row or subscription
 

@@ -6,9 +6,9 @@ periods and the price on the subscription item, the invoice's subscription under
 → PaymentIntent). The webhook endpoint is pinned to the same version (``paywall stripe
 check`` says when it is not), so events carry the same shapes.
 
-Every upsert takes ``seen_at``: the Stripe ``created`` time of the event carrying the
-object, or the time of the API response. A row already written from something newer is
-left alone, so events delivered out of order never move an object back in time.
+Every upsert writes the object as given: callers pass what Stripe says now (an API
+response, or the object re-read while handling a webhook), holding the customer's row
+(:func:`claim_customer`), so no event time is ever compared with our clock.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -34,26 +34,11 @@ def from_timestamp(value: Any) -> datetime | None:
     return None if value in (None, "", 0) else datetime.fromtimestamp(int(value), UTC)
 
 
-def response_time() -> datetime:
-    """``seen_at`` for an API response: now, to the second, like Stripe's ``created``."""
-    return utcnow().replace(microsecond=0)
-
-
 def object_id(value: Any) -> str | None:
     """The id of an expandable field, whether it came as an id or an expanded object."""
     if isinstance(value, dict):
         return value.get("id")
     return value or None
-
-
-def is_stale(row: Any, seen_at: datetime) -> bool:
-    """True when ``row`` was last written from something newer than ``seen_at``."""
-    return row.last_event_at is not None and seen_at < row.last_event_at
-
-
-def _mark_seen(row: Any, seen_at: datetime) -> None:
-    if row.last_event_at is None or seen_at > row.last_event_at:
-        row.last_event_at = seen_at
 
 
 # -- field mapping (pure) ---------------------------------------------------------
@@ -182,24 +167,35 @@ def _card_by_stripe_id(session: Session, stripe_id: str) -> PaymentMethod | None
     )
 
 
-# -- upserts -----------------------------------------------------------------------
-def upsert_customer(session: Session, customer: Obj, seen_at: datetime) -> Customer | None:
+def claim_customer(session: Session, stripe_customer_id: str | None) -> Customer | None:
+    """Our customer ``stripe_customer_id``, its row held until this transaction ends.
+
+    Whoever writes a customer's billing (a webhook's re-read, a reader's own change) holds
+    the row from before reading Stripe until the commit, so the last writer has read the
+    newest state. An UPDATE rather than ``SELECT ... FOR UPDATE``: a row lock on
+    PostgreSQL, and the write lock on SQLite, which has no row locks.
+    """
+    row = customer_by_stripe_id(session, stripe_customer_id)
+    if row is not None:
+        session.execute(update(Customer).where(Customer.id == row.id).values(synced_at=utcnow()))
+    return row
+
+
+# -- upserts: each writes the object as Stripe has it now -------------------------------
+def upsert_customer(session: Session, customer: Obj) -> Customer | None:
     """Refresh a known customer's default card and email (unknown customers are not ours)."""
     row = customer_by_stripe_id(session, customer.get("id"))
-    if row is None or is_stale(row, seen_at):
-        return row
+    if row is None:
+        return None
     if customer.get("deleted"):
         row.deleted = True
     else:
         row.email = customer.get("email") or row.email
         row.default_payment_method_id = customer_default_card_id(customer)
-    _mark_seen(row, seen_at)
     return row
 
 
-def upsert_subscription(
-    session: Session, subscription: Obj, seen_at: datetime
-) -> Subscription | None:
+def upsert_subscription(session: Session, subscription: Obj) -> Subscription | None:
     """Write a Stripe subscription of one of our customers; None when it is not ours."""
     row = subscription_by_stripe_id(session, subscription.get("id"))
     if row is None:
@@ -209,8 +205,6 @@ def upsert_subscription(
         row = Subscription(stripe_subscription_id=subscription["id"], customer_id=customer.id)
         row.created_at = from_timestamp(subscription.get("created")) or utcnow()
         session.add(row)
-    elif is_stale(row, seen_at):
-        return row
     fields = subscription_fields(subscription)
     if not fields["plan_code"]:
         with session.no_autoflush:  # a new row has no status yet: flushing it would fail
@@ -221,19 +215,19 @@ def upsert_subscription(
     row.was_active = row.was_active or row.status in ACTIVE_STATUSES
     latest = subscription.get("latest_invoice")
     if isinstance(latest, dict):
-        upsert_invoice(session, latest, seen_at)
+        upsert_invoice(session, latest)
         row.latest_invoice_status = latest.get("status")
     if row.status not in ("past_due", "unpaid"):
         row.payment_failed_at = None
     elif row.payment_failed_at is None:
         # Stripe does not say when collection first failed; the open invoice's date is close.
-        invoice = _invoice_by_stripe_id(session, row.latest_invoice_id or "")
-        row.payment_failed_at = invoice.created if invoice else seen_at
-    _mark_seen(row, seen_at)
+        with session.no_autoflush:
+            invoice = _invoice_by_stripe_id(session, row.latest_invoice_id or "")
+        row.payment_failed_at = invoice.created if invoice else utcnow()
     return row
 
 
-def upsert_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Invoice | None:
+def upsert_invoice(session: Session, invoice: Obj) -> Invoice | None:
     """Write a Stripe invoice of one of our customers; None when it is not ours (or upcoming)."""
     if not invoice.get("id"):  # invoice.upcoming previews have no id
         return None
@@ -244,22 +238,17 @@ def upsert_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Invoice
             return None
         row = Invoice(stripe_invoice_id=invoice["id"], customer_id=customer.id)
         session.add(row)
-    elif is_stale(row, seen_at):
-        return row
     for name, value in invoice_fields(invoice).items():
         setattr(row, name, value)
     failure = invoice_failure_message(invoice)
     if failure or row.status == "paid":
         row.failure_message = failure
-    _mark_seen(row, seen_at)
     return row
 
 
-def upsert_card(session: Session, method: Obj, seen_at: datetime) -> PaymentMethod | None:
+def upsert_card(session: Session, method: Obj) -> PaymentMethod | None:
     """Write a card attached to one of our customers; a detached card is removed."""
     row = _card_by_stripe_id(session, method.get("id") or "")
-    if row is not None and is_stale(row, seen_at):
-        return row
     customer = customer_by_stripe_id(session, object_id(method.get("customer")))
     if customer is None or method.get("type", "card") != "card":
         if row is not None:
@@ -271,7 +260,6 @@ def upsert_card(session: Session, method: Obj, seen_at: datetime) -> PaymentMeth
     row.customer_id = customer.id
     for name, value in card_fields(method).items():
         setattr(row, name, value)
-    _mark_seen(row, seen_at)
     return row
 
 
@@ -280,41 +268,3 @@ def remove_card(session: Session, payment_method_id: str) -> None:
     row = _card_by_stripe_id(session, payment_method_id)
     if row is not None:
         session.delete(row)
-
-
-def record_failed_collection(
-    session: Session, invoice: Obj, seen_at: datetime
-) -> Subscription | None:
-    """An attempt to collect ``invoice`` failed: start the grace clock on its subscription.
-
-    Stripe moves a renewing subscription to ``past_due`` at this point (and says so in a
-    ``customer.subscription.updated`` event that may arrive later or, from the emulator,
-    never); a first payment keeps the subscription ``incomplete``.
-    """
-    row = subscription_by_stripe_id(session, invoice_subscription_id(invoice))
-    if row is None or is_stale(row, seen_at):
-        return row
-    row.latest_invoice_id = invoice["id"]
-    row.latest_invoice_status = invoice.get("status") or "open"
-    if row.status in ("active", "trialing"):
-        row.status = "past_due"
-    if row.status in ("past_due", "unpaid") and row.payment_failed_at is None:
-        row.payment_failed_at = seen_at
-    _mark_seen(row, seen_at)
-    return row
-
-
-def record_paid_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Subscription | None:
-    """``invoice`` was paid: a subscription waiting on it is active again."""
-    row = subscription_by_stripe_id(session, invoice_subscription_id(invoice))
-    if row is None or is_stale(row, seen_at):
-        return row
-    if row.latest_invoice_id in (None, invoice["id"]) or row.status != "active":
-        row.latest_invoice_id = invoice["id"]
-        row.latest_invoice_status = "paid"
-        if row.status in ("past_due", "unpaid", "incomplete"):
-            row.status = "active"
-            row.was_active = True
-        row.payment_failed_at = None
-    _mark_seen(row, seen_at)
-    return row

@@ -1,28 +1,27 @@
-"""Webhook ingestion: store each verified event once and apply it in one transaction.
+"""Webhook events: store each verified event once, then apply it by re-reading Stripe.
 
-1. :func:`ingest` inserts a new event under its unique Stripe id, already marked
-   applied, and applies it in the same transaction: one commit per delivery. A second
-   delivery of the id inserts nothing (on PostgreSQL it waits on the first's uncommitted
-   key, on SQLite on the write lock) and goes on to step 3, where it finds it applied.
-2. If applying fails, the changes roll back and the raw event is stored on its own with
-   the error, so nothing is lost, and :class:`EventNotApplied` makes Stripe retry (or an
-   operator runs ``paywall replay-events``). A crash before the commit stores nothing,
-   but then Stripe got no answer and delivers again.
-3. :func:`apply_event` applies an event already stored: it claims the row (a
-   conditional UPDATE marking it applied), applies it and commits both together. Two
-   deliveries racing serialise on that UPDATE's lock (row lock on PostgreSQL, write lock
-   on SQLite); the loser finds it applied.
+1. :func:`store_event` inserts the event under its unique Stripe id (a duplicate delivery
+   inserts nothing) and commits; the endpoint answers 2xx at once.
+2. :func:`apply_event`, after the response, claims the stored event (a conditional UPDATE
+   marking it applied: two workers racing serialise on its lock, the loser finds it
+   applied), **re-reads the object the event is about from Stripe**, writes that current
+   state and commits both together. Arrival order is not Stripe's order and event times
+   are whole seconds, so the event's own copy of the object is never applied and no event
+   time is compared with ours: the re-read holds the customer's row from before reading
+   until the commit (:func:`billing.sync.claim_customer`), so the last write has the
+   newest state, whatever order events arrive in.
+3. If applying fails (Stripe unreachable, a bug), the change rolls back and the event stays
+   stored, unapplied, with the error, for ``paywall replay-events``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, Protocol
 
 from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import sync
@@ -30,7 +29,6 @@ from billing.models import WebhookEvent
 from billing.orm import utcnow
 
 Obj = dict[str, Any]
-CONFLICT_ATTEMPTS = 3
 
 
 class EventNotApplied(Exception):
@@ -70,8 +68,8 @@ def _insert_once(session: Session, values: dict[str, Any]) -> bool:
     return session.execute(statement, values).first() is not None
 
 
-def _event_row(event: Obj, *, applied: bool) -> dict[str, Any]:
-    """Column values of a stored event, marked applied now or not applied yet."""
+def _event_row(event: Obj) -> dict[str, Any]:
+    """Column values of a newly stored event, not applied yet."""
     obj = (event.get("data") or {}).get("object") or {}
     now = utcnow()
     return {
@@ -81,39 +79,22 @@ def _event_row(event: Obj, *, applied: bool) -> dict[str, Any]:
         "created": sync.from_timestamp(event.get("created")) or now,
         "payload": event,
         "received_at": now,
-        "applied_at": now if applied else None,
-        "attempts": 1 if applied else 0,
+        "applied_at": None,
+        "attempts": 0,
     }
 
 
 def store_event(session: Session, event: Obj) -> bool:
     """Store a verified event unless its id is already stored; True when newly stored."""
-    stored = _insert_once(session, _event_row(event, applied=False))
+    stored = _insert_once(session, _event_row(event))
     session.commit()
     return stored
 
 
-def apply_event(session: Session, stripe_event_id: str, *, force: bool = False) -> Outcome:
-    """Apply a stored event once (``force``: again, still guarded by the object's clock).
-
-    Two events about one new object (``invoice.created`` and ``invoice.payment_failed``)
-    can race to insert its row; the loser rolls back and applies again on top of the
-    winner's row.
-    """
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            return _apply_once(session, stripe_event_id, force)
-        except IntegrityError as error:
-            session.rollback()
-            if attempt == CONFLICT_ATTEMPTS:
-                _record_failure(session, stripe_event_id, error)
-                raise EventNotApplied(f"{stripe_event_id}: {error}") from error
-    raise AssertionError("unreachable")
-
-
-def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
-    # Claim the event with one conditional UPDATE: it takes the row lock on PostgreSQL
-    # and the write lock on SQLite, so a racing delivery waits, then finds it claimed.
+def apply_event(
+    session: Session, gateway: StripeReader, stripe_event_id: str, *, force: bool = False
+) -> Outcome:
+    """Apply a stored event once (``force``: again), from Stripe's current objects."""
     claim = (
         update(WebhookEvent)
         .where(WebhookEvent.stripe_event_id == stripe_event_id)
@@ -132,43 +113,13 @@ def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
         select(WebhookEvent.payload).where(WebhookEvent.stripe_event_id == stripe_event_id)
     )
     try:
-        dunning = _apply(session, payload or {})
+        follow_ups = _apply(session, gateway, payload or {})
         session.commit()
-    except IntegrityError:
-        raise
     except Exception as error:
         session.rollback()
         _record_failure(session, stripe_event_id, error)
         raise EventNotApplied(f"{stripe_event_id}: {error}") from error
-    return Outcome(stripe_event_id, "applied", dunning)
-
-
-def ingest(session: Session, event: Obj) -> Outcome:
-    """Store and apply one verified event in one transaction (see the module docstring)."""
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            if _insert_once(session, _event_row(event, applied=True)):
-                dunning = _apply(session, event)
-                session.commit()
-                return Outcome(event["id"], "applied", dunning)
-        except IntegrityError as error:
-            session.rollback()  # a racing insert of the same new object: apply again
-            if attempt == CONFLICT_ATTEMPTS:
-                _store_failed(session, event, error)
-            continue
-        except Exception as error:
-            session.rollback()
-            _store_failed(session, event, error)
-        session.rollback()
-        return apply_event(session, event["id"])  # stored before: applied at most once
-    raise AssertionError("unreachable")
-
-
-def _store_failed(session: Session, event: Obj, error: Exception) -> NoReturn:
-    """Keep the raw event with the error that stopped it, then raise :class:`EventNotApplied`."""
-    if store_event(session, event):
-        _record_failure(session, event["id"], error)
-    raise EventNotApplied(f"{event['id']}: {error}") from error
+    return Outcome(stripe_event_id, "applied", follow_ups)
 
 
 def _record_failure(session: Session, stripe_event_id: str, error: Exception) -> None:
@@ -176,6 +127,7 @@ def _record_failure(session: Session, stripe_event_id: str, error: Exception) ->
         select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id)
     )
     if row is not None:
+        row.applied_at = None
         row.attempts += 1
         row.last_error = f"{type(error).__name__}: {error}"[:2000]
         session.commit()
@@ -192,16 +144,24 @@ def unapplied_event_ids(session: Session, event_ids: Iterable[str] = ()) -> list
     return list(session.scalars(query))
 
 
-# -- applying, by event type ---------------------------------------------------------------
-def _apply(session: Session, event: Obj) -> tuple[int, ...]:
-    """Apply one event's object to the local tables; returns invoices owed a dunning email."""
+# -- applying: re-read what the event is about, write it -----------------------------------
+class StripeReader(Protocol):
+    """The reads :func:`apply_event` makes (``billing.gateway.StripeGateway`` has them)."""
+
+    def retrieve_subscription(self, subscription_id: str) -> Obj: ...
+    def retrieve_invoice(self, invoice_id: str) -> Obj: ...
+    def retrieve_payment_method(self, payment_method_id: str) -> Obj: ...
+    def retrieve_customer(self, customer_id: str) -> Obj: ...
+
+
+def _apply(session: Session, gateway: StripeReader, event: Obj) -> tuple[int, ...]:
+    """Apply one event; returns the invoices owed a failed-payment email."""
     kind = str(event.get("type") or "")
     obj = (event.get("data") or {}).get("object") or {}
-    seen_at = sync.from_timestamp(event.get("created")) or utcnow()
     handler = handler_for(kind)
-    if handler is None:
+    if handler is None or not obj.get("id"):
         return ()  # stored and acknowledged; nothing of ours to change
-    return handler(session, obj, seen_at) or ()
+    return handler(session, gateway, obj) or ()
 
 
 def handler_for(kind: str) -> Handler | None:
@@ -216,73 +176,70 @@ def handler_for(kind: str) -> Handler | None:
     return None
 
 
-def _subscription(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_subscription(session, obj, seen_at)
+def _customer_of(obj: Obj) -> str | None:
+    return sync.object_id(obj.get("customer"))
 
 
-def _invoice(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_invoice(session, obj, seen_at)
+def refresh_subscription(session: Session, gateway: StripeReader, subscription_id: str) -> Any:
+    """Write the subscription as Stripe has it now (None when it is not ours)."""
+    return sync.upsert_subscription(session, gateway.retrieve_subscription(subscription_id))
 
 
-def _invoice_paid(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_invoice(session, obj, seen_at)
-    sync.record_paid_invoice(session, obj, seen_at)
+def _subscription(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    if sync.claim_customer(session, _customer_of(obj)) is not None:
+        refresh_subscription(session, gateway, obj["id"])
 
 
-def _invoice_failed(session: Session, obj: Obj, seen_at: Any) -> tuple[int, ...]:
-    invoice = sync.upsert_invoice(session, obj, seen_at)
-    subscription = sync.record_failed_collection(session, obj, seen_at)
+def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[int, ...]:
+    """Re-read the invoice (with how it is being paid) and the subscription it bills."""
+    if sync.claim_customer(session, _customer_of(obj)) is None:
+        return ()
+    invoice = sync.upsert_invoice(session, gateway.retrieve_invoice(obj["id"]))
+    subscription_id = sync.invoice_subscription_id(obj)
+    subscription = (
+        refresh_subscription(session, gateway, subscription_id) if subscription_id else None
+    )
     renewal_failed = subscription is not None and subscription.status in ("past_due", "unpaid")
-    if invoice is not None and renewal_failed and invoice.dunning_email_sent_at is None:
+    owed = (
+        invoice is not None and invoice.status != "paid" and invoice.dunning_email_sent_at is None
+    )
+    if renewal_failed and owed and invoice.attempt_count > 0:
         session.flush()
         return (invoice.id,)
     return ()
 
 
-def _invoice_needs_action(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_invoice(session, obj, seen_at)
-    subscription = sync.subscription_by_stripe_id(session, sync.invoice_subscription_id(obj))
-    if subscription is not None and not sync.is_stale(subscription, seen_at):
-        subscription.latest_invoice_id = obj["id"]
-        subscription.latest_invoice_status = obj.get("status") or "open"
+def _invoice_without_dunning(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    _invoice(session, gateway, obj)
 
 
-def _card(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_card(session, obj, seen_at)
+def _card(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    """A card attached, detached or changed: the card as Stripe has it (detached: removed)."""
+    method = gateway.retrieve_payment_method(obj["id"])
+    owner = _customer_of(method) or _customer_of(obj)
+    if sync.claim_customer(session, owner) is not None or _customer_of(method) is None:
+        sync.upsert_card(session, method)
 
 
-def _card_detached(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.remove_card(session, obj.get("id") or "")
+def _customer(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    if sync.claim_customer(session, obj["id"]) is not None:
+        sync.upsert_customer(session, gateway.retrieve_customer(obj["id"]))
 
 
-def _customer(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_customer(session, obj, seen_at)
-
-
-def _customer_deleted(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_customer(session, {**obj, "deleted": True}, seen_at)
-
-
-def _nothing(session: Session, obj: Obj, seen_at: Any) -> None:
+def _nothing(session: Session, gateway: StripeReader, obj: Obj) -> None:
     """Acknowledged without a local change (the data arrives with another event)."""
 
 
-Handler = Callable[[Session, Obj, Any], "tuple[int, ...] | None"]
+Handler = Callable[[Session, StripeReader, Obj], "tuple[int, ...] | None"]
 
 HANDLERS: dict[str, Handler] = {
-    "customer.subscription.*": _subscription,  # created, updated, deleted, trial_will_end, ...
-    "invoice.paid": _invoice_paid,
-    "invoice.payment_succeeded": _invoice_paid,
-    "invoice.payment_failed": _invoice_failed,
-    "invoice.payment_action_required": _invoice_needs_action,
+    "customer.subscription.*": _subscription,  # created, updated, deleted, paused, ...
+    "invoice.payment_failed": _invoice,  # the one that may owe a failed-payment email
     "invoice.upcoming": _nothing,  # a preview with no id; card reminders come from our own job
-    "invoice.*": _invoice,  # created, finalized, updated, voided, marked_uncollectible
-    "payment_method.attached": _card,
-    "payment_method.updated": _card,
-    "payment_method.automatically_updated": _card,
-    "payment_method.detached": _card_detached,
+    "invoice.*": _invoice_without_dunning,  # created, finalized, paid, voided, ...
+    "payment_method.*": _card,  # attached, detached, updated, automatically_updated
     "customer.updated": _customer,
-    "customer.deleted": _customer_deleted,
+    "customer.deleted": _customer,
     "setup_intent.succeeded": _nothing,  # its card arrives with payment_method.attached
 }
 

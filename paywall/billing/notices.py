@@ -7,7 +7,6 @@ from datetime import datetime
 
 from billing import dunning
 from paywall.accounts.models import Reader
-from paywall.billing.support import gateway
 from paywall.extensions import db
 from paywall.mailer import absolute_url, send_email
 
@@ -16,7 +15,6 @@ log = logging.getLogger(__name__)
 
 def send_failed_payment_notice(invoice_id: int) -> bool:
     """Email the reader whose renewal failed, unless already done; True when sent."""
-    dunning.learn_decline_reason(db.session, gateway(), invoice_id)
     notice = dunning.failed_payment_notice(db.session, invoice_id)
     reader = db.session.get(Reader, notice.reader_id) if notice else None
     if notice is None or reader is None:

@@ -1,4 +1,7 @@
-"""billing: when a Stripe call's outcome became unknown for a customer
+"""billing: when a Stripe call's outcome became unknown; no event clocks
+
+Rows are written from objects re-read from Stripe, so the per-row time of the newest
+event applied (last_event_at) is gone.
 
 Revision ID: b3e0c9d1a7f2
 Revises: f77006aee972
@@ -16,11 +19,21 @@ branch_labels = None
 depends_on = None
 
 
+MIRRORED = ('billing_customers', 'billing_subscriptions', 'billing_payment_methods',
+            'billing_invoices')
+
+
 def upgrade():
     with op.batch_alter_table('billing_customers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('state_unknown_since', sa.DateTime(timezone=True), nullable=True))
+    for table in MIRRORED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('last_event_at')
 
 
 def downgrade():
+    for table in MIRRORED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('last_event_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('billing_customers', schema=None) as batch_op:
         batch_op.drop_column('state_unknown_since')
