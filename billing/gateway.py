@@ -307,18 +307,19 @@ class StripeGateway:
         )
 
     @_changes_stripe
-    def resume_subscription(self, subscription_id: str) -> dict[str, Any]:
-        """Resume a paused subscription on its old billing cycle (Stripe's ``resume``)."""
+    def resume_subscription(self, subscription_id: str, *, bill_now: bool) -> dict[str, Any]:
+        """Resume a paused subscription (Stripe's ``resume``).
+
+        ``bill_now``: a new period starts and is invoiced now (a pause the reader asked
+        for); otherwise the old cycle goes on without a new charge (the failed invoice that
+        paused it was just paid).
+        """
+        params: dict[str, Any] = {"expand": [SUBSCRIPTION_EXPAND]}
+        if not bill_now:
+            params |= {"billing_cycle_anchor": {"type": "unchanged"}, "proration_behavior": "none"}
         return _plain(
             self._v1().subscriptions.resume(
-                subscription_id,
-                params={
-                    # The reader just paid the invoice that failed: no new charge, same cycle.
-                    "billing_cycle_anchor": {"type": "unchanged"},
-                    "proration_behavior": "none",
-                    "expand": [SUBSCRIPTION_EXPAND],
-                },
-                options=self._key("resume"),
+                subscription_id, params=params, options=self._key("resume")
             )
         )
 

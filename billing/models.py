@@ -87,6 +87,15 @@ class Subscription(Base):
     was_active: Mapped[bool] = mapped_column(default=False)
     # Set by a subscription-level default payment method on a real Stripe account.
     has_own_payment_method: Mapped[bool] = mapped_column(default=False)
+    # Why Stripe paused it (status_details.paused.subscription.type), while ``paused``.
+    pause_reason: Mapped[str | None] = mapped_column(String(40))
+    # pause_collection is set: invoices are not collected, access ends with the period.
+    collection_paused: Mapped[bool] = mapped_column(default=False)
+    collection_resumes_at: Mapped[datetime | None]
+    # Stripe cancels it at this instant (``cancel_at``).
+    cancel_at: Mapped[datetime | None]
+    # We canceled it because the reader disputed a payment (charge.dispute.created).
+    disputed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -131,6 +140,8 @@ class Invoice(Base):
     billing_reason: Mapped[str | None] = mapped_column(String(40))
     attempt_count: Mapped[int] = mapped_column(default=0)
     failure_message: Mapped[str | None] = mapped_column(String(500))
+    # Status of the PaymentIntent collecting it, e.g. ``requires_action`` (3-D Secure).
+    payment_intent_status: Mapped[str | None] = mapped_column(String(32))
     hosted_invoice_url: Mapped[str | None] = mapped_column(String(1000))
     created: Mapped[datetime]
     paid_at: Mapped[datetime | None]

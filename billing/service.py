@@ -234,6 +234,8 @@ def update_card(
     _store_default_card(session, customer, method)
     session.commit()
     result = _collect_what_is_owed(gateway, customer)
+    if result.declined is None and not result.needs_confirmation:
+        _resume_after_payment(session, gateway, customer)
     refresh_customer(session, gateway, customer)
     return result
 
@@ -292,11 +294,31 @@ def cancel_at_period_end(session: Session, gateway: StripeGateway, reader_id: in
 
 
 def resume(session: Session, gateway: StripeGateway, reader_id: int) -> Subscription:
-    """Undo a cancellation before the period ends."""
-    _, subscription = _own_subscription(session, reader_id)
-    if not subscription.cancel_at_period_end:
-        raise BillingStateError("Your subscription is not set to end.", code="not_canceling")
-    return _update(session, gateway, reader_id, {"cancel_at_period_end": False})
+    """Undo a cancellation (at period end or at ``cancel_at``) before it happens, or end a
+    pause the reader asked for (a new period starts and is charged now)."""
+    customer, subscription = _own_subscription(session, reader_id)
+    if subscription.status == "paused" and subscription.pause_reason == "pause_requested":
+        sync.claim_customer(session, customer.stripe_customer_id)
+        resumed = gateway.resume_subscription(subscription.stripe_subscription_id, bill_now=True)
+        row = sync.upsert_subscription(session, resumed)
+        session.commit()
+        return row or subscription
+    if subscription.cancel_at_period_end:
+        return _update(session, gateway, reader_id, {"cancel_at_period_end": False})
+    if subscription.cancel_at is not None:
+        return _update(session, gateway, reader_id, {"cancel_at": ""})
+    raise BillingStateError("Your subscription is not set to end.", code="not_canceling")
+
+
+def _resume_after_payment(session: Session, gateway: StripeGateway, customer: Customer) -> None:
+    """Subscriptions Stripe paused after a failed payment go on once the card paid."""
+    for subscription in customer.subscriptions:
+        if subscription.status == "paused" and subscription.pause_reason != "pause_requested":
+            resumed = gateway.resume_subscription(
+                subscription.stripe_subscription_id, bill_now=False
+            )
+            sync.upsert_subscription(session, resumed)
+    session.commit()
 
 
 def change_plan(

@@ -126,8 +126,15 @@ def _snapshot_query() -> Any:
             PaymentMethod.last4,
             PaymentMethod.exp_month,
             PaymentMethod.exp_year,
+            Invoice.payment_intent_status,
+            Subscription.pause_reason,
+            Subscription.collection_paused,
+            Subscription.collection_resumes_at,
+            Subscription.cancel_at,
+            Subscription.disputed_at,
         )
         .join(Customer, Customer.id == Subscription.customer_id)
+        .outerjoin(Invoice, Invoice.stripe_invoice_id == Subscription.latest_invoice_id)
         .outerjoin(Plan, Plan.code == Subscription.plan_code)
         .outerjoin(
             PaymentMethod,
@@ -163,6 +170,12 @@ def snapshots_for_reader(
         trial_end=row[5],
         latest_invoice_status=row[6],
         payment_failed_at=row[7],
+        latest_payment_needs_action=row[12] == "requires_action",
+        pause_reason=row[13],
+        collection_paused=bool(row[14]),
+        collection_resumes_at=row[15],
+        cancel_at=row[16],
+        disputed=row[17] is not None,
     )
     card = CardSnapshot(row[8], row[9], row[10], row[11]) if row[8] is not None else None
     return subscription, card

@@ -52,6 +52,7 @@ def subscription_fields(subscription: Obj) -> dict[str, Any]:
     item = _first_item(subscription)
     price = item.get("price") or {}
     latest = subscription.get("latest_invoice")
+    pause = subscription.get("pause_collection")
     return {
         "status": subscription["status"],
         "stripe_plan_id": object_id(price) or "",
@@ -60,12 +61,22 @@ def subscription_fields(subscription: Obj) -> dict[str, Any]:
         "current_period_start": from_timestamp(item.get("current_period_start")),
         "current_period_end": from_timestamp(item.get("current_period_end")),
         "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
+        "cancel_at": from_timestamp(subscription.get("cancel_at")),
+        "pause_reason": pause_reason(subscription),
+        "collection_paused": pause is not None,
+        "collection_resumes_at": from_timestamp((pause or {}).get("resumes_at")),
         "canceled_at": from_timestamp(subscription.get("canceled_at")),
         "ended_at": from_timestamp(subscription.get("ended_at")),
         "trial_end": from_timestamp(subscription.get("trial_end")),
         "latest_invoice_id": object_id(latest),
         "has_own_payment_method": bool(subscription.get("default_payment_method")),
     }
+
+
+def pause_reason(subscription: Obj) -> str | None:
+    """Why a ``paused`` subscription is paused (``status_details.paused``), else None."""
+    paused = (subscription.get("status_details") or {}).get("paused") or {}
+    return (paused.get("subscription") or {}).get("type") or None
 
 
 def invoice_subscription_id(invoice: Obj) -> str | None:
@@ -243,6 +254,10 @@ def upsert_invoice(session: Session, invoice: Obj) -> Invoice | None:
     failure = invoice_failure_message(invoice)
     if failure or row.status == "paid":
         row.failure_message = failure
+    intent = invoice_payment_intent(invoice)
+    if intent is not None or row.status in ("paid", "void", "uncollectible"):
+        # Known only when the payments came expanded; a settled invoice waits for nothing.
+        row.payment_intent_status = (intent or {}).get("status") if row.status != "paid" else None
     return row
 
 

@@ -278,9 +278,11 @@ def resume() -> str | Response:
         except BillingStateError as refused:
             flash(refused.message, "warning")
             return redirect(url_for("billing.account"))
-        flash("Your subscription will renew as before.", "success")
+        flash("Your subscription is running and renews as before.", "success")
         return _back(_next(form.next.data))
-    return render_template("billing/resume.html", form=form)
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    paused = subscription is not None and subscription.paused_on_request()
+    return render_template("billing/resume.html", form=form, paused=paused)
 
 
 @bp.post("/account/billing/plan")
