@@ -346,6 +346,11 @@ class StripeGateway:
             self._v1().invoices.retrieve(invoice_id, params={"expand": [INVOICE_PAYMENT]})
         )
 
+    @_translated
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        """A charge (a dispute names one; its ``customer`` says whose it was)."""
+        return _plain(self._v1().charges.retrieve(charge_id))
+
     @_changes_stripe
     def pay_invoice(self, invoice_id: str, *, off_session: bool = True) -> dict[str, Any]:
         """Try to collect an open or uncollectible invoice now with the default card.

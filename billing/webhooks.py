@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import Insert, select, update
@@ -35,13 +36,29 @@ class EventNotApplied(Exception):
     """Applying a stored event failed; it stays stored for a retry or a replay."""
 
 
+class Email(StrEnum):
+    """Emails an applied event owes, sent after the commit (see ``billing.dunning``)."""
+
+    PAYMENT_FAILED = "payment_failed"  # about an invoice: the renewal failed or needs 3-D Secure
+    TRIAL_ENDING = "trial_ending"  # about a subscription: its trial ends soon
+    DISPUTE = "dispute"  # about a subscription: canceled over a dispute (to staff)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One email owed: its kind and the local row it is about."""
+
+    email: Email
+    row_id: int
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one delivery."""
+    """What happened to one stored event."""
 
     event_id: str
     status: str  # "applied" | "duplicate"
-    dunning_invoice_ids: tuple[int, ...] = field(default=())
+    follow_ups: tuple[FollowUp, ...] = field(default=())
 
 
 def _insert_statement(dialect: str) -> Insert:
@@ -152,10 +169,12 @@ class StripeReader(Protocol):
     def retrieve_invoice(self, invoice_id: str) -> Obj: ...
     def retrieve_payment_method(self, payment_method_id: str) -> Obj: ...
     def retrieve_customer(self, customer_id: str) -> Obj: ...
+    def retrieve_charge(self, charge_id: str) -> Obj: ...
+    def cancel_subscription_now(self, subscription_id: str) -> Obj: ...
 
 
-def _apply(session: Session, gateway: StripeReader, event: Obj) -> tuple[int, ...]:
-    """Apply one event; returns the invoices owed a failed-payment email."""
+def _apply(session: Session, gateway: StripeReader, event: Obj) -> tuple[FollowUp, ...]:
+    """Apply one event; returns the emails it owes."""
     kind = str(event.get("type") or "")
     obj = (event.get("data") or {}).get("object") or {}
     handler = handler_for(kind)
@@ -190,8 +209,9 @@ def _subscription(session: Session, gateway: StripeReader, obj: Obj) -> None:
         refresh_subscription(session, gateway, obj["id"])
 
 
-def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[int, ...]:
-    """Re-read the invoice (with how it is being paid) and the subscription it bills."""
+def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """Re-read the invoice (with how it is being paid) and the subscription it bills; a
+    renewal that failed or waits for 3-D Secure owes the reader an email (once)."""
     if sync.claim_customer(session, _customer_of(obj)) is None:
         return ()
     invoice = sync.upsert_invoice(session, gateway.retrieve_invoice(obj["id"]))
@@ -199,18 +219,51 @@ def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[int, ..
     subscription = (
         refresh_subscription(session, gateway, subscription_id) if subscription_id else None
     )
-    renewal_failed = subscription is not None and subscription.status in ("past_due", "unpaid")
+    renewal_failed = subscription is not None and subscription.status in (
+        "past_due",
+        "unpaid",
+        "paused",
+    )
     owed = (
         invoice is not None and invoice.status != "paid" and invoice.dunning_email_sent_at is None
     )
     if renewal_failed and owed and invoice.attempt_count > 0:
         session.flush()
-        return (invoice.id,)
+        return (FollowUp(Email.PAYMENT_FAILED, invoice.id),)
     return ()
 
 
-def _invoice_without_dunning(session: Session, gateway: StripeReader, obj: Obj) -> None:
-    _invoice(session, gateway, obj)
+def _trial_will_end(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """Re-read the subscription; its reader is owed a reminder before the first charge."""
+    if sync.claim_customer(session, _customer_of(obj)) is None:
+        return ()
+    subscription = refresh_subscription(session, gateway, obj["id"])
+    if subscription is None or subscription.status != "trialing":
+        return ()
+    session.flush()
+    return (FollowUp(Email.TRIAL_ENDING, subscription.id),)
+
+
+def _dispute(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """A reader disputed a payment: no further renewals (their live subscriptions are
+    canceled now), and staff are told. A refund alone does not end access."""
+    charge_id = sync.object_id(obj.get("charge"))
+    charge = gateway.retrieve_charge(charge_id) if charge_id else {}
+    customer = sync.claim_customer(session, _customer_of(charge))
+    if customer is None:
+        return ()
+    newest = None
+    for subscription in list(customer.subscriptions):
+        if subscription.status in sync.ACTIVE_STATUSES | {"paused", "incomplete"}:
+            canceled = gateway.cancel_subscription_now(subscription.stripe_subscription_id)
+            sync.upsert_subscription(session, canceled)
+            subscription.disputed_at = subscription.disputed_at or utcnow()
+        if newest is None or subscription.created_at > newest.created_at:
+            newest = subscription
+    if newest is None:
+        return ()
+    session.flush()
+    return (FollowUp(Email.DISPUTE, newest.id),)
 
 
 def _card(session: Session, gateway: StripeReader, obj: Obj) -> None:
@@ -230,13 +283,14 @@ def _nothing(session: Session, gateway: StripeReader, obj: Obj) -> None:
     """Acknowledged without a local change (the data arrives with another event)."""
 
 
-Handler = Callable[[Session, StripeReader, Obj], "tuple[int, ...] | None"]
+Handler = Callable[[Session, StripeReader, Obj], "tuple[FollowUp, ...] | None"]
 
 HANDLERS: dict[str, Handler] = {
+    "customer.subscription.trial_will_end": _trial_will_end,
     "customer.subscription.*": _subscription,  # created, updated, deleted, paused, ...
-    "invoice.payment_failed": _invoice,  # the one that may owe a failed-payment email
+    "charge.dispute.created": _dispute,
     "invoice.upcoming": _nothing,  # a preview with no id; card reminders come from our own job
-    "invoice.*": _invoice_without_dunning,  # created, finalized, paid, voided, ...
+    "invoice.*": _invoice,  # created, finalized, paid, payment_failed, voided, ...
     "payment_method.*": _card,  # attached, detached, updated, automatically_updated
     "customer.updated": _customer,
     "customer.deleted": _customer,
@@ -267,4 +321,5 @@ SUBSCRIBED_EVENTS = (
     "customer.updated",
     "customer.deleted",
     "setup_intent.succeeded",
+    "charge.dispute.created",
 )

@@ -16,7 +16,7 @@ from billing.errors import InvalidSignature
 from billing.gateway import StripeGateway
 from billing.webhooks import EventNotApplied, apply_event, store_event
 from paywall.billing import bp
-from paywall.billing.notices import send_failed_payment_notices
+from paywall.billing.notices import send_follow_ups
 from paywall.billing.support import gateway
 from paywall.extensions import csrf, db
 
@@ -35,7 +35,7 @@ def apply_stored_event(event_id: str, *, force: bool = False) -> bool:
     except EventNotApplied:
         log.exception("webhook event %s stored but not applied", event_id)
         return False
-    send_failed_payment_notices(outcome.dunning_invoice_ids)
+    send_follow_ups(outcome.follow_ups)
     return True
 
 
