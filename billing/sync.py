@@ -228,6 +228,10 @@ def upsert_subscription(session: Session, subscription: Obj) -> Subscription | N
     if isinstance(latest, dict):
         upsert_invoice(session, latest)
         row.latest_invoice_status = latest.get("status")
+    elif row.latest_invoice_id:
+        with session.no_autoflush:
+            known = _invoice_by_stripe_id(session, row.latest_invoice_id)
+        row.latest_invoice_status = known.status if known else None
     if row.status not in ("past_due", "unpaid"):
         row.payment_failed_at = None
     elif row.payment_failed_at is None:
@@ -254,6 +258,9 @@ def upsert_invoice(session: Session, invoice: Obj) -> Invoice | None:
     failure = invoice_failure_message(invoice)
     if failure or row.status == "paid":
         row.failure_message = failure
+    billed = subscription_by_stripe_id(session, row.stripe_subscription_id)
+    if billed is not None and billed.latest_invoice_id == row.stripe_invoice_id:
+        billed.latest_invoice_status = row.status
     intent = invoice_payment_intent(invoice)
     if intent is not None or row.status in ("paid", "void", "uncollectible"):
         # Known only when the payments came expanded; a settled invoice waits for nothing.
@@ -283,3 +290,18 @@ def remove_card(session: Session, payment_method_id: str) -> None:
     row = _card_by_stripe_id(session, payment_method_id)
     if row is not None:
         session.delete(row)
+
+
+WRITERS = {
+    "subscription": upsert_subscription,
+    "invoice": upsert_invoice,
+    "payment_method": upsert_card,
+    "customer": upsert_customer,
+}
+
+
+def write(session: Session, obj: Obj) -> Any:
+    """Write one Stripe object of a type we mirror, as given (None: not ours, or a type
+    we do not mirror)."""
+    writer = WRITERS.get(str(obj.get("object")))
+    return writer(session, obj) if writer else None
