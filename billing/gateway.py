@@ -323,6 +323,56 @@ class StripeGateway:
             )
         )
 
+    @_translated
+    def preview_plan_change(
+        self, customer_id: str, subscription_id: str, item_id: str, price_id: str
+    ) -> dict[str, Any]:
+        """The invoice an immediate move to ``price_id`` would bill now (prorated)."""
+        return _plain(
+            self._v1().invoices.create_preview(
+                params={
+                    "customer": customer_id,
+                    "subscription": subscription_id,
+                    "subscription_details": {
+                        "items": [{"id": item_id, "price": price_id}],
+                        "proration_behavior": "always_invoice",
+                    },
+                }
+            )
+        )
+
+    @_changes_stripe
+    def schedule_price_change(
+        self, subscription_id: str, current_price: str, new_price: str, at: int
+    ) -> dict[str, Any]:
+        """Move the subscription to ``new_price`` at ``at`` (its period end) through a
+        subscription schedule: the current price until then, the new one after."""
+        schedule = _plain(
+            self._v1().subscription_schedules.create(
+                params={"from_subscription": subscription_id},
+                options=self._key("schedule", f"{subscription_id}-{at}"),
+            )
+        )
+        start = (schedule.get("current_phase") or {}).get("start_date") or "now"
+        return _plain(
+            self._v1().subscription_schedules.update(
+                schedule["id"],
+                params={
+                    "end_behavior": "release",
+                    "phases": [
+                        {"items": [{"price": current_price}], "start_date": start, "end_date": at},
+                        {"items": [{"price": new_price}], "start_date": at},
+                    ],
+                },
+                options=self._key("schedule-phases", f"{schedule['id']}-{new_price}-{at}"),
+            )
+        )
+
+    @_changes_stripe
+    def release_schedule(self, schedule_id: str) -> None:
+        """Drop a scheduled change; the subscription goes on as it is."""
+        self._v1().subscription_schedules.release(schedule_id, options=self._key("release"))
+
     @_changes_stripe
     def cancel_subscription_now(self, subscription_id: str) -> dict[str, Any]:
         return _plain(self._v1().subscriptions.cancel(subscription_id, options=self._key("cancel")))

@@ -96,6 +96,10 @@ class Subscription(Base):
     cancel_at: Mapped[datetime | None]
     # We canceled it because the reader disputed a payment (charge.dispute.created).
     disputed_at: Mapped[datetime | None]
+    # A move to a cheaper plan at the period end, held by a Stripe subscription schedule.
+    stripe_schedule_id: Mapped[str | None] = mapped_column(String(255))
+    scheduled_plan_code: Mapped[str | None] = mapped_column(String(64))
+    scheduled_change_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

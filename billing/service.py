@@ -8,8 +8,10 @@ reader's next page is decided on fresh state without waiting for a webhook. Erro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import sync
@@ -19,6 +21,7 @@ from billing.gateway import StripeGateway
 from billing.models import Customer, Plan, Subscription
 from billing.orm import utcnow
 from billing.reconcile import LIVE_AT_STRIPE, refresh_customer
+from billing.reports import MONTHS_PER_INTERVAL
 from billing.state import live_subscription
 
 Obj = dict[str, Any]
@@ -321,19 +324,128 @@ def _resume_after_payment(session: Session, gateway: StripeGateway, customer: Cu
     session.commit()
 
 
-def change_plan(
-    session: Session, gateway: StripeGateway, reader_id: int, plan_code: str
-) -> Subscription:
-    """Move the subscription to another plan, prorated."""
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    """A move to another plan, as the reader is asked to confirm it.
+
+    An upgrade (more per month) is invoiced at once, prorated, and applies only once that
+    invoice is paid; a downgrade applies at the end of the paid period, nothing due now.
+    """
+
+    plan: Plan
+    upgrade: bool
+    due_now: int  # smallest currency unit
+    currency: str
+    applies_at: datetime | None  # None: at once
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChangeResult:
+    """``applied``: on the new plan now; else scheduled, declined or awaiting 3-D Secure."""
+
+    applied: bool
+    applies_at: datetime | None = None
+    declined: str | None = None
+    needs_confirmation: bool = False
+
+
+def _monthly(plan: Plan) -> float:
+    return plan.amount * MONTHS_PER_INTERVAL[plan.interval]
+
+
+def _checked_change(
+    session: Session, reader_id: int, plan_code: str
+) -> tuple[Customer, Subscription, Plan, bool]:
+    """The reader's subscription, the plan to move to, and whether it is an upgrade."""
     plan = plan_for_sale(session, plan_code)
-    _, subscription = _own_subscription(session, reader_id)
+    customer, subscription = _own_subscription(session, reader_id)
     if subscription.plan_code == plan.code:
         raise BillingStateError("You are already on that plan.", code="same_plan")
-    params: Obj = {
-        "items": [{"id": subscription.stripe_item_id, "price": plan.stripe_plan_id}],
-        "proration_behavior": "create_prorations",
-    }
-    return _update(session, gateway, reader_id, params)
+    if subscription.status not in ("active", "trialing") or subscription.cancel_at_period_end:
+        raise BillingStateError(
+            "Your plan can be changed while your subscription is active and renewing.",
+            code="not_changeable",
+        )
+    current = session.scalar(select(Plan).where(Plan.code == subscription.plan_code))
+    if current is not None and current.currency != plan.currency:
+        raise BillingStateError(
+            f"{plan.name} is sold in {plan.currency.upper()} and your subscription is in "
+            f"{current.currency.upper()}: cancel it, then subscribe to {plan.name}.",
+            code="other_currency",
+        )
+    upgrade = current is None or _monthly(plan) > _monthly(current)
+    return customer, subscription, plan, upgrade
+
+
+def preview_plan_change(
+    session: Session, gateway: StripeGateway, reader_id: int, plan_code: str
+) -> PlanChange:
+    """What moving to ``plan_code`` would cost now, and when it would apply."""
+    customer, subscription, plan, upgrade = _checked_change(session, reader_id, plan_code)
+    if not upgrade:
+        return PlanChange(plan, False, 0, plan.currency, subscription.current_period_end)
+    invoice = gateway.preview_plan_change(
+        customer.stripe_customer_id,
+        subscription.stripe_subscription_id,
+        subscription.stripe_item_id,
+        plan.stripe_plan_id or "",
+    )
+    due = int(invoice.get("amount_due") or 0)
+    return PlanChange(plan, True, due, invoice.get("currency") or plan.currency, None)
+
+
+def change_plan(
+    session: Session, gateway: StripeGateway, reader_id: int, plan_code: str
+) -> PlanChangeResult:
+    """Move to ``plan_code``: an upgrade now (applies when its invoice is paid), a
+    downgrade at the period end (through a subscription schedule)."""
+    customer, subscription, plan, upgrade = _checked_change(session, reader_id, plan_code)
+    sync.claim_customer(session, customer.stripe_customer_id)
+    if subscription.stripe_schedule_id:  # a change already scheduled: this one replaces it
+        gateway.release_schedule(subscription.stripe_schedule_id)
+        subscription.stripe_schedule_id = subscription.scheduled_plan_code = None
+        subscription.scheduled_change_at = None
+    if not upgrade:
+        return _schedule_downgrade(session, gateway, subscription, plan)
+    updated = gateway.update_subscription(
+        subscription.stripe_subscription_id,
+        {
+            "items": [{"id": subscription.stripe_item_id, "price": plan.stripe_plan_id}],
+            "proration_behavior": "always_invoice",
+            "payment_behavior": "pending_if_incomplete",
+        },
+    )
+    sync.upsert_subscription(session, updated)
+    session.commit()
+    if not updated.get("pending_update"):
+        return PlanChangeResult(applied=True)
+    # The upgrade's invoice was not paid: Stripe keeps the old plan until it is.
+    intent = _first_payment(gateway, updated)
+    if intent.get("status") == "requires_action":
+        return PlanChangeResult(applied=False, needs_confirmation=True)
+    error = intent.get("last_payment_error") or {}
+    return PlanChangeResult(
+        applied=False, declined=error.get("message") or "Your bank declined the payment."
+    )
+
+
+def _schedule_downgrade(
+    session: Session, gateway: StripeGateway, subscription: Subscription, plan: Plan
+) -> PlanChangeResult:
+    at = subscription.current_period_end
+    if at is None:
+        raise BillingStateError("Your subscription has no period end yet.", code="no_period")
+    schedule = gateway.schedule_price_change(
+        subscription.stripe_subscription_id,
+        subscription.stripe_plan_id,
+        plan.stripe_plan_id or "",
+        int(at.timestamp()),
+    )
+    subscription.stripe_schedule_id = schedule["id"]
+    subscription.scheduled_plan_code = plan.code
+    subscription.scheduled_change_at = at
+    session.commit()
+    return PlanChangeResult(applied=False, applies_at=at)
 
 
 def payment_to_confirm(session: Session, gateway: StripeGateway, reader_id: int) -> str | None:

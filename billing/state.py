@@ -65,6 +65,8 @@ class BillingOverview:
     has_customer: bool
     # A purchase's outcome is unknown (its answer from Stripe was lost) until a re-read.
     checking_payment: bool = False
+    # (plan name, when): a move to a cheaper plan waiting for the period end.
+    scheduled_change: tuple[str, datetime] | None = None
 
     @property
     def open_invoice(self) -> InvoiceView | None:
@@ -205,11 +207,15 @@ def overview_for_reader(
     customer = session.scalar(select(Customer).where(Customer.reader_id == reader_id))
     if customer is None:
         return BillingOverview(subscription, None, card, (), has_customer=False)
-    plan = None
+    plan = scheduled = None
     current = current_subscription(session, customer.id)
     if current is not None and current.plan_code:
         found = session.scalar(select(Plan).where(Plan.code == current.plan_code))
         plan = plan_view(found) if found else None
+    if current is not None and current.scheduled_plan_code and current.scheduled_change_at:
+        upcoming = session.scalar(select(Plan).where(Plan.code == current.scheduled_plan_code))
+        name = upcoming.name if upcoming else current.scheduled_plan_code
+        scheduled = (name, current.scheduled_change_at)
     if card is None and customer.default_payment_method_id:
         method = session.scalar(
             select(PaymentMethod).where(
@@ -242,4 +248,5 @@ def overview_for_reader(
         ),
         has_customer=True,
         checking_payment=customer.state_unknown_since is not None,
+        scheduled_change=scheduled,
     )

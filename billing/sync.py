@@ -224,6 +224,9 @@ def upsert_subscription(session: Session, subscription: Obj) -> Subscription | N
     for name, value in fields.items():
         setattr(row, name, value)
     row.was_active = row.was_active or row.status in ACTIVE_STATUSES
+    row.stripe_schedule_id = object_id(subscription.get("schedule"))
+    if row.stripe_schedule_id is None or row.plan_code == row.scheduled_plan_code:
+        row.scheduled_plan_code = row.scheduled_change_at = None  # done, or dropped
     latest = subscription.get("latest_invoice")
     if isinstance(latest, dict):
         upsert_invoice(session, latest)

@@ -23,7 +23,13 @@ from billing.errors import (
 )
 from billing.orm import utcnow
 from billing.reconcile import refresh_customer
-from billing.state import live_subscription, overview_for_reader, snapshots_for_reader
+from billing.state import (
+    format_money,
+    live_subscription,
+    overview_for_reader,
+    plan_view,
+    snapshots_for_reader,
+)
 from billing.sync import customer_for_reader
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
@@ -285,23 +291,53 @@ def resume() -> str | Response:
     return render_template("billing/resume.html", form=form, paused=paused)
 
 
-@bp.post("/account/billing/plan")
+def _plan_choices() -> list[SelectChoice]:
+    return [SelectChoice(p.code, p.name) for p in active_plans(db.session)]
+
+
+@bp.route("/account/billing/plan", methods=["GET", "POST"])
 @login_required
 @stripe_errors_handled
-def change_plan() -> Response:
-    """Move to another plan."""
-    form = ChangePlanForm()
-    form.plan.choices = [SelectChoice(p.code, p.name) for p in active_plans(db.session)]
+def change_plan() -> str | Response:
+    """Show what a move to another plan costs and when it applies (GET), then make it."""
+    form = ChangePlanForm(plan=request.args.get("plan", ""))
+    form.plan.choices = _plan_choices()
     if form.validate_on_submit():
-        try:
-            mark_billing_changed()
-            service.change_plan(db.session, gateway(), current_user.id, form.plan.data)
-        except (BillingStateError, CardDeclined) as refused:
-            flash(refused.message, "warning")
-        else:
-            flash("Your plan is changed.", "success")
-    else:
+        return _make_plan_change(form.plan.data)
+    if form.is_submitted() or form.plan.data not in {c.value for c in form.plan.choices}:
         flash("Choose one of the plans on offer.", "warning")
+        return redirect(url_for("billing.account"))
+    try:
+        change = service.preview_plan_change(db.session, gateway(), current_user.id, form.plan.data)
+    except BillingStateError as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("billing.account"))
+    overview = overview_for_reader(db.session, current_user.id)
+    return render_template(
+        "billing/change_plan.html",
+        form=form,
+        change=change,
+        new_plan=plan_view(change.plan),
+        overview=overview,
+        due_now=format_money(change.due_now, change.currency),
+    )
+
+
+def _make_plan_change(plan_code: str) -> Response:
+    try:
+        mark_billing_changed()
+        result = service.change_plan(db.session, gateway(), current_user.id, plan_code)
+    except BillingStateError as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("billing.account"))
+    if result.needs_confirmation:
+        return redirect(url_for("billing.confirm_payment"))
+    if result.declined:
+        flash(f"Your plan is unchanged: {result.declined}", "warning")
+    elif result.applied:
+        flash("Your new plan starts now.", "success")
+    elif result.applies_at:
+        flash(f"Your plan changes on {result.applies_at:%-d %B %Y}.", "success")
     return redirect(url_for("billing.account"))
 
 

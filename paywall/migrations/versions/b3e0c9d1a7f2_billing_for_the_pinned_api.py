@@ -1,4 +1,5 @@
-"""billing: outcome unknown, pauses, cancel_at, disputes, 3-D Secure; no event clocks
+"""billing: outcome unknown, pauses, cancel_at, disputes, 3-D Secure, scheduled plan
+changes; no event clocks
 
 Rows are written from objects re-read from Stripe, so the per-row time of the newest
 event applied (last_event_at) is gone.
@@ -35,6 +36,9 @@ def upgrade():
         batch_op.add_column(sa.Column('collection_resumes_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('cancel_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('disputed_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('stripe_schedule_id', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('scheduled_plan_code', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('scheduled_change_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('billing_invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payment_intent_status', sa.String(length=32), nullable=True))
 
@@ -43,7 +47,8 @@ def downgrade():
     with op.batch_alter_table('billing_invoices', schema=None) as batch_op:
         batch_op.drop_column('payment_intent_status')
     with op.batch_alter_table('billing_subscriptions', schema=None) as batch_op:
-        for column in ('disputed_at', 'cancel_at', 'collection_resumes_at', 'collection_paused',
+        for column in ('scheduled_change_at', 'scheduled_plan_code', 'stripe_schedule_id',
+                       'disputed_at', 'cancel_at', 'collection_resumes_at', 'collection_paused',
                        'pause_reason'):
             batch_op.drop_column(column)
     for table in MIRRORED:
