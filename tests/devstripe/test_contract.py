@@ -6,7 +6,10 @@ words it) and object checks (fields the version does not define, or that are mis
 
 from __future__ import annotations
 
+import copy
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +17,21 @@ import pytest
 from devstripe import contract
 from devstripe.contract import (
     Violation,
+    assert_valid_object,
+    check_object,
     check_request,
     decode_params,
     encode_params,
     find_operation,
+    missing_fields,
 )
+
+PAYLOADS = Path(__file__).resolve().parent.parent / "billing" / "payloads"
+
+
+def recorded(name: str) -> dict[str, Any]:
+    return json.loads((PAYLOADS / name).read_text())
+
 
 # --- routes ------------------------------------------------------------------------------------
 
@@ -412,3 +425,86 @@ def test_checking_a_request_takes_well_under_a_millisecond() -> None:
     per_check = (time.perf_counter() - started) / (2 * rounds)
 
     assert per_check < 0.001
+
+
+# --- objects ---------------------------------------------------------------------------------
+
+
+def test_fields_removed_from_the_pinned_version_are_found() -> None:
+    invoice = recorded("shapes/current/2_invoice.paid.json")["data"]["object"]
+    invoice |= {"payment_intent": "pi_123", "charge": "ch_123", "paid": True}
+
+    assert check_object(invoice) == ["invoice.payment_intent", "invoice.charge", "invoice.paid"]
+
+
+def test_invented_fields_are_found_at_any_depth() -> None:
+    event = recorded("shapes/current/1_customer.subscription.updated.json")
+    subscription = event["data"]["object"]
+    subscription["items"]["data"][0]["price"]["colour"] = "blue"
+    subscription["items"]["total_count"] = 1  # not in the SDK's list object
+    subscription["metadata"] = {"anything": "goes"}
+    event["data"]["previous_attributes"]["invented"] = 1
+
+    assert check_object(event) == [
+        "event.data.object.items.data[0].price.colour",
+        "event.data.object.items.total_count",
+        "event.data.previous_attributes.invented",
+    ]
+
+
+def test_an_expandable_field_may_hold_the_id_or_the_expanded_object() -> None:
+    invoice = recorded("shapes/current/2_invoice.paid.json")["data"]["object"]
+    customer = recorded("card/2_customer.updated.json")["data"]["object"]
+    assert check_object(invoice) == []
+
+    invoice["customer"] = copy.deepcopy(customer) | {"invented": True}
+
+    assert check_object(invoice) == ["invoice.customer.invented"]
+    assert missing_fields(invoice) == []
+    del invoice["customer"]["email"]
+    assert missing_fields(invoice) == ["invoice.customer.email"]
+
+
+def test_missing_fields_are_found_at_any_depth() -> None:
+    invoice = recorded("shapes/current/2_invoice.paid.json")["data"]["object"]
+    assert missing_fields(invoice) == []
+
+    del invoice["status_transitions"]["paid_at"]
+    del invoice["lines"]["data"][0]["pricing"]
+    del invoice["livemode"]
+
+    assert missing_fields(invoice) == [
+        "invoice.livemode",
+        "invoice.lines.data[0].pricing",
+        "invoice.status_transitions.paid_at",
+    ]
+
+
+def test_only_the_hash_of_a_payment_method_s_own_type_is_demanded() -> None:
+    method = recorded("card/1_payment_method.attached.json")["data"]["object"]
+    assert "sepa_debit" not in method and method["type"] == "card"
+
+    assert missing_fields(method) == []
+    del method["card"]
+    assert missing_fields(method) == ["payment_method.card"]
+
+
+def test_an_unknown_object_name_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no object named 'invoicee'"):
+        check_object({"id": "x", "object": "invoicee"})
+
+
+def test_assert_valid_object_lists_what_is_wrong() -> None:
+    invoice = recorded("shapes/current/2_invoice.paid.json")["data"]["object"]
+    assert_valid_object(invoice)
+    del invoice["total"]
+    invoice["charge"] = "ch_123"
+
+    with pytest.raises(AssertionError) as failure:
+        assert_valid_object(invoice)
+
+    assert str(failure.value) == (
+        f"not in {contract.API_VERSION}: invoice.charge\nmissing: invoice.total"
+    )
+    del invoice["charge"]
+    assert_valid_object(invoice, complete=False)  # unknown fields only
