@@ -7,7 +7,8 @@ The SDK is generated from Stripe's OpenAPI spec for the one API version it ships
   method's ``self._request("post", "/v1/...".format(...))`` call is read from its source;
 * a request's parameters are checked against the ``params`` ``TypedDict`` of that method,
   recursively (unknown keys, missing required keys, values that cannot be the declared
-  type), and the error is worded and coded as Stripe words it;
+  type, empty strings that cannot unset), and the error is worded and coded as Stripe
+  words it;
 * an object's fields are checked against the resource class the SDK maps its ``object``
   name to, through nested classes, expandable fields, lists and events.
 
@@ -529,7 +530,11 @@ def _one_of(path: str, literals: frozenset[str]) -> str:
 
 
 def _check_scalar(value: str, declared: _Param, path: str) -> Violation | None:
-    if declared.anything or value in declared.literals or (value and declared.strings):
+    # An empty string unsets. The spec marks unsettable values with Literal[''], but not
+    # all of them: Stripe unsets invoice_settings[default_payment_method] on "" although
+    # the SDK types it ``str``. So "" passes wherever a string does, and is refused only
+    # where neither a string nor Literal[''] is declared (an int, a hash, a closed enum).
+    if declared.anything or declared.strings or value in declared.literals:
         return None
     if value == "":
         return _empty(path)

@@ -352,14 +352,14 @@ def test_payment_method_types_on_a_setup_intent_is_unknown_in_the_pinned_version
         ),
         pytest.param(
             "post",
-            "/v1/setup_intents",
-            "customer=",
-            "You passed an empty string for 'customer'. We assume empty values are an attempt "
-            "to unset a parameter; however 'customer' cannot be unset. You should remove "
-            "'customer' from your request or supply a non-empty value.",
-            "customer",
+            "/v1/subscriptions",
+            "customer=cus_1&trial_period_days=",
+            "You passed an empty string for 'trial_period_days'. We assume empty values are an "
+            "attempt to unset a parameter; however 'trial_period_days' cannot be unset. You "
+            "should remove 'trial_period_days' from your request or supply a non-empty value.",
+            "trial_period_days",
             "parameter_invalid_empty",
-            id="an empty string where the type has no Literal['']",
+            id="an empty string where neither a string nor Literal[''] is declared",
         ),
         pytest.param(
             "post",
@@ -390,9 +390,13 @@ def test_what_stripe_would_refuse_is_refused_as_stripe_words_it(
 
 
 def test_an_empty_string_unsets_where_the_type_allows_it() -> None:
-    # SubscriptionUpdateParams.description: "Literal['']|str"; default_payment_method: str
+    # SubscriptionUpdateParams.description: "Literal['']|str"
     assert check_request("post", "/v1/subscriptions/sub_1", {"description": ""}) is None
-    violation = check_request("post", "/v1/subscriptions/sub_1", {"default_payment_method": ""})
+    # default_payment_method: str. Stripe unsets such ids on "" though the spec says str.
+    assert check_request("post", "/v1/subscriptions/sub_1", {"default_payment_method": ""}) is None
+    # SubscriptionUpdateParams.pause_collection: "Literal['']|SubscriptionUpdateParams..."
+    assert check_request("post", "/v1/subscriptions/sub_1", {"pause_collection": ""}) is None
+    violation = check_request("post", "/v1/subscriptions/sub_1", {"items": ""})  # List[...]
     assert violation is not None and violation.code == "parameter_invalid_empty"
     # SubscriptionUpdateParams.metadata: "Literal['']|Dict[str, str]|...": all keys, or one
     assert check_request("post", "/v1/subscriptions/sub_1", {"metadata": ""}) is None
