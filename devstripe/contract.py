@@ -860,7 +860,7 @@ class _Walker:
         self, value: dict[str, Any], cls: type, path: str, items: _Field | None = None
     ) -> None:
         fields = _fields_of(cls)
-        if self.missing:
+        if self.missing and not (value.get("deleted") is True and "deleted" in fields.annotations):
             skip = fields.only_for_other_types(value.get("type"))
             for name in fields.required:
                 if name not in value and name not in skip:
@@ -955,8 +955,9 @@ def missing_fields(
     """The fields the pinned version defines that this object (or event) lacks.
 
     Walks nested objects, expanded objects, list items and an event's ``data.object``.
-    Not demanded: ``deleted`` (only on deleted objects), and the hashes named after the
-    other values of an object's ``type`` (a ``card`` PaymentMethod has no ``sepa_debit``).
+    Not demanded: ``deleted`` (only on deleted objects, which carry just ``id``, ``object``
+    and ``deleted``), and the hashes named after the other values of an object's ``type``
+    (a ``card`` PaymentMethod has no ``sepa_debit``).
     With ``fill``, each missing field is added, in place, as ``fill(path, annotation)``
     (and walked in turn): a tool to complete recorded payloads.
     """

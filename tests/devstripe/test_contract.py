@@ -493,6 +493,14 @@ def test_only_the_hash_of_a_payment_method_s_own_type_is_demanded() -> None:
     assert missing_fields(method) == ["payment_method.card"]
 
 
+def test_a_deleted_object_has_only_its_id() -> None:
+    deleted = {"id": "cus_123", "object": "customer", "deleted": True}
+
+    assert check_object(deleted) == []
+    assert missing_fields(deleted) == []
+    assert "customer.email" in missing_fields({"id": "cus_123", "object": "customer"})
+
+
 def test_an_unknown_object_name_is_an_error() -> None:
     with pytest.raises(ValueError, match="no object named 'invoicee'"):
         check_object({"id": "x", "object": "invoicee"})
