@@ -241,7 +241,7 @@ def load_settings(env_name: str | None = None) -> dict[str, Any]:
 
 def emulator_stripe_settings(instance: Path, port: int) -> dict[str, Any]:
     """Stripe settings pointing at the local emulator (``paywall demo`` starts it)."""
-    from billing.emulator import (
+    from devstripe.emulator import (
         EMULATOR_PUBLISHABLE_KEY,
         EMULATOR_SECRET_KEY,
         api_base_for,

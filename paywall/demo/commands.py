@@ -12,7 +12,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from billing.emulator import (
+from devstripe.emulator import (
     EMULATOR_SECRET_KEY,
     Emulator,
     EmulatorClient,

@@ -13,7 +13,7 @@ from flask import Flask
 from webtest import TestApp
 
 from billing.catalog import PlanInput, save_plan, sync_catalog
-from billing.emulator import (
+from devstripe.emulator import (
     EMULATOR_PUBLISHABLE_KEY,
     EMULATOR_SECRET_KEY,
     Emulator,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from billing.emulator import start_emulator
 from billing.models import PaymentMethod
+from devstripe.emulator import start_emulator
 from paywall.billing.support import gateway
 from paywall.embed.demo_site import serving
 from tests.billing.conftest import LiveBilling, put_plans_on_sale, stripe_settings
