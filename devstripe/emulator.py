@@ -1,21 +1,25 @@
-"""Run the local Stripe emulator (``localstripe``) as a separate process.
+"""Run the development stand-in for Stripe: ``localstripe`` behind the adapter.
 
-The emulator is a development dependency (GPL): it is started as its own process and
-spoken to over HTTP, never imported. It also serves a stand-in Stripe.js at
-``/js.stripe.com/v3/`` whose card "Element" is plain inputs, so the card form works
-offline. Used by ``paywall demo`` and by the test suite.
+``start_emulator`` starts two processes: ``localstripe`` (the PyPI emulator, GPL, so a
+development dependency run as its own process and never imported) on an internal port,
+and the adapter (:mod:`devstripe.adapter`) in front of it on the public one, which
+answers as Stripe does for the pinned API version. The adapter also serves the
+stand-in Stripe.js at ``/endive/stripe.js`` (its card "Element" is plain inputs, so the
+card form works offline). Used by ``paywall demo`` and by the test suite.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +30,13 @@ VISA = "4242424242424242"
 DECLINED_ON_CHARGE = "4000000000000341"  # attaches fine, every charge is declined
 ALWAYS_AUTHENTICATE = "4000002760003184"  # every charge asks for 3-D Secure
 
-
-# localstripe posts each event this long after it happens, to the endpoints registered then.
+# localstripe posts each event this long after it happens; the adapter passes it on at once.
 WEBHOOK_DELAY_SECONDS = 1.0
+# Marks requests made by the stand-ins for Stripe's side (Stripe.js, the dashboard, the
+# clock): the adapter holds only the product's requests to the API contract.
+TOOLING_HEADER = "Devstripe-Tooling"
+# The folder holding the devstripe package, so the adapter runs the caller's own code.
+_CODE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 class EmulatorError(RuntimeError):
@@ -47,15 +55,38 @@ def api_base_for(port: int) -> str:
 
 
 def stripe_js_for(port: int) -> str:
-    return f"{api_base_for(port)}/js.stripe.com/v3/"
+    """Stripe.js of the pinned release (``https://js.stripe.com/endive/stripe.js``), offline."""
+    return f"{api_base_for(port)}/endive/stripe.js"
+
+
+def _control(
+    base: str, method: str, path: str, body: Any = None, timeout: float = 5
+) -> dict[str, Any]:
+    """Call one of the adapter's ``/_adapter`` controls."""
+    request = urllib.request.Request(  # noqa: S310 (loopback http URL)
+        f"{base}/_adapter/{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        raise EmulatorError(f"{method} /_adapter/{path}: {error.code} {error.read()!r}") from error
+    except (urllib.error.URLError, OSError) as error:
+        raise EmulatorError(f"{method} /_adapter/{path}: {error}") from error
 
 
 @dataclass
 class Emulator:
-    """A running emulator process."""
+    """A running emulator: the adapter (``process``) in front of localstripe (``upstream``)."""
 
     port: int
     process: subprocess.Popen[bytes]
+    upstream: subprocess.Popen[bytes]
+    # The adapter's violations as it stopped (it keeps them in memory only).
+    violations_at_stop: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def api_base(self) -> str:
@@ -66,81 +97,107 @@ class Emulator:
         return stripe_js_for(self.port)
 
     def register_webhook(self, name: str, url: str, secret: str) -> None:
-        """Have the emulator sign events with ``secret`` and POST them to ``url``."""
-        body = json.dumps({"url": url, "secret": secret}).encode()
-        request = urllib.request.Request(  # noqa: S310 (loopback http URL)
-            f"{self.api_base}/_config/webhooks/{name}",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5):  # noqa: S310 (loopback URL)
-                pass
-        except (urllib.error.URLError, OSError) as error:
-            raise EmulatorError(
-                f"could not register the webhook with the emulator: {error}"
-            ) from error
+        """Send every event to ``url`` too, signed with ``secret`` (``name`` replaces)."""
+        _control(self.api_base, "POST", f"webhooks/{name}", {"url": url, "secret": secret})
 
-    def let_deliveries_pass(self) -> None:
+    def let_deliveries_pass(self, timeout: float = 15) -> None:
         """Wait until every event so far has been posted (to the endpoints registered at
         the time), so that an endpoint registered next receives only later events."""
-        time.sleep(WEBHOOK_DELAY_SECONDS + 0.5)
+        _control(
+            self.api_base, "POST", f"deliveries/wait?timeout={timeout}", {}, timeout=timeout + 5
+        )
+
+    def violations(self) -> list[dict[str, Any]]:
+        """Requests the product made that Stripe would refuse (see ``devstripe.contract``)."""
+        if not self.is_running():
+            return self.violations_at_stop
+        return _control(self.api_base, "GET", "violations")["data"]
+
+    def clear_violations(self) -> None:
+        _control(self.api_base, "DELETE", "violations")
+
+    def forget_idempotency_keys(self) -> None:
+        """As a new installation would: keys of earlier requests no longer replay."""
+        _control(self.api_base, "DELETE", "idempotency-keys")
 
     def is_running(self) -> bool:
-        return self.process.poll() is None
+        return self.process.poll() is None and self.upstream.poll() is None
 
     def stop(self) -> None:
-        """Stop the process (its state is kept only in memory and a scratch file)."""
-        if self.is_running():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        """Stop both processes (their state is kept only in memory and a scratch file)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(EmulatorError):  # it died: no violations to keep
+                self.violations_at_stop = self.violations()
+        for process in (self.process, self.upstream):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+
+
+# Every emulator started in this process, so a test run can check them all at its end.
+started: list[Emulator] = []
 
 
 def is_answering(port: int) -> bool:
-    """True when an emulator answers API requests on ``port``."""
-    request = urllib.request.Request(  # noqa: S310 (loopback http URL)
-        f"{api_base_for(port)}/v1/plans?limit=1",
-        headers={"Authorization": f"Bearer {EMULATOR_SECRET_KEY}"},
-    )
+    """True when the adapter answers on ``port`` (it does once localstripe is there too)."""
     try:
-        with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310 (loopback)
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
+        _control(api_base_for(port), "GET", "health", timeout=1)
+    except EmulatorError:
         return False
+    return True
 
 
 def start_emulator(
-    port: int | None = None, log_path: Path | None = None, timeout: float = 20
+    port: int | None = None,
+    log_path: Path | None = None,
+    timeout: float = 20,
+    strict: bool = True,
 ) -> Emulator:
-    """Start ``localstripe`` on ``port`` (a free one by default) and wait until it answers."""
+    """Start localstripe and the adapter on ``port`` (a free one by default); wait for both.
+
+    ``strict=False`` has the adapter record, not refuse, requests Stripe would refuse, and
+    keep localstripe's old fields next to the pinned version's (for a product still
+    speaking the old shapes).
+    """
     port = port or free_port()
+    upstream_port = free_port()
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    paths = (_CODE_ROOT, os.environ.get("PYTHONPATH"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    commands = (
+        [sys.executable, "-m", "localstripe", "--port", str(upstream_port), "--from-scratch"],
+        [
+            sys.executable, "-m", "devstripe.adapter", "--port", str(port),
+            "--upstream", api_base_for(upstream_port), "--strict" if strict else "--no-strict",
+        ],
+    )  # fmt: skip
     try:
-        process = subprocess.Popen(  # noqa: S603 (fixed arguments)
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+        upstream, adapter = (
+            subprocess.Popen(  # noqa: S603 (fixed arguments)
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+            for command in commands
         )
     finally:
         if log_path:
             log.close()  # type: ignore[union-attr]
-    emulator = Emulator(port, process)
+    emulator = Emulator(port, adapter, upstream)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not emulator.is_running():
+            emulator.stop()
             raise EmulatorError(
                 "the Stripe emulator exited at start; is localstripe installed "
-                "(pip install -e '.[dev]')?"
+                "(pip install -e '.[dev]')? Its log says more."
             )
         if is_answering(port):
+            started.append(emulator)
             return emulator
-        time.sleep(0.1)
+        time.sleep(0.05)
     emulator.stop()
     raise EmulatorError(f"the Stripe emulator did not answer on port {port} within {timeout}s")
 
@@ -157,7 +214,9 @@ class EmulatorClient:
     """The emulator seen from the browser (publishable key) and from Stripe's back office.
 
     Does what is not the app's to do: confirm a card as Stripe.js would, and bill a
-    renewal as Stripe's clock would. Used by the demo seeding and by the tests.
+    renewal as Stripe's clock would. Used by the demo seeding and by the tests. Its
+    requests are marked as the tooling's, so the adapter does not hold them to the
+    contract it holds the product to.
     """
 
     api_base: str
@@ -168,7 +227,11 @@ class EmulatorClient:
         request = urllib.request.Request(  # noqa: S310 (loopback http URL)
             f"{self.api_base}{path}",
             data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Content-Type": "application/json",
+                TOOLING_HEADER: "1",
+            },
             method=method,
         )
         try:
@@ -227,12 +290,16 @@ class EmulatorClient:
     def bill_renewal(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
         """Create and try to collect the next invoice, as Stripe does at a period's end.
 
-        The emulator has no clock, so the renewal is an invoice created and paid now.
+        localstripe has no clock, so the renewal is an invoice created and paid now (its
+        ``billing_reason`` is ``subscription_cycle``); the invoice, whether paid or not.
         """
-        invoice = self.post(
-            "/v1/invoices", {"customer": customer_id, "subscription": subscription_id}
-        )
-        return self.post(f"/v1/invoices/{invoice['id']}/pay")
+        return self.post(f"/_adapter/subscriptions/{subscription_id}/renew")
+
+    def payment_intent_of(self, invoice_id: str) -> dict[str, Any] | None:
+        """The PaymentIntent collecting the invoice (the pinned version lists payments)."""
+        path = f"/v1/invoices/{invoice_id}?expand[]=payments.data.payment.payment_intent"
+        payments = self.get(path)["payments"]["data"]
+        return payments[0]["payment"]["payment_intent"] if payments else None
 
     def fail_renewal(self, customer_id: str, subscription_id: str) -> dict[str, Any]:
         """A renewal whose payment fails, with Stripe's ``invoice.payment_failed`` event.
@@ -244,6 +311,8 @@ class EmulatorClient:
         """
         self.add_default_card(customer_id, ALWAYS_AUTHENTICATE)
         invoice = self.bill_renewal(customer_id, subscription_id)
-        intent = self.get(f"/v1/payment_intents/{invoice['payment_intent']}")
+        intent = self.payment_intent_of(invoice["id"])
+        if intent is None:
+            raise EmulatorError(f"the renewal {invoice['id']} was not attempted")
         self.authenticate_payment(intent["client_secret"], success=False)
         return self.get(f"/v1/invoices/{invoice['id']}")

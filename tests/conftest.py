@@ -38,6 +38,35 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"paywall database: {where}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stripe_would_take_every_request() -> Iterator[None]:
+    """Fail the run if the product sent the Stripe emulator anything Stripe would refuse.
+
+    The emulator's adapter checks each request against the pinned SDK's contract; it
+    may have recorded a request and let it through (see ``start_emulator(strict=...)``),
+    so every emulator this run started is asked at the end.
+    """
+    yield
+    from devstripe.emulator import started
+
+    refused = [
+        f"{v['method']} {v['path']} {v['params']}: {(v.get('error') or {}).get('message')}"
+        for emulator in started
+        for v in emulator.violations()
+    ]
+    if refused:
+        listing = "\n  ".join(refused)
+        pytest.fail(f"Stripe would refuse {len(refused)} request(s) the product made:\n  {listing}")
+
+
+@pytest.fixture(autouse=True)
+def new_installation_at_stripe(request: pytest.FixtureRequest) -> None:
+    """Each test is a new installation (its database starts empty, so reader ids repeat):
+    idempotency keys of earlier tests, which Stripe keeps for a day, must not replay."""
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("emulator").forget_idempotency_keys()
+
+
 # --- a real SMTP server on loopback -------------------------------------------------
 
 
