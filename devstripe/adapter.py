@@ -50,6 +50,8 @@ Obj = dict[str, Any]
 TOOLING_HEADER = "Devstripe-Tooling"  # sent by the demo's and tests' stand-ins for Stripe
 UPSTREAM_WEBHOOK = "devstripe-adapter"
 STARTUP_SECONDS = 20
+# Events Stripe sends along with one localstripe sends.
+ALSO_SENT = {"invoice.payment_succeeded": "invoice.paid"}
 
 # Stripe.js, versioned by release: the endive release has none of the methods the
 # dahlia release removed, so calling one throws (a TypeError), as with the real one.
@@ -176,8 +178,10 @@ class Adapter:
             payload, request.headers.get("Stripe-Signature", ""), self.upstream_secret
         ):
             return web.Response(status=400, text="bad signature")
-        event = json.loads(payload)
-        self.deliveries.publish(self.shaped(event))
+        event = self.shaped(json.loads(payload))
+        self.deliveries.publish(event)
+        if event["type"] in ALSO_SENT:  # Stripe sends both; localstripe only the older
+            self.deliveries.emit(ALSO_SENT[event["type"]], event["data"]["object"])
         self.received.add(event["id"])
         return web.Response(text="ok")
 

@@ -300,8 +300,10 @@ async def _filtered_list(
     answer = await forward(adapter, "GET", call.path, {**params, **upstream, "limit": WHOLE_LIST})
     if not answer.ok:
         return answer
-    found = [item for item in adapter.shaped(answer.body)["data"] if matches(item, status)]
-    found.sort(key=lambda item: item.get("created") or 0, reverse=True)  # newest first
+    everything = adapter.shaped(answer.body)["data"]  # oldest first within a second
+    order = {item["id"]: index for index, item in enumerate(everything)}
+    found = [item for item in everything if matches(item, status)]
+    found.sort(key=lambda item: (item.get("created") or 0, order[item["id"]]), reverse=True)
     ids = [item["id"] for item in found]
     if before in ids:
         start = max(0, ids.index(before) - limit)
