@@ -12,8 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from devstripe.events import Endpoint
-from devstripe.reshape import invoice_payments, invoices_in
+from devstripe.events import Endpoint, new_id
+from devstripe.reshape import invoice_payments, invoices_in, price_of_plan
 from devstripe.upstream import ADAPTER_AUTHORIZATION, Answer, error_answer
 
 if TYPE_CHECKING:
@@ -80,6 +80,21 @@ async def create_setup_intent(adapter: Adapter, call: Call) -> Answer:
     answer = await forward(adapter, "POST", call.path, params)
     if answer.ok and allowed is not None:
         adapter.overlays.add(answer.body["id"], {"allowed_payment_method_types": allowed})
+    return answer
+
+
+async def confirm_setup_intent(adapter: Adapter, call: Call) -> Answer:
+    """A confirmed SetupIntent attaches its card to its customer (localstripe does not)."""
+    answer = await forward_call(adapter, call)
+    intent = answer.body
+    if answer.ok and intent.get("status") == "succeeded" and intent.get("customer"):
+        method = await adapter.upstream.get(f"/v1/payment_methods/{intent['payment_method']}")
+        if method.get("customer") != intent["customer"]:
+            await adapter.upstream.call(
+                "POST",
+                f"/v1/payment_methods/{method['id']}/attach",
+                {"customer": intent["customer"]},
+            )
     return answer
 
 
@@ -269,6 +284,55 @@ async def mark_uncollectible(adapter: Adapter, call: Call) -> Answer:
     return await forward(adapter, "GET", path, expand)
 
 
+# -- prices, kept as localstripe's plans (a price's id is its plan's) --------------------
+async def create_price(adapter: Adapter, call: Call) -> Answer:
+    params = call.params
+    recurring = params.get("recurring") or {}
+    if not recurring.get("interval"):
+        return error_answer(400, "The Stripe emulator has recurring prices only.")
+    product = params.get("product")
+    if not product and params.get("product_data"):
+        made = await forward(adapter, "POST", "/v1/products", params["product_data"])
+        if not made.ok:
+            return made
+        product = made.body["id"]
+    plan = {
+        "id": new_id("price_"), "product": product, "currency": params.get("currency"),
+        "amount": params.get("unit_amount"), "interval": recurring["interval"],
+        "interval_count": recurring.get("interval_count", 1),
+        **{name: params[name] for name in ("metadata", "nickname", "active") if name in params},
+    }  # fmt: skip
+    answer = await forward(adapter, "POST", "/v1/plans", plan)
+    if answer.ok and params.get("lookup_key"):
+        adapter.overlays.add(answer.body["id"], {"lookup_key": params["lookup_key"]})
+    return _as_prices(answer)
+
+
+async def retrieve_price(adapter: Adapter, call: Call) -> Answer:
+    return _as_prices(await forward(adapter, "GET", f"/v1/plans/{call.ids['id']}"))
+
+
+async def update_price(adapter: Adapter, call: Call) -> Answer:
+    changes = {k: v for k, v in call.params.items() if k in ("active", "metadata", "nickname")}
+    path = f"/v1/plans/{call.ids['id']}"
+    return _as_prices(await forward(adapter, "POST" if changes else "GET", path, changes))
+
+
+async def list_prices(adapter: Adapter, call: Call) -> Answer:
+    wanted = {k: v for k, v in call.params.items() if k in ("active", "product", "limit")}
+    return _as_prices(await forward(adapter, "GET", "/v1/plans", wanted))
+
+
+def _as_prices(answer: Answer) -> Answer:
+    if not answer.ok:
+        return answer
+    if answer.body.get("object") == "list":
+        answer.body["data"] = [price_of_plan(plan) for plan in answer.body["data"]]
+        answer.body["url"] = "/v1/prices"
+        return answer
+    return Answer(answer.status, price_of_plan(answer.body))
+
+
 # -- lists the pinned version filters by status ----------------------------------------
 def _subscription_matches(subscription: Obj, status: str | None) -> bool:
     ended = subscription["status"] in ("canceled", "incomplete_expired")
@@ -407,10 +471,15 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(f"^{pattern}$"), handler)
     for method, pattern, handler in (
         ("POST", "/v1/setup_intents", create_setup_intent),
+        ("POST", f"/v1/setup_intents/{ID}/confirm", confirm_setup_intent),
         ("POST", "/v1/subscriptions", create_subscription),
         ("GET", "/v1/subscriptions", list_subscriptions),
         ("POST", f"/v1/subscriptions/{ID}", update_subscription),
         ("POST", f"/v1/subscriptions/{ID}/resume", resume_subscription),
+        ("POST", "/v1/prices", create_price),
+        ("GET", "/v1/prices", list_prices),
+        ("GET", f"/v1/prices/{ID}", retrieve_price),
+        ("POST", f"/v1/prices/{ID}", update_price),
         ("POST", "/v1/invoices", create_invoice),
         ("GET", "/v1/invoices", list_invoices),
         ("POST", f"/v1/invoices/{ID}/pay", pay_invoice),

@@ -61,7 +61,7 @@ class Upstream:
         headers = {"Authorization": authorization} if authorization else {}
         url, data = f"{self.base}{path}", None
         if method == "POST":
-            data = json.dumps(params or {})
+            data = json.dumps(_with_booleans(params or {}))
             headers["Content-Type"] = "application/json"
         elif params:
             url = f"{url}?{_forms.encode(params)}"
@@ -84,6 +84,16 @@ class Upstream:
         if not answer.ok:
             raise UpstreamDown(f"GET {path}: {answer.status} {answer.body}")
         return answer.body
+
+
+def _with_booleans(params: Obj) -> Obj:
+    """A form's ``true``/``false`` as JSON booleans: localstripe's updates store values as
+    given, so ``active=false`` would leave a plan active. Only top-level values: a
+    ``metadata`` value stays the string it is."""
+    return {
+        name: {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+        for name, value in params.items()
+    }
 
 
 def _plain_text_error(status: int, method: str, path: str) -> Answer:

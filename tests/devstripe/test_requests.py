@@ -211,3 +211,74 @@ def test_only_a_paused_subscription_resumes(api: Api, stand_in: Emulator):
     ]
     resumed = api.post(f"{path}/resume")
     assert resumed["status"] == "active" and resumed["status_details"] is None
+
+
+def test_a_confirmed_setup_intent_attaches_its_card_to_the_customer(api: Api, stand_in: Emulator):
+    from devstripe.emulator import EmulatorClient
+
+    customer = api.post("/v1/customers", {"email": "card@example.com"})["id"]
+    intent = api.post(
+        "/v1/setup_intents", {"customer": customer, "allowed_payment_method_types": ["card"]}
+    )
+    EmulatorClient(stand_in.api_base).confirm_card_setup(intent["client_secret"])  # Stripe.js
+    confirmed = api.get(f"/v1/setup_intents/{intent['id']}")
+    assert confirmed["status"] == "succeeded"
+    assert api.get(f"/v1/payment_methods/{confirmed['payment_method']}")["customer"] == customer
+
+
+def test_prices_are_made_read_and_subscribed_to(api: Api):
+    made = api.post("/v1/prices", {
+        "currency": "usd", "unit_amount": 1200, "recurring": {"interval": "month"},
+        "product_data": {"name": "Weekend edition"}, "lookup_key": "weekend",
+        "metadata": {"paywall_plan": "weekend"},
+    })  # fmt: skip
+    assert made["object"] == "price" and made["id"].startswith("price_")
+    assert made["unit_amount"] == 1200 and made["recurring"]["interval"] == "month"
+    assert made["lookup_key"] == "weekend"
+    assert api.get(f"/v1/prices/{made['id']}") == made
+    listed = api.get("/v1/prices", {"product": made["product"]})["data"]
+    assert [price["id"] for price in listed] == [made["id"]]
+    assert api.post(f"/v1/prices/{made['id']}", {"active": False})["active"] is False
+
+    subscription = api.post(
+        "/v1/subscriptions", {"customer": a_customer(api), "items": [{"price": made["id"]}]}
+    )
+    assert subscription["items"]["data"][0]["price"]["id"] == made["id"]
+
+
+def test_idempotency_keys_are_kept_for_a_day():
+    from devstripe.idempotency import KEY_LIFETIME_SECONDS, IdempotencyKeys, Kept
+
+    keys = IdempotencyKeys()
+    keys.keep("fresh", Kept("POST", "/v1/customers", {}, 200, b"{}"))
+    day_old = time.time() - KEY_LIFETIME_SECONDS - 1
+    keys.keep("stale", Kept("POST", "/v1/customers", {}, 200, b"{}", at=day_old))
+    assert keys.recall("fresh") is not None
+    assert keys.recall("stale") is None
+
+
+def test_when_not_strict_old_requests_pass_and_old_fields_stay(tmp_path):
+    """For a product still on older shapes: Stripe's refusals are recorded, not answered,
+    and localstripe's old fields stay next to the pinned version's."""
+    from devstripe.emulator import start_emulator
+
+    tolerant = start_emulator(log_path=tmp_path / "tolerant.log", strict=False)
+    try:
+        api = Api(tolerant.api_base)
+        subscribed = subscribe(api)
+        invoice = api.get(f"/v1/invoices/{subscribed.subscription['latest_invoice']['id']}")
+        assert invoice["payment_intent"].startswith("pi_")  # old
+        assert invoice["parent"]["subscription_details"]["subscription"]  # new
+        subscription = api.get(f"/v1/subscriptions/{subscribed.subscription['id']}")
+        assert (
+            subscription["current_period_end"]
+            == (subscription["items"]["data"][0]["current_period_end"])
+        )
+        old_name = {"customer": subscribed.customer, "payment_method_types": ["card"]}
+        assert api.post("/v1/setup_intents", old_name)["payment_method_types"] == ["card"]
+        if importlib.util.find_spec("devstripe.contract") is not None:
+            recorded = [v["params"] for v in tolerant.violations()]
+            assert any("payment_method_types" in params for params in recorded)
+    finally:
+        tolerant.clear_violations()  # made on purpose: not the product's
+        tolerant.stop()
