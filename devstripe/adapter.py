@@ -31,11 +31,12 @@ import aiohttp
 from aiohttp import web
 
 from devstripe import _forms
+from devstripe.emulator import TOOLING_HEADER
 from devstripe.events import Deliveries, Endpoint, is_signed
 from devstripe.idempotency import IdempotencyKeys, Kept, conflict
 from devstripe.reshape import Overlays, Shaping, reshape
 from devstripe.translations import invoice_now, route
-from devstripe.upstream import Answer, Upstream, UpstreamDown, error_answer
+from devstripe.upstream import Answer, Upstream, UpstreamDown, UpstreamRefused, error_answer
 
 # The contract derived from the SDK; until it exists, every request passes.
 contract: Any = (
@@ -47,7 +48,6 @@ contract: Any = (
 log = logging.getLogger("devstripe.adapter")
 Obj = dict[str, Any]
 
-TOOLING_HEADER = "Devstripe-Tooling"  # sent by the demo's and tests' stand-ins for Stripe
 UPSTREAM_WEBHOOK = "devstripe-adapter"
 STARTUP_SECONDS = 20
 # Events Stripe sends along with one localstripe sends.
@@ -161,6 +161,8 @@ class Adapter:
         handler, call.ids = route(call.method, call.path)
         try:
             return await handler(self, call)
+        except UpstreamRefused as refused:
+            return refused.answer
         except UpstreamDown as error:
             log.error("localstripe did not answer: %s", error)
             return error_answer(500, "The Stripe emulator is not answering.", kind="api_error")
@@ -257,9 +259,11 @@ class Adapter:
     async def renew(self, request: web.Request) -> web.Response:
         """Bill the subscription's next period now, as Stripe's clock would at its end."""
         subscription_id = request.match_info["id"]
-        subscription = await self.upstream.get(f"/v1/subscriptions/{subscription_id}")
+        found = await self.upstream.call("GET", f"/v1/subscriptions/{subscription_id}")
+        if not found.ok:
+            return json_response(found.status, found.body)
         answer = await invoice_now(
-            self, subscription["customer"], subscription_id, "subscription_cycle"
+            self, found.body["customer"], subscription_id, "subscription_cycle"
         )
         return json_response(answer.status, self.shaped(answer.body) if answer.ok else answer.body)
 
@@ -334,7 +338,6 @@ def make_app(upstream: str, own_base: str, strict: bool) -> web.Application:
     app = web.Application(middlewares=[cors])
     app.on_startup.append(adapter.start)
     app.on_cleanup.append(adapter.stop)
-    app["adapter"] = adapter
     control = "/_adapter"
     app.router.add_route("*", "/v1/{tail:.*}", adapter.api)
     app.router.add_get("/endive/stripe.js", adapter.stripe_js)

@@ -38,10 +38,10 @@ async def forward(
 ) -> Answer:
     """Forward to localstripe; ``expand`` paths through ``payments`` are answered here."""
     params = dict(params or {})
-    expand = [str(path) for path in params.get("expand") or []]
-    through_payments = [p.split(".") for p in expand if "payments" in p.split(".")]
+    expand = [str(item) for item in params.get("expand") or []]
+    through_payments = [e.split(".") for e in expand if "payments" in e.split(".")]
     if through_payments:
-        kept = [p for p in expand if "payments" not in p.split(".")]
+        kept = [e for e in expand if "payments" not in e.split(".")]
         invoices_at = {".".join(s[: s.index("payments")]) for s in through_payments}
         params["expand"] = kept + sorted(invoices_at - set(kept) - {"", "data"})
         if not params["expand"]:

@@ -43,6 +43,14 @@ class UpstreamDown(Exception):
     """localstripe did not answer."""
 
 
+class UpstreamRefused(Exception):
+    """localstripe answered an error where the adapter needed an object (a missing id)."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(f"{answer.status}: {answer.body}")
+        self.answer = answer
+
+
 class Upstream:
     """The localstripe process behind the adapter."""
 
@@ -79,10 +87,10 @@ class Upstream:
         return Answer(status, body)
 
     async def get(self, path: str, params: Obj | None = None) -> Obj:
-        """The object at ``path``; localstripe refusing is a bug of the adapter here."""
+        """The object at ``path``; an error answer is raised, to be answered as it is."""
         answer = await self.call("GET", path, params)
         if not answer.ok:
-            raise UpstreamDown(f"GET {path}: {answer.status} {answer.body}")
+            raise UpstreamRefused(answer)
         return answer.body
 
 

@@ -282,3 +282,15 @@ def test_when_not_strict_old_requests_pass_and_old_fields_stay(tmp_path):
     finally:
         tolerant.clear_violations()  # made on purpose: not the product's
         tolerant.stop()
+
+
+def test_translated_requests_for_missing_objects_answer_404(api: Api):
+    for method, path, params in (
+        ("POST", "/v1/subscriptions/sub_missing", {"metadata": {"a": "b"}}),
+        ("POST", "/v1/subscriptions/sub_missing/resume", None),
+        ("POST", "/v1/invoices/in_missing/mark_uncollectible", None),
+        ("GET", "/v1/prices/price_missing", None),
+    ):
+        reply = api.call(method, path, params)
+        assert reply.status == 404, (path, reply.body)
+        assert reply.body["error"]["type"] == "invalid_request_error"
