@@ -49,14 +49,19 @@ def stripe_would_take_every_request() -> Iterator[None]:
     yield
     from devstripe.emulator import started
 
-    refused = [
-        f"{v['method']} {v['path']} {v['params']}: {(v.get('error') or {}).get('message')}"
-        for emulator in started
-        for v in emulator.violations()
-    ]
+    refused: dict[tuple[str, str], list[str]] = {}  # (method, why): the requests
+    for emulator in started:
+        for violation in emulator.violations():
+            why = (violation.get("error") or {}).get("message") or str(violation.get("error"))
+            request = f"{violation['method']} {violation['path']} {violation['params']}"
+            refused.setdefault((violation["method"], why), []).append(request)
     if refused:
-        listing = "\n  ".join(refused)
-        pytest.fail(f"Stripe would refuse {len(refused)} request(s) the product made:\n  {listing}")
+        listing = "\n".join(
+            f"  {why} ({len(requests)} times), e.g. {requests[0]}"
+            for (_, why), requests in refused.items()
+        )
+        total = sum(len(requests) for requests in refused.values())
+        pytest.fail(f"Stripe would refuse {total} request(s) the product made:\n{listing}")
 
 
 @pytest.fixture(autouse=True)
