@@ -112,6 +112,8 @@ def reshape(value: Any, shaping: Shaping) -> Any:
     elif isinstance(value, dict):
         kind = value.get("object")  # an event's data has an "object" too: the object
         shaper = SHAPERS.get(kind) if isinstance(kind, str) else None
+        if value.get("deleted") is True:
+            shaper = None  # a deleted object is its id, its object and "deleted" only
         if shaper is not None:
             shaper(value, shaping)
         for child in value.values():

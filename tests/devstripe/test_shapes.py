@@ -108,3 +108,9 @@ def test_reshaped_objects_have_only_fields_the_pinned_version_has(api: Api):
     customer = api.get(f"/v1/customers/{subscribed.customer}")
     for obj in (subscription, invoice, customer):
         assert unknown_fields(obj) == [], obj["object"]
+
+
+def test_a_deleted_object_is_only_its_id(api: Api):
+    customer = api.post("/v1/customers", {"email": "gone@example.com"})
+    gone = api.ok("DELETE", f"/v1/customers/{customer['id']}")
+    assert gone == {"id": customer["id"], "object": "customer", "deleted": True}
