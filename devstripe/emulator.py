@@ -120,6 +120,15 @@ class Emulator:
         """As a new installation would: keys of earlier requests no longer replay."""
         _control(self.api_base, "DELETE", "idempotency-keys")
 
+    def overlay(
+        self, object_id: str, fields: dict[str, Any], upstream: dict[str, Any] | None = None
+    ) -> None:
+        """Show ``fields`` in every answer naming the object, while localstripe's own copy
+        has the ``upstream`` values: a state localstripe cannot reach (a paused subscription)."""
+        _control(
+            self.api_base, "POST", f"overlays/{object_id}", {"fields": fields, "upstream": upstream}
+        )
+
     def is_running(self) -> bool:
         return self.process.poll() is None and self.upstream.poll() is None
 

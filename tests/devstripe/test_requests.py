@@ -191,8 +191,6 @@ def test_an_open_invoice_is_marked_uncollectible_until_paid(api: Api, stand_in: 
 
 
 def test_only_a_paused_subscription_resumes(api: Api, stand_in: Emulator):
-    from devstripe.emulator import _control
-
     subscribed = subscribe(api)
     path = f"/v1/subscriptions/{subscribed.subscription['id']}"
     refused = api.call("POST", f"{path}/resume")
@@ -202,9 +200,7 @@ def test_only_a_paused_subscription_resumes(api: Api, stand_in: Emulator):
         "type": "subscription", "transitioned_at": int(time.time()),
         "subscription": {"type": "pause_requested"},
     }}}  # fmt: skip
-    _control(stand_in.api_base, "POST", f"overlays/{subscribed.subscription['id']}", {
-        "fields": paused, "upstream": {"status": "active"},
-    })  # fmt: skip
+    stand_in.overlay(subscribed.subscription["id"], paused, upstream={"status": "active"})
     assert api.get(path)["status"] == "paused"
     assert api.get("/v1/subscriptions", {"customer": subscribed.customer, "status": "paused"})[
         "data"
