@@ -109,7 +109,7 @@ class Emulator:
 
     def violations(self) -> list[dict[str, Any]]:
         """Requests the product made that Stripe would refuse (see ``devstripe.contract``)."""
-        if not self.is_running():
+        if self.process.poll() is not None:  # the adapter has stopped
             return self.violations_at_stop
         return _control(self.api_base, "GET", "violations")["data"]
 

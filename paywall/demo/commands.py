@@ -108,8 +108,8 @@ def _send_webhooks_from_now_on(emulator: Emulator, host: str, port: int) -> None
     failed renewals back (the emulator has no clock); its own events, posted once the site
     is up, would undo that (lapsed@ would read as paid up again).
     """
-    emulator.let_deliveries_pass()
     try:
+        emulator.let_deliveries_pass()
         emulator.register_webhook(
             "paywall-demo",
             f"http://{host}:{port}/stripe/webhook",
