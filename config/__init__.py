@@ -137,7 +137,8 @@ class Config:
         self.STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
         self.STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # unset: api.stripe.com
-        self.STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+        # Stripe.js is versioned by release; the endive release goes with the pinned API.
+        self.STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/endive/stripe.js")
         self.STRIPE_EMULATOR_PORT = env_int("PAYWALL_STRIPE_EMULATOR_PORT", 8420)
         self.STRIPE_TIMEOUT_SECONDS = env_int("PAYWALL_STRIPE_TIMEOUT_SECONDS", 20)
         self.STRIPE_NETWORK_RETRIES = env_int("PAYWALL_STRIPE_NETWORK_RETRIES", 2)
@@ -244,7 +245,7 @@ def load_settings(env_name: str | None = None) -> dict[str, Any]:
 
 def emulator_stripe_settings(instance: Path, port: int) -> dict[str, Any]:
     """Stripe settings pointing at the local emulator (``paywall demo`` starts it)."""
-    from billing.emulator import (
+    from devstripe.emulator import (
         EMULATOR_PUBLISHABLE_KEY,
         EMULATOR_SECRET_KEY,
         api_base_for,

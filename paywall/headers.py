@@ -27,7 +27,7 @@ CONTENT_SECURITY_POLICY = {
 
 
 def origin_of(url: str) -> str:
-    """``http://127.0.0.1:8420/js.stripe.com/v3/`` → ``http://127.0.0.1:8420``."""
+    """``http://127.0.0.1:8420/endive/stripe.js`` → ``http://127.0.0.1:8420``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 

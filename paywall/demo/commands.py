@@ -12,7 +12,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from billing.emulator import (
+from devstripe.emulator import (
     EMULATOR_SECRET_KEY,
     Emulator,
     EmulatorClient,
@@ -88,8 +88,9 @@ def _start_stripe_emulator(host: str, port: int) -> Emulator | None:
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     try:
+        # Not strict yet: billing/ still sends a few requests of older API versions.
         emulator = start_emulator(
-            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log"
+            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log", strict=False
         )
     except EmulatorError as error:
         raise click.ClickException(f"{error} (port {config['STRIPE_EMULATOR_PORT']})") from error
@@ -107,8 +108,8 @@ def _send_webhooks_from_now_on(emulator: Emulator, host: str, port: int) -> None
     failed renewals back (the emulator has no clock); its own events, posted once the site
     is up, would undo that (lapsed@ would read as paid up again).
     """
-    emulator.let_deliveries_pass()
     try:
+        emulator.let_deliveries_pass()
         emulator.register_webhook(
             "paywall-demo",
             f"http://{host}:{port}/stripe/webhook",
