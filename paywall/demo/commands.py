@@ -88,9 +88,8 @@ def _start_stripe_emulator(host: str, port: int) -> Emulator | None:
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     try:
-        # Not strict yet: billing/ still sends a few requests of older API versions.
         emulator = start_emulator(
-            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log", strict=False
+            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log", strict=True
         )
     except EmulatorError as error:
         raise click.ClickException(f"{error} (port {config['STRIPE_EMULATOR_PORT']})") from error

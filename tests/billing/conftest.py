@@ -39,16 +39,10 @@ DEMO_PLANS = (
 )
 
 
-# The product still sends and reads some of the older shapes localstripe speaks (it is
-# moving to the pinned version's): until it is done, the adapter records the requests
-# Stripe would refuse instead of refusing them (the run fails on them at its end, see
-# tests/conftest.py), and keeps localstripe's old fields next to the new ones.
-STRICT = False
-
-
 def start_stand_in(log: Path) -> Emulator:
-    """localstripe behind the adapter, as strict as the product allows today."""
-    return start_emulator(log_path=log, strict=STRICT)
+    """localstripe behind the adapter: a request Stripe would refuse is refused (and the
+    run fails at its end, see tests/conftest.py); answers carry only the pinned shapes."""
+    return start_emulator(log_path=log, strict=True)
 
 
 @pytest.fixture(scope="session")
