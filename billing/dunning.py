@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -73,7 +73,7 @@ def failed_payment_notice(session: Session, invoice_id: int) -> FailedPaymentNot
     if row is None:
         return None
     invoice, reader_id = row
-    if invoice.dunning_email_sent_at is not None or invoice.status == "paid":
+    if invoice.status == "paid":
         return None
     return FailedPaymentNotice(
         invoice_id=invoice.id,
@@ -121,11 +121,24 @@ def dispute_notice(session: Session, subscription_id: int) -> DisputeNotice | No
     )
 
 
-def mark_failed_payment_notified(session: Session, invoice_id: int) -> None:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is not None:
-        invoice.dunning_email_sent_at = utcnow()
-        session.commit()
+def claim_failed_payment_notice(session: Session, invoice_id: int) -> bool:
+    """Mark the failed-payment email of ``invoice_id`` as ours to send, in the caller's
+    transaction; False when another event already claimed it (once per invoice, however
+    many events about it are applied at once)."""
+    claimed = session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.dunning_email_sent_at.is_(None))
+        .values(dunning_email_sent_at=utcnow())
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def release_failed_payment_notice(session: Session, invoice_id: int) -> None:
+    """The email could not be sent: leave it owed, for the next event about the invoice."""
+    session.execute(
+        update(Invoice).where(Invoice.id == invoice_id).values(dunning_email_sent_at=None)
+    )
+    session.commit()
 
 
 def month_of(moment: datetime) -> str:

@@ -34,6 +34,7 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 # (the 2025 basil versions removed ``invoice.payment_intent`` and ``invoice.charge``).
 INVOICE_PAYMENT = "payments.data.payment.payment_intent"
 SUBSCRIPTION_EXPAND = "latest_invoice"
+INVOICE_SUBSCRIPTION = "parent.subscription_details.subscription"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -391,9 +392,12 @@ class StripeGateway:
 
     @_translated
     def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]:
-        """The invoice with its payments and their PaymentIntents expanded."""
+        """The invoice with its payments' PaymentIntents and the subscription it bills
+        expanded (one request for all a webhook about it needs)."""
         return _plain(
-            self._v1().invoices.retrieve(invoice_id, params={"expand": [INVOICE_PAYMENT]})
+            self._v1().invoices.retrieve(
+                invoice_id, params={"expand": [INVOICE_PAYMENT, INVOICE_SUBSCRIPTION]}
+            )
         )
 
     @_translated

@@ -25,7 +25,7 @@ from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from billing import sync
+from billing import dunning, sync
 from billing.models import WebhookEvent
 from billing.orm import utcnow
 
@@ -214,21 +214,24 @@ def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowU
     renewal that failed or waits for 3-D Secure owes the reader an email (once)."""
     if sync.claim_customer(session, _customer_of(obj)) is None:
         return ()
-    invoice = sync.upsert_invoice(session, gateway.retrieve_invoice(obj["id"]))
-    subscription_id = sync.invoice_subscription_id(obj)
-    subscription = (
-        refresh_subscription(session, gateway, subscription_id) if subscription_id else None
-    )
+    remote = gateway.retrieve_invoice(obj["id"])
+    invoice = sync.upsert_invoice(session, remote)
+    billed = ((remote.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    if isinstance(billed, dict):  # came expanded with the invoice
+        subscription = sync.upsert_subscription(session, billed)
+    elif billed:
+        subscription = refresh_subscription(session, gateway, billed)
+    else:
+        subscription = None
     renewal_failed = subscription is not None and subscription.status in (
         "past_due",
         "unpaid",
         "paused",
     )
-    owed = (
-        invoice is not None and invoice.status != "paid" and invoice.dunning_email_sent_at is None
-    )
-    if renewal_failed and owed and invoice.attempt_count > 0:
-        session.flush()
+    if invoice is None or invoice.status == "paid" or not invoice.attempt_count:
+        return ()
+    session.flush()
+    if renewal_failed and dunning.claim_failed_payment_notice(session, invoice.id):
         return (FollowUp(Email.PAYMENT_FAILED, invoice.id),)
     return ()
 
