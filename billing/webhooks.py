@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from billing import dunning, sync
+from billing.errors import BillingRequestError
 from billing.models import WebhookEvent
 from billing.orm import utcnow
 
@@ -180,7 +181,12 @@ def _apply(session: Session, gateway: StripeReader, event: Obj) -> tuple[FollowU
     handler = handler_for(kind)
     if handler is None or not obj.get("id"):
         return ()  # stored and acknowledged; nothing of ours to change
-    return handler(session, gateway, obj) or ()
+    try:
+        return handler(session, gateway, obj) or ()
+    except BillingRequestError as error:
+        if error.code != "resource_missing":
+            raise
+        return ()  # gone from Stripe since (a deleted draft invoice): nothing to write
 
 
 def handler_for(kind: str) -> Handler | None:
