@@ -109,3 +109,43 @@ def test_the_documented_example_verifies_a_live_token(embed_server, readers):
     assert not example.may_read(signed, paywall=base, site_key="pw_pk_other", access="paid")
     assert not example.may_read(signed[:-4] + "AAAA", paywall=base, site_key=site, access="paid")
     assert EXAMPLE.read_text() in (ROOT / "docs" / "embed.md").read_text()
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("verify_entitlement", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example
+
+
+def test_the_documented_example_says_no_access_to_bad_tokens_instead_of_raising(
+    embed_server, readers
+):
+    base, served = embed_server
+    publisher = make_publisher(served)
+    signed = entitlement(
+        publisher, token_through_popup(served, readers.comped(), publisher.site_key)
+    )
+    claims = jwt.decode(signed, options={"verify_signature": False})
+    header = jwt.get_unverified_header(signed)
+    with served.app_context():
+        from paywall.embed.signing import active_key
+
+        private_key = active_key().private_key
+    expired = jwt.encode(
+        {**claims, "iat": claims["iat"] - 3600, "exp": claims["iat"] - 600},
+        private_key,
+        algorithm="EdDSA",
+        headers={"kid": header["kid"]},
+    )
+    unknown_kid = jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": "no-such"})
+    no_kid = jwt.encode(claims, private_key, algorithm="EdDSA")
+    example = load_example()
+    for bad in ("", "junk", "a.b.c", "e30.e30.", expired, unknown_kid, no_kid):
+        assert (
+            example.may_read(bad, paywall=base, site_key=publisher.site_key, access="free") is False
+        )
+    unreachable = "http://127.0.0.1:9"  # nothing listens on the discard port
+    assert not example.may_read(
+        signed, paywall=unreachable, site_key=publisher.site_key, access="free"
+    )
