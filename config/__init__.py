@@ -71,6 +71,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env_str("REDIS_URL")
+        # Production without Redis is allowed only when it says it runs one process.
+        self.SINGLE_PROCESS = env_bool("PAYWALL_SINGLE_PROCESS", False)
 
         self.SITE_NAME = env_str("PAYWALL_SITE_NAME", "The Paywall Gazette")
         # The public address of the site, for every link in an email (never the request's
@@ -219,6 +221,14 @@ class ProductionConfig(Config):
         if not settings["BASE_URL"].startswith(("https://", "http://")):
             raise ConfigError(
                 "PAYWALL_BASE_URL must be the site's address, e.g. https://news.example.com"
+            )
+        if not settings["REDIS_URL"] and not settings["SINGLE_PROCESS"]:
+            raise ConfigError(
+                "Production needs REDIS_URL (e.g. redis://127.0.0.1:6379/0): rate limits on "
+                "sign-in, sign-up and emailed links are counted there, shared by every worker "
+                "and host; without it each process counts on its own, so N processes let N "
+                "times as many attempts through. If this deployment really runs one process, "
+                "set PAYWALL_SINGLE_PROCESS=true instead."
             )
         return settings
 
