@@ -315,7 +315,7 @@ def trialing(req: AccessRequest) -> Decision | None:
     """In a trial (or its renewal is being charged right now)."""
     sub = req.subscription
     assert sub is not None
-    if sub.status != "trialing" or not (
+    if not sub.is_trialing() or not (
         sub.on_trial(req.now) or _renewal_in_flight(req, sub.trial_end)
     ):
         return None
@@ -344,7 +344,7 @@ def paid_up(req: AccessRequest) -> Decision | None:
     assert sub is not None
     if not (
         sub.is_paid_up(req.now)
-        or (sub.status == "active" and _renewal_in_flight(req, sub.current_period_end))
+        or (sub.is_active() and _renewal_in_flight(req, sub.current_period_end))
     ):
         return None
     notices = _card_notices(req)
