@@ -20,6 +20,7 @@ from paywall.access import (
     ANONYMOUS,
     AccessLevel,
     AccessRequest,
+    ArticleAccess,
     Decision,
     Meter,
     ReaderState,
@@ -104,6 +105,16 @@ def record_meter_view(reader_id: int, article_id: int, now: datetime) -> None:
         db.session.rollback()
 
 
+def _unconfirmed_email_matters(state: ReaderState, access: ArticleAccess) -> bool:
+    """The publisher requires confirmed emails for free-account articles, and this one is
+    such an article read by a reader who has not confirmed theirs."""
+    return (
+        access.level is AccessLevel.REGISTERED
+        and current_app.config["REQUIRE_VERIFIED_EMAIL"]
+        and not state.email_verified
+    )
+
+
 def decide_for(
     reader: Reader | SessionReader | None,
     article: ArticlePage,
@@ -122,9 +133,13 @@ def decide_for(
     # Billing state and the meter only matter to a signed-in reader on a paid article who
     # is neither staff nor comped (those rules answer before any billing rule).
     paying_matters = not state.is_staff and not state.comp_is_active(now)
+    settings = access_settings()
     if reader is not None and paying_matters and access.level in SUBSCRIBER_LEVELS:
         subscription, card = billing_snapshots(reader.id, billing_fresh_after)
         meter = meter_for(reader.id, article.id, now)
+    elif reader is not None and paying_matters and _unconfirmed_email_matters(state, access):
+        # A subscriber is never held back by an unconfirmed email: look the subscription up.
+        subscription, card = billing_snapshots(reader.id, billing_fresh_after)
     decision = decide(
         AccessRequest(
             reader=state,
@@ -133,7 +148,7 @@ def decide_for(
             subscription=subscription,
             card=card,
             meter=meter,
-            settings=access_settings(),
+            settings=settings,
         )
     )
     if reader is not None and decision.reason is Reason.METERED and not meter.counted_this_article:
