@@ -134,6 +134,10 @@ class Config:
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
+        # The largest request body any endpoint reads (the embed API's article PUT: 2 MB).
+        # Werkzeug enforces it on chunked bodies too, as it reads them: past it, 413.
+        self.MAX_CONTENT_LENGTH = env_int("PAYWALL_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
+
         # Stripe. Without STRIPE_SECRET_KEY, development talks to the local emulator.
         self.STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
         self.STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
