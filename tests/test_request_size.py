@@ -9,10 +9,10 @@ does not grow by the size of the body.
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,33 +84,31 @@ def gunicorn(tmp_path) -> Iterator[tuple[int, int]]:
 def post_chunked(
     port: int, path: str, total: int, content_type: str = "application/json"
 ) -> tuple[bytes, int]:
-    """POST ``total`` bytes with chunked encoding; the status line and how much got sent."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    """POST ``total`` bytes with chunked encoding, stopping as soon as an answer comes;
+    the answer's status line and how much of the body got sent."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     sock.sendall(
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
         "Stripe-Signature: t=1,v1=00\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
     )
-    sent = 0
     chunk = b"%x\r\n" % len(BLOCK) + BLOCK + b"\r\n"
-
-    def send() -> None:
-        nonlocal sent
-        try:
-            while sent < total:
-                sock.sendall(chunk)
-                sent += len(BLOCK)
-            sock.sendall(b"0\r\n\r\n")
-        except OSError:  # the server answered and hung up: that is the point
-            pass
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    try:
-        answer = sock.recv(4096)
-    finally:
-        sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-        sender.join(timeout=10)
+    sent, answer, done_sending = 0, b"", False
+    deadline = time.monotonic() + 30
+    with sock:
+        while not answer and time.monotonic() < deadline:
+            readable, writable, _ = select.select([sock], [] if done_sending else [sock], [], 1)
+            if readable:
+                answer = sock.recv(4096)
+            elif writable:
+                try:
+                    if sent < total:
+                        sock.sendall(chunk)
+                        sent += len(BLOCK)
+                    else:
+                        sock.sendall(b"0\r\n\r\n")
+                        done_sending = True
+                except OSError:  # the server answered and hung up: read its answer
+                    done_sending = True
     return answer.split(b"\r\n", 1)[0], sent
 
 
