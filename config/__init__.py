@@ -57,6 +57,30 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def database_engine_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` with the database timeouts for the configured backend.
+
+    Without them a locked SQLite file holds a request for 5 s and an unreachable
+    PostgreSQL host for as long as the operating system tries to connect.
+    """
+    options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    timeout = settings["DATABASE_TIMEOUT_SECONDS"]
+    backend = settings["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0].split("+", 1)[0]
+    if backend == "sqlite":
+        connect_args: dict[str, Any] = {"timeout": timeout}  # waiting for another's lock
+    elif backend == "postgresql":
+        statement = settings["DATABASE_STATEMENT_TIMEOUT_SECONDS"]
+        connect_args = {
+            "connect_timeout": timeout,
+            "options": f"-c lock_timeout={timeout * 1000} -c statement_timeout={statement * 1000}",
+        }
+        options.setdefault("pool_timeout", timeout)
+    else:
+        return options
+    options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+    return options
+
+
 class Config:
     """Settings shared by every environment, read from the environment when built."""
 
@@ -70,6 +94,13 @@ class Config:
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # How long a request waits for the database (to connect, for a lock, for a pooled
+        # connection) before readers get "try again shortly" (503); and the longest any
+        # one statement may run on PostgreSQL.
+        self.DATABASE_TIMEOUT_SECONDS = env_int("PAYWALL_DATABASE_TIMEOUT_SECONDS", 2)
+        self.DATABASE_STATEMENT_TIMEOUT_SECONDS = env_int(
+            "PAYWALL_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30
+        )
         self.REDIS_URL = env_str("REDIS_URL")
         # Production without Redis is allowed only when it says it runs one process.
         self.SINGLE_PROCESS = env_bool("PAYWALL_SINGLE_PROCESS", False)
