@@ -119,6 +119,14 @@ class SubscriptionSnapshot:
         """A renewal waits for the reader to confirm the payment with their bank."""
         return self.status in {"past_due", "unpaid"} and self.latest_payment_needs_action
 
+    def is_active(self) -> bool:
+        """Stripe counts it active (whether or not the current period has run out)."""
+        return self.status == "active"
+
+    def is_trialing(self) -> bool:
+        """Stripe counts it in a trial (whether or not the trial has run out)."""
+        return self.status == "trialing"
+
     def on_trial(self, now: datetime) -> bool:
         """In a trial that has not run out."""
         return self.status == "trialing" and (self.trial_end is None or now < self.trial_end)

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import PROJECT_ROOT, load_settings
+from config import PROJECT_ROOT, database_engine_options, load_settings
+from paywall.bodies import SizedChunkedBodies
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,6 +25,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.from_mapping(settings)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(app.config)
+    if app.config["MAX_CONTENT_LENGTH"]:
+        app.wsgi_app = SizedChunkedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -215,6 +215,16 @@ def _renewal_in_flight(req: AccessRequest, period_end: datetime | None) -> bool:
     return period_end is not None and req.now < period_end + req.settings.grace_period
 
 
+def _subscription_gives_access(req: AccessRequest) -> bool:
+    """Paid up, in a trial or within the grace window after a failed renewal."""
+    sub = req.subscription
+    return sub is not None and (
+        sub.is_paid_up(req.now)
+        or sub.on_trial(req.now)
+        or sub.in_grace(req.now, req.settings.grace_period)
+    )
+
+
 # --- the rules, in order ---------------------------------------------------------------
 
 
@@ -238,12 +248,18 @@ def anonymous_reader(req: AccessRequest) -> Decision | None:
 
 
 def unverified_email(req: AccessRequest) -> Decision | None:
-    """When the publisher requires it, an account counts only once its email is confirmed."""
-    if req.settings.require_verified_email and not req.reader.email_verified:
-        if req.reader.comp_is_active(req.now):
-            return None
-        return Decision(Reason.REGISTRATION_REQUIRED, (Action.VERIFY_EMAIL,))
-    return None
+    """When the publisher requires it, an account opens free-account articles only once its
+    email is confirmed. Paid articles are the subscription's and the meter's business, and
+    a reader whose subscription gives access (or who is comped) is never held back."""
+    if (
+        req.article.level is not AccessLevel.REGISTERED
+        or not req.settings.require_verified_email
+        or req.reader.email_verified
+        or req.reader.comp_is_active(req.now)
+        or _subscription_gives_access(req)
+    ):
+        return None
+    return Decision(Reason.REGISTRATION_REQUIRED, (Action.VERIFY_EMAIL,))
 
 
 def registered_article(req: AccessRequest) -> Decision | None:
@@ -315,7 +331,7 @@ def trialing(req: AccessRequest) -> Decision | None:
     """In a trial (or its renewal is being charged right now)."""
     sub = req.subscription
     assert sub is not None
-    if sub.status != "trialing" or not (
+    if not sub.is_trialing() or not (
         sub.on_trial(req.now) or _renewal_in_flight(req, sub.trial_end)
     ):
         return None
@@ -344,7 +360,7 @@ def paid_up(req: AccessRequest) -> Decision | None:
     assert sub is not None
     if not (
         sub.is_paid_up(req.now)
-        or (sub.status == "active" and _renewal_in_flight(req, sub.current_period_end))
+        or (sub.is_active() and _renewal_in_flight(req, sub.current_period_end))
     ):
         return None
     notices = _card_notices(req)

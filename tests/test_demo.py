@@ -67,6 +67,7 @@ def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("DATABASE_URL", "postgresql://unused/paywall")
     monkeypatch.setenv("PAYWALL_BASE_URL", "https://news.example.com")
+    monkeypatch.setenv("PAYWALL_SINGLE_PROCESS", "true")
     for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.setenv(name, "x_live_unused")
     app = make_app(ENV_NAME="production")

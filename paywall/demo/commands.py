@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -40,6 +41,7 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     from paywall.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     upgrade()
+    _log_the_app()
     emulator = _start_stripe_emulator(host, port)
     if emulator is not None:
         # The emulator is our child process: stop it however the demo ends (an error while
@@ -77,6 +79,12 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     if emulator is not None:
         emulator.stop()
+
+
+def _log_the_app() -> None:
+    """Log the app at INFO to the console: the emails the demo writes, every traceback."""
+    logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")  # unless configured
+    logging.getLogger(current_app.import_name).setLevel(logging.INFO)
 
 
 def _start_stripe_emulator(host: str, port: int) -> Emulator | None:

@@ -151,9 +151,26 @@ ROWS = {
     "verified reader, verification required": Row(
         article=REGISTERED, settings=VERIFICATION_REQUIRED, reason=Reason.REGISTERED_READER,
     ),
-    "unverified reader, verification required, paid article": Row(
+    "unverified reader, verification required, metered paid article": Row(
         reader=UNVERIFIED, settings=VERIFICATION_REQUIRED, meter=Meter(allowance=3),
-        access="teaser", reason=Reason.REGISTRATION_REQUIRED, actions=(Action.VERIFY_EMAIL,),
+        reason=Reason.METERED, actions=SUBSCRIBE, notices=(meter_left(2),),
+    ),
+    "unverified subscriber, verification required, paid article": Row(
+        reader=UNVERIFIED, settings=VERIFICATION_REQUIRED, subscription=sub(),
+        reason=Reason.SUBSCRIBER,
+    ),
+    "unverified subscriber, verification required, registered article": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        subscription=sub(), reason=Reason.REGISTERED_READER,
+    ),
+    "unverified reader in a trial, verification required, registered article": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        subscription=sub("trialing", trial_end=NOW + 3 * DAY), reason=Reason.REGISTERED_READER,
+    ),
+    "unverified reader whose subscription lapsed, verification required, registered article": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        subscription=sub("unpaid"), access="teaser", reason=Reason.REGISTRATION_REQUIRED,
+        actions=(Action.VERIFY_EMAIL,),
     ),
     "unverified comped reader, verification required": Row(
         reader=ReaderState(signed_in=True, is_comped=True), settings=VERIFICATION_REQUIRED,
