@@ -93,7 +93,7 @@ def installation_prefix(base_url: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class GatewaySettings:
-    """How to reach Stripe (or the local emulator)."""
+    """How to reach Stripe (``api_base``: another address that answers as Stripe does)."""
 
     secret_key: str
     api_base: str | None = None  # None: Stripe itself

@@ -52,3 +52,15 @@ def test_the_gpl_emulator_is_never_imported():
         if ".venv" not in path.parts and "localstripe" in imported_modules(path)
     ]
     assert importers == []
+
+
+def test_product_code_never_imports_the_stand_in_for_stripe():
+    """One path to Stripe: only the demo command starts the emulator; nothing else in the
+    product knows it exists (config names its address and keys as development defaults)."""
+    importers = [
+        str(path.relative_to(ROOT))
+        for folder in ("billing", "paywall")
+        for path in (ROOT / folder).rglob("*.py")
+        if "devstripe" in imported_modules(path) and "demo" not in path.parts
+    ]
+    assert importers == []
