@@ -33,6 +33,7 @@ from aiohttp import web
 from devstripe import _forms
 from devstripe.emulator import TOOLING_HEADER
 from devstripe.events import Deliveries, Endpoint, is_signed
+from devstripe.held import Held
 from devstripe.idempotency import IdempotencyKeys, Kept, conflict
 from devstripe.reshape import Overlays, Shaping, reshape
 from devstripe.translations import invoice_now, route
@@ -109,6 +110,7 @@ class Adapter:
         self.violations: list[Obj] = []
         self.keys = IdempotencyKeys()
         self.overlays = Overlays()
+        self.held = Held()  # what localstripe has no notion of: the account, ...
         self.received: set[str] = set()  # ids of the events localstripe posted here
         self.upstream_secret = "whsec_" + secrets.token_hex(16)
         self._stripe_js: str | None = None

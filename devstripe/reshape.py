@@ -268,7 +268,41 @@ def _shape_payment_intent(intent: Obj, shaping: Shaping) -> None:
     intent.setdefault("cancellation_reason", None)
     intent.setdefault("description", None)
     intent.setdefault("setup_future_usage", None)
+    charge = intent.get("latest_charge")
+    if isinstance(charge, dict) and not any(
+        path.split(".")[-1] == "latest_charge" for path in shaping.expand
+    ):  # localstripe expands it unasked; Stripe answers its id
+        intent["latest_charge"] = charge.get("id")
     _drop(intent, shaping)
+
+
+def _shape_charge(charge: Obj, shaping: Shaping) -> None:
+    succeeded = charge.get("status") == "succeeded"
+    failed = charge.get("status") == "failed"
+    captured = succeeded and charge.get("captured", True)
+    charge.setdefault("amount_captured", charge.get("amount") if captured else 0)
+    charge.setdefault("disputed", False)
+    charge.setdefault("billing_details", {
+        "address": None, "email": None, "name": None, "phone": None, "tax_id": None,
+    })  # fmt: skip
+    charge.setdefault("fraud_details", {})
+    charge.setdefault("outcome", {
+        "advice_code": None, "network_advice_code": None, "network_decline_code": None,
+        "network_status": "declined_by_network" if failed else "approved_by_network",
+        "reason": charge.get("failure_code") if failed else None,
+        "risk_level": "normal", "risk_score": None, "rule": None,
+        "seller_message": "The bank did not return any further details with this decline."
+        if failed else "Payment complete.",
+        "type": "issuer_declined" if failed else "authorized",
+    })  # fmt: skip
+    for name in (
+        "application", "application_fee", "application_fee_amount", "authorization_code",
+        "calculated_statement_descriptor", "failure_balance_transaction", "on_behalf_of",
+        "receipt_url", "review", "shipping", "source_transfer", "statement_descriptor_suffix",
+        "transfer_data", "transfer_group",
+    ):  # fmt: skip
+        charge.setdefault(name, None)
+    _drop(charge, shaping)
 
 
 def _shape_customer(customer: Obj, shaping: Shaping) -> None:
@@ -294,8 +328,9 @@ SHAPERS: dict[str, Callable[[Obj, Shaping], None]] = {
     "line_item": _shape_line_item,
     "payment_intent": _shape_payment_intent,
     "customer": _shape_customer,
+    "charge": _shape_charge,
     "event": _shape_event,
-    **{kind: _drop for kind in ("charge", "plan", "product", "list")},
+    **{kind: _drop for kind in ("plan", "product", "list")},
 }
 
 

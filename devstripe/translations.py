@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from devstripe.account import retrieve_account
 from devstripe.events import Endpoint, new_id
 from devstripe.reshape import invoice_payments, invoices_in, price_of_plan
 from devstripe.upstream import ADAPTER_AUTHORIZATION, Answer, error_answer
@@ -490,6 +491,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", f"/v1/webhook_endpoints/{ID}", update_webhook_endpoint),
         ("DELETE", f"/v1/webhook_endpoints/{ID}", delete_webhook_endpoint),
         ("GET", f"/v1/events/{ID}", retrieve_event),
+        ("GET", "/v1/account", retrieve_account),
     )
 ]
 
