@@ -36,7 +36,7 @@ from devstripe.events import Deliveries, Endpoint, is_signed
 from devstripe.held import Held
 from devstripe.idempotency import IdempotencyKeys, Kept, conflict
 from devstripe.reshape import Overlays, Shaping, reshape
-from devstripe.translations import invoice_now, route
+from devstripe.translations import invoice_now, route, settle_pending_updates
 from devstripe.upstream import Answer, Upstream, UpstreamDown, UpstreamRefused, error_answer
 
 # The contract derived from the SDK; until it exists, every request passes.
@@ -110,7 +110,7 @@ class Adapter:
         self.violations: list[Obj] = []
         self.keys = IdempotencyKeys()
         self.overlays = Overlays()
-        self.held = Held()  # what localstripe has no notion of: the account, ...
+        self.held = Held()  # the account, pending updates
         self.received: set[str] = set()  # ids of the events localstripe posted here
         self.upstream_secret = "whsec_" + secrets.token_hex(16)
         self._stripe_js: str | None = None
@@ -183,6 +183,8 @@ class Adapter:
         ):
             return web.Response(status=400, text="bad signature")
         event = self.shaped(json.loads(payload))
+        if event["type"].startswith("invoice."):
+            await settle_pending_updates(self)  # a paid invoice may apply an update
         self.deliveries.publish(event)
         if event["type"] in ALSO_SENT:  # Stripe sends both; localstripe only the older
             self.deliveries.emit(ALSO_SENT[event["type"]], event["data"]["object"])

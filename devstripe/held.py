@@ -1,6 +1,8 @@
 """What the adapter holds itself: objects and states localstripe has no notion of.
 
-Fields the adapter shows on localstripe's own objects are overlays
+The account, and the pending updates of subscriptions whose change waits for an invoice
+to be paid. Fields the adapter shows on localstripe's own objects (a subscription's
+``pending_update`` or ``pause_collection``) are overlays
 (:class:`devstripe.reshape.Overlays`); this is the rest.
 """
 
@@ -15,5 +17,22 @@ Obj = dict[str, Any]
 
 
 @dataclass
+class PendingUpdate:
+    """An item change (``payment_behavior=pending_if_incomplete``) waiting for its invoice."""
+
+    subscription_id: str
+    invoice_id: str
+    item_id: str
+    price_id: str
+    quantity: int
+    expires_at: int
+    shown: Any = None  # the overlay showing it on the subscription
+    # The overlay keeping the subscription active should this invoice's payment fail;
+    # dropped when settled.
+    guard: Any = None
+
+
+@dataclass
 class Held:
     account: Obj = field(default_factory=test_account)
+    pending_updates: dict[str, PendingUpdate] = field(default_factory=dict)  # by invoice id

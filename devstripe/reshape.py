@@ -9,6 +9,7 @@ subscription) come from :class:`Overlays`, merged into every answer naming the o
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,8 +68,15 @@ class Overlays:
     def __init__(self) -> None:
         self._by_id: dict[str, list[Overlay]] = {}
 
-    def add(self, object_id: str, fields: Obj, upstream: Obj | None = None) -> None:
-        self._by_id.setdefault(object_id, []).append(Overlay(fields, upstream or {}))
+    def add(self, object_id: str, fields: Obj, upstream: Obj | None = None) -> Overlay:
+        overlay = Overlay(fields, upstream or {})
+        self._by_id.setdefault(object_id, []).append(overlay)
+        return overlay
+
+    def discard(self, object_id: str, overlay: Overlay) -> None:
+        """Drop one overlay added earlier (by identity)."""
+        kept = [other for other in self._by_id.get(object_id, []) if other is not overlay]
+        self._by_id[object_id] = kept
 
     def forget(self, object_id: str, *names: str) -> None:
         """Drop overlaid ``names`` of the object (all of its overlays when none are named)."""
@@ -90,8 +98,8 @@ def _merge(target: Obj, fields: Obj) -> None:
     for name, value in fields.items():
         if isinstance(value, dict) and isinstance(target.get(name), dict):
             _merge(target[name], value)
-        else:
-            target[name] = value
+        else:  # a copy: an answer changed later must not change the overlay
+            target[name] = copy.deepcopy(value)
 
 
 @dataclass
@@ -144,6 +152,7 @@ def _shape_subscription(sub: Obj, shaping: Shaping) -> None:
     canceled = sub.get("status") == "canceled"
     sub.setdefault("status_details", None)
     sub.setdefault("pause_collection", None)
+    sub.setdefault("pending_update", None)
     sub.setdefault("default_payment_method", None)
     sub.setdefault("default_source", None)
     sub.setdefault("collection_method", "charge_automatically")
