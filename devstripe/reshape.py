@@ -153,6 +153,7 @@ def _shape_subscription(sub: Obj, shaping: Shaping) -> None:
     sub.setdefault("status_details", None)
     sub.setdefault("pause_collection", None)
     sub.setdefault("pending_update", None)
+    sub.setdefault("schedule", None)
     sub.setdefault("default_payment_method", None)
     sub.setdefault("default_source", None)
     sub.setdefault("collection_method", "charge_automatically")

@@ -20,6 +20,13 @@ from devstripe.held import PendingUpdate
 from devstripe.previews import create_preview, product_name
 from devstripe.prorations import Line, line_item, price_change, same_cycle
 from devstripe.reshape import invoice_payments, invoices_in, price_of_plan
+from devstripe.schedules import (
+    canceled_with,
+    create_schedule,
+    release_schedule,
+    retrieve_schedule,
+    update_schedule,
+)
 from devstripe.upstream import ADAPTER_AUTHORIZATION, Answer, UpstreamRefused, error_answer
 
 if TYPE_CHECKING:
@@ -490,6 +497,14 @@ async def resume_subscription(adapter: Adapter, call: Call) -> Answer:
     return await forward(adapter, "GET", path, expand)
 
 
+async def cancel_subscription(adapter: Adapter, call: Call) -> Answer:
+    """Cancel now; a schedule attached to the subscription is canceled with it."""
+    answer = await forward_call(adapter, call)
+    if answer.ok:
+        canceled_with(adapter, call.ids["id"])
+    return answer
+
+
 async def authenticate_payment(adapter: Adapter, call: Call) -> Answer:
     """Stripe.js's 3-D Secure step (the stand-in's own route): a payment it completes may
     pay an invoice an update waits for."""
@@ -749,6 +764,11 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", "/v1/subscriptions", list_subscriptions),
         ("POST", f"/v1/subscriptions/{ID}", update_subscription),
         ("POST", f"/v1/subscriptions/{ID}/resume", resume_subscription),
+        ("DELETE", f"/v1/subscriptions/{ID}", cancel_subscription),
+        ("POST", "/v1/subscription_schedules", create_schedule),
+        ("GET", f"/v1/subscription_schedules/{ID}", retrieve_schedule),
+        ("POST", f"/v1/subscription_schedules/{ID}", update_schedule),
+        ("POST", f"/v1/subscription_schedules/{ID}/release", release_schedule),
         ("POST", f"/v1/payment_intents/{ID}/_authenticate", authenticate_payment),
         ("POST", "/v1/prices", create_price),
         ("GET", "/v1/prices", list_prices),

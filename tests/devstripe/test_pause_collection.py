@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from devstripe import contract
-from devstripe.emulator import Emulator
+from devstripe.emulator import Emulator, EmulatorClient
 from tests.devstripe.conftest import Api, Received, subscribe
 
 
@@ -43,3 +45,40 @@ def test_pause_collection_is_shown_until_unset_and_told_by_events(
         {"pause_collection": None},
         {"pause_collection": held},
     ]
+
+
+@pytest.mark.parametrize(
+    ("behavior", "status"),
+    [("keep_as_draft", "draft"), ("void", "void"), ("mark_uncollectible", "uncollectible")],
+)
+def test_a_renewal_while_collection_is_paused_collects_nothing(
+    api: Api, stand_in: Emulator, behavior: str, status: str
+):
+    subscribed = subscribe(api)
+    path = f"/v1/subscriptions/{subscribed.subscription['id']}"
+    api.post(path, {"pause_collection": {"behavior": behavior}})
+
+    renewal = EmulatorClient(stand_in.api_base).bill_renewal(
+        subscribed.customer, subscribed.subscription["id"]
+    )
+
+    assert (renewal["status"], renewal["amount_paid"]) == (status, 0)
+    assert renewal["billing_reason"] == "subscription_cycle"
+    assert api.get(f"/v1/invoices/{renewal['id']}")["status"] == status
+    assert api.get(path)["status"] == "active"
+
+
+def test_a_pause_whose_resume_date_passed_collects_again(api: Api, stand_in: Emulator):
+    subscribed = subscribe(api)
+    path = f"/v1/subscriptions/{subscribed.subscription['id']}"
+    resumes_at = int(time.time()) + 1
+    api.post(path, {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}})
+    while time.time() <= resumes_at:
+        time.sleep(0.1)
+
+    renewal = EmulatorClient(stand_in.api_base).bill_renewal(
+        subscribed.customer, subscribed.subscription["id"]
+    )
+
+    assert (renewal["status"], renewal["amount_paid"]) == ("paid", 900)
+    assert api.get(path)["pause_collection"] is None
