@@ -33,9 +33,11 @@ from aiohttp import web
 from devstripe import _forms
 from devstripe.emulator import TOOLING_HEADER
 from devstripe.events import Deliveries, Endpoint, is_signed
+from devstripe.held import Held
 from devstripe.idempotency import IdempotencyKeys, Kept, conflict
+from devstripe.renewals import renew
 from devstripe.reshape import Overlays, Shaping, reshape
-from devstripe.translations import invoice_now, route
+from devstripe.translations import route, settle_pending_updates
 from devstripe.upstream import Answer, Upstream, UpstreamDown, UpstreamRefused, error_answer
 
 # The contract derived from the SDK; until it exists, every request passes.
@@ -109,6 +111,7 @@ class Adapter:
         self.violations: list[Obj] = []
         self.keys = IdempotencyKeys()
         self.overlays = Overlays()
+        self.held = Held()  # the account, schedules, pending updates
         self.received: set[str] = set()  # ids of the events localstripe posted here
         self.upstream_secret = "whsec_" + secrets.token_hex(16)
         self._stripe_js: str | None = None
@@ -181,6 +184,8 @@ class Adapter:
         ):
             return web.Response(status=400, text="bad signature")
         event = self.shaped(json.loads(payload))
+        if event["type"].startswith("invoice."):
+            await settle_pending_updates(self)  # a paid invoice may apply an update
         self.deliveries.publish(event)
         if event["type"] in ALSO_SENT:  # Stripe sends both; localstripe only the older
             self.deliveries.emit(ALSO_SENT[event["type"]], event["data"]["object"])
@@ -262,10 +267,9 @@ class Adapter:
         found = await self.upstream.call("GET", f"/v1/subscriptions/{subscription_id}")
         if not found.ok:
             return json_response(found.status, found.body)
-        answer = await invoice_now(
-            self, found.body["customer"], subscription_id, "subscription_cycle"
-        )
-        return json_response(answer.status, self.shaped(answer.body) if answer.ok else answer.body)
+        answer = await renew(self, found.body)
+        shown = self.shaped(answer.body) if answer.ok and not answer.shaped else answer.body
+        return json_response(answer.status, shown)
 
     # -- start and stop ----------------------------------------------------------------
     async def start(self, app: web.Application) -> None:

@@ -9,6 +9,7 @@ subscription) come from :class:`Overlays`, merged into every answer naming the o
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,8 +68,15 @@ class Overlays:
     def __init__(self) -> None:
         self._by_id: dict[str, list[Overlay]] = {}
 
-    def add(self, object_id: str, fields: Obj, upstream: Obj | None = None) -> None:
-        self._by_id.setdefault(object_id, []).append(Overlay(fields, upstream or {}))
+    def add(self, object_id: str, fields: Obj, upstream: Obj | None = None) -> Overlay:
+        overlay = Overlay(fields, upstream or {})
+        self._by_id.setdefault(object_id, []).append(overlay)
+        return overlay
+
+    def discard(self, object_id: str, overlay: Overlay) -> None:
+        """Drop one overlay added earlier (by identity)."""
+        kept = [other for other in self._by_id.get(object_id, []) if other is not overlay]
+        self._by_id[object_id] = kept
 
     def forget(self, object_id: str, *names: str) -> None:
         """Drop overlaid ``names`` of the object (all of its overlays when none are named)."""
@@ -90,8 +98,8 @@ def _merge(target: Obj, fields: Obj) -> None:
     for name, value in fields.items():
         if isinstance(value, dict) and isinstance(target.get(name), dict):
             _merge(target[name], value)
-        else:
-            target[name] = value
+        else:  # a copy: an answer changed later must not change the overlay
+            target[name] = copy.deepcopy(value)
 
 
 @dataclass
@@ -144,6 +152,8 @@ def _shape_subscription(sub: Obj, shaping: Shaping) -> None:
     canceled = sub.get("status") == "canceled"
     sub.setdefault("status_details", None)
     sub.setdefault("pause_collection", None)
+    sub.setdefault("pending_update", None)
+    sub.setdefault("schedule", None)
     sub.setdefault("default_payment_method", None)
     sub.setdefault("default_source", None)
     sub.setdefault("collection_method", "charge_automatically")
@@ -268,7 +278,41 @@ def _shape_payment_intent(intent: Obj, shaping: Shaping) -> None:
     intent.setdefault("cancellation_reason", None)
     intent.setdefault("description", None)
     intent.setdefault("setup_future_usage", None)
+    charge = intent.get("latest_charge")
+    if isinstance(charge, dict) and not any(
+        path.split(".")[-1] == "latest_charge" for path in shaping.expand
+    ):  # localstripe expands it unasked; Stripe answers its id
+        intent["latest_charge"] = charge.get("id")
     _drop(intent, shaping)
+
+
+def _shape_charge(charge: Obj, shaping: Shaping) -> None:
+    succeeded = charge.get("status") == "succeeded"
+    failed = charge.get("status") == "failed"
+    captured = succeeded and charge.get("captured", True)
+    charge.setdefault("amount_captured", charge.get("amount") if captured else 0)
+    charge.setdefault("disputed", False)
+    charge.setdefault("billing_details", {
+        "address": None, "email": None, "name": None, "phone": None, "tax_id": None,
+    })  # fmt: skip
+    charge.setdefault("fraud_details", {})
+    charge.setdefault("outcome", {
+        "advice_code": None, "network_advice_code": None, "network_decline_code": None,
+        "network_status": "declined_by_network" if failed else "approved_by_network",
+        "reason": charge.get("failure_code") if failed else None,
+        "risk_level": "normal", "risk_score": None, "rule": None,
+        "seller_message": "The bank did not return any further details with this decline."
+        if failed else "Payment complete.",
+        "type": "issuer_declined" if failed else "authorized",
+    })  # fmt: skip
+    for name in (
+        "application", "application_fee", "application_fee_amount", "authorization_code",
+        "calculated_statement_descriptor", "failure_balance_transaction", "on_behalf_of",
+        "receipt_url", "review", "shipping", "source_transfer", "statement_descriptor_suffix",
+        "transfer_data", "transfer_group",
+    ):  # fmt: skip
+        charge.setdefault(name, None)
+    _drop(charge, shaping)
 
 
 def _shape_customer(customer: Obj, shaping: Shaping) -> None:
@@ -294,8 +338,9 @@ SHAPERS: dict[str, Callable[[Obj, Shaping], None]] = {
     "line_item": _shape_line_item,
     "payment_intent": _shape_payment_intent,
     "customer": _shape_customer,
+    "charge": _shape_charge,
     "event": _shape_event,
-    **{kind: _drop for kind in ("charge", "plan", "product", "list")},
+    **{kind: _drop for kind in ("plan", "product", "list")},
 }
 
 

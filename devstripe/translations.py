@@ -7,14 +7,27 @@ overlays; the adapter reshapes every answer on its way out.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from devstripe.account import retrieve_account
 from devstripe.events import Endpoint, new_id
+from devstripe.held import PendingUpdate
+from devstripe.previews import create_preview, product_name
+from devstripe.prorations import Line, line_item, price_change, same_cycle
 from devstripe.reshape import invoice_payments, invoices_in, price_of_plan
-from devstripe.upstream import ADAPTER_AUTHORIZATION, Answer, error_answer
+from devstripe.schedules import (
+    canceled_with,
+    create_schedule,
+    release_schedule,
+    retrieve_schedule,
+    update_schedule,
+)
+from devstripe.upstream import ADAPTER_AUTHORIZATION, Answer, UpstreamRefused, error_answer
 
 if TYPE_CHECKING:
     from devstripe.adapter import Adapter, Call
@@ -26,6 +39,9 @@ Handler = Callable[["Adapter", "Call"], Awaitable[Answer]]
 PERIOD_END_NAMES = ("min_period_end", "max_period_end", "max_billed_until")
 # Everything localstripe has, for lists the adapter filters and pages itself.
 WHOLE_LIST = 10_000
+# Stripe discards a pending update its invoice has not paid within 23 hours.
+PENDING_UPDATE_SECONDS = 23 * 3600
+UNSET: Any = object()  # a parameter not sent
 
 
 # -- forwarding, with the invoice's ``payments`` the pinned version has ------------------
@@ -148,16 +164,31 @@ async def create_subscription(adapter: Adapter, call: Call) -> Answer:
 
 
 async def update_subscription(adapter: Adapter, call: Call) -> Answer:
+    """An update as Stripe makes it: a price change prorated (or held as a pending update
+    until its invoice is paid), ``pause_collection`` and a null ``cancel_at`` held here, and
+    ``customer.subscription.updated`` sent when anything changed."""
     subscription_id = call.ids["id"]
     path = f"/v1/subscriptions/{subscription_id}"
     params = dict(call.params)
-    proration = params.pop("proration_behavior", None)
-    params.pop("payment_behavior", None)  # localstripe never holds an update for payment
+    proration = params.pop("proration_behavior", None) or "create_prorations"
+    behavior = params.pop("payment_behavior", None)  # see _change_price
+    pause = params.pop("pause_collection", UNSET)
+    at = int(params.pop("proration_date", None) or time.time())
+    expand = params.pop("expand", None)
     if params.get("default_payment_method") == "":
         del params["default_payment_method"]  # localstripe has no subscription-level card
-    if "items" in params:
-        params["items"] = _plans_for_prices(params["items"])
     before = await adapter.upstream.get(path)
+    shown_before = adapter.shaped(copy.deepcopy(before))
+    change = None
+    if "items" in params:
+        found = await _price_change(adapter, shown_before, params["items"])
+        if isinstance(found, Answer):
+            return found
+        change = found
+        if change is None:
+            params["items"] = _plans_for_prices(params["items"])
+        else:
+            del params["items"]
     if "cancel_at" in params:
         cancel_at = _cancel_at(params.pop("cancel_at"), before)
         adapter.overlays.forget(subscription_id, "cancel_at")
@@ -165,27 +196,265 @@ async def update_subscription(adapter: Adapter, call: Call) -> Answer:
             adapter.overlays.add(subscription_id, {"cancel_at": None})
         else:
             params["cancel_at"] = cancel_at
-    customer_id = before["customer"]
-    pending_before = (
-        {item["id"] for item in await _pending_items(adapter, customer_id)}
-        if proration == "none"
-        else set()
-    )
-    answer = None
-    if set(params) - {"expand"}:  # localstripe refuses an update that changes nothing
+    if params:  # localstripe refuses an update that changes nothing
         answer = await forward(adapter, "POST", path, params)
         if not answer.ok:
             return answer
-    if proration == "none":
-        for item in await _pending_items(adapter, customer_id):
-            if item["id"] not in pending_before and item.get("subscription") == subscription_id:
-                await adapter.upstream.call("DELETE", f"/v1/invoiceitems/{item['id']}")
-    elif proration == "always_invoice":
-        await invoice_now(adapter, customer_id, subscription_id, "subscription_update")
-    if answer is None or proration in ("none", "always_invoice"):
-        expand = {"expand": params["expand"]} if "expand" in params else {}
-        answer = await forward(adapter, "GET", path, expand)
-    return answer
+    if pause is not UNSET:
+        _hold_pause(adapter, subscription_id, pause)
+    if change is not None:
+        await _change_price(adapter, before, change, proration, behavior, at)
+    after = adapter.shaped(await adapter.upstream.get(path))
+    changed = {
+        name: shown_before.get(name) for name in after if shown_before.get(name) != after[name]
+    }
+    if changed:
+        adapter.deliveries.emit("customer.subscription.updated", after, changed)
+    return await forward(adapter, "GET", path, {"expand": expand} if expand else {})
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """One subscription item moving to another price."""
+
+    item: Obj  # as it is (pinned shape: period and price)
+    plan: Obj  # localstripe's plan of the new price
+    price: Obj  # the new Price (pinned shape)
+
+
+def _items(subscription: Obj) -> list[Obj]:
+    return (subscription.get("items") or {}).get("data") or []
+
+
+async def _price_change(
+    adapter: Adapter, subscription: Obj, items: Any
+) -> PriceChange | Answer | None:
+    """The price change ``items`` asks for (one item, by id, to another price), an error
+    Stripe would answer, or None when no price changes (quantity or metadata only)."""
+    if not (isinstance(items, list) and len(items) == 1 and isinstance(items[0], dict)):
+        return None
+    wanted = items[0]
+    current = next((i for i in _items(subscription) if i["id"] == wanted.get("id")), None)
+    if (
+        current is None
+        or set(wanted) != {"id", "price"}
+        or wanted["price"] == current["price"]["id"]
+    ):
+        return None
+    found = await adapter.upstream.call("GET", f"/v1/plans/{wanted['price']}")
+    if not found.ok:
+        return error_answer(
+            400, f"No such price: '{wanted['price']}'", code="resource_missing",
+            param="items[0][price]",
+        )  # fmt: skip
+    price = price_of_plan(found.body)
+    if price["currency"] != current["price"]["currency"]:
+        return error_answer(
+            400,
+            f"The price specified is in {price['currency']}, but this subscription is in "
+            f"{current['price']['currency']}: all of a subscription's prices share a currency.",
+            param="items[0][price]",
+        )
+    if not same_cycle(current["price"], price):
+        return error_answer(
+            400,
+            "The Stripe emulator cannot move a subscription to a price billed on another "
+            "cycle (localstripe keeps a subscription's first billing period).",
+            param="items[0][price]",
+        )
+    return PriceChange(current, found.body, price)
+
+
+async def _change_price(
+    adapter: Adapter,
+    subscription: Obj,
+    change: PriceChange,
+    proration: str,
+    behavior: str | None,
+    at: int,
+) -> None:
+    """Move the item, billing the prorations as asked.
+
+    ``pending_if_incomplete`` with ``always_invoice``: the proration invoice is made and
+    paid first, and the item moves only once it is paid; until then the subscription
+    keeps its price and shows ``pending_update``. Otherwise the item moves at once
+    (localstripe's own prorations, the whole of every earlier invoice, are dropped) and
+    the prorations are invoiced now (``always_invoice``), left for the next invoice
+    (``create_prorations``) or not made (``none``).
+    """
+    names = [await product_name(adapter, price) for price in (change.item["price"], change.price)]
+    lines = price_change(change.item, change.price, at, *names)
+    item_id = change.item["id"]
+    if proration == "always_invoice" and behavior == "pending_if_incomplete":
+        invoice = await _invoice_lines(adapter, subscription, item_id, lines)
+        if invoice["status"] == "paid":
+            await move_item(adapter, subscription, item_id, change.price["id"])
+        else:
+            await _hold_pending_update(adapter, subscription, change, invoice)
+        return
+    moved = await move_item(adapter, subscription, item_id, change.price["id"])
+    new_item_id = _items(moved)[0]["id"]
+    if proration == "always_invoice":
+        await _invoice_lines(adapter, moved, new_item_id, lines)
+    elif proration == "create_prorations":
+        for line in lines:
+            await _invoice_item(adapter, moved, line.amount, line.description, line)
+
+
+async def move_item(adapter: Adapter, subscription: Obj, item_id: str, price_id: str) -> Obj:
+    """Put the item on ``price_id`` at localstripe, without the prorations it makes (it
+    credits the whole of every earlier invoice); the subscription as it is then."""
+    path = f"/v1/subscriptions/{subscription['id']}"
+    customer_id = subscription["customer"]
+    before = {item["id"] for item in await _pending_items(adapter, customer_id)}
+    moved = await adapter.upstream.call(
+        "POST", path, {"items": [{"id": item_id, "plan": price_id}]}
+    )
+    if not moved.ok:
+        raise UpstreamRefused(moved)
+    for item in await _pending_items(adapter, customer_id):
+        if item["id"] not in before and item.get("subscription") == subscription["id"]:
+            await adapter.upstream.call("DELETE", f"/v1/invoiceitems/{item['id']}")
+    return moved.body
+
+
+async def _invoice_item(
+    adapter: Adapter, subscription: Obj, amount: int, description: str, line: Line | None = None
+) -> Obj:
+    """A pending invoice item of the subscription (a proration when ``line`` says so)."""
+    params: Obj = {
+        "customer": subscription["customer"],
+        "subscription": subscription["id"],
+        "amount": amount,
+        "currency": subscription.get("currency") or _items(subscription)[0]["plan"]["currency"],
+        "description": description,
+    }
+    if line is not None:
+        params |= {
+            "proration": line.proration,
+            "plan": line.price["id"],
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+        }
+    made = await adapter.upstream.call("POST", "/v1/invoiceitems", params)
+    if not made.ok:
+        raise UpstreamRefused(made)
+    return made.body
+
+
+async def _invoice_lines(
+    adapter: Adapter, subscription: Obj, item_id: str, lines: list[Line]
+) -> Obj:
+    """Invoice ``lines`` now and try to collect them; the invoice after the attempt.
+
+    localstripe bills a subscription's invoice for the whole period too; an invoice item
+    cancels that line, and the answers show neither (an overlay holds the lines shown).
+    """
+    current = await adapter.upstream.get(f"/v1/subscriptions/{subscription['id']}")
+    billed = sum(i["plan"]["amount"] * (i.get("quantity") or 1) for i in _items(current))
+    made = {
+        (await _invoice_item(adapter, current, line.amount, line.description, line))["id"]: line
+        for line in lines
+    }
+    offset = await _invoice_item(adapter, current, -billed, "The period already billed")
+    created = await adapter.upstream.call(
+        "POST", "/v1/invoices", {"customer": current["customer"], "subscription": current["id"]}
+    )
+    if not created.ok:
+        raise UpstreamRefused(created)
+    invoice = created.body
+    shown = []
+    for raw in (invoice.get("lines") or {}).get("data") or []:
+        if raw.get("type") == "subscription" or raw.get("invoice_item") == offset["id"]:
+            continue
+        line = made.get(raw.get("invoice_item"))
+        shown.append(
+            adapter.shaped(copy.deepcopy(raw))
+            if line is None
+            else line_item(
+                line, invoice_id=invoice["id"], subscription_id=current["id"],
+                subscription_item_id=item_id, invoice_item_id=raw["invoice_item"],
+                line_id=raw["id"],
+            )
+        )  # fmt: skip
+    adapter.overlays.add(
+        invoice["id"],
+        {"billing_reason": "subscription_update", "lines": {"data": shown, "has_more": False}},
+    )
+    paid = await adapter.upstream.call("POST", f"/v1/invoices/{invoice['id']}/pay")
+    return paid.body if paid.ok else await adapter.upstream.get(f"/v1/invoices/{invoice['id']}")
+
+
+async def _hold_pending_update(
+    adapter: Adapter, subscription: Obj, change: PriceChange, invoice: Obj
+) -> None:
+    """The proration invoice was not paid: the change waits for it, shown as
+    ``pending_update``; the subscription goes on as it was (active, old price)."""
+    subscription_id = subscription["id"]
+    quantity = int(change.item.get("quantity") or 1)
+    expires_at = int(time.time()) + PENDING_UPDATE_SECONDS
+    pending = PendingUpdate(
+        subscription_id, invoice["id"], change.item["id"], change.price["id"], quantity, expires_at
+    )
+    item = {
+        **change.item,
+        "plan": adapter.shaped(copy.deepcopy(change.plan)),
+        "price": change.price,
+    }
+    shown = {
+        "billing_cycle_anchor": None, "cancel_at_period_end": None, "discount": None,
+        "discounts": None, "expires_at": expires_at, "metadata": None,
+        "subscription_items": [item], "trial_end": None, "trial_from_plan": None,
+    }  # fmt: skip
+    pending.shown = adapter.overlays.add(subscription_id, {"pending_update": shown})
+    # A failed payment of this invoice leaves the subscription as it was (localstripe
+    # makes it past_due when a 3-D Secure challenge fails).
+    pending.guard = adapter.overlays.add(
+        subscription_id, {"status": "active"}, upstream={"status": "past_due"}
+    )
+    adapter.held.pending_updates[invoice["id"]] = pending
+    intent_id = invoice.get("payment_intent")
+    intent = await adapter.upstream.get(f"/v1/payment_intents/{intent_id}") if intent_id else {}
+    shown_invoice = adapter.shaped(copy.deepcopy(invoice))
+    if intent.get("status") == "requires_action":
+        adapter.deliveries.emit("invoice.payment_action_required", shown_invoice)
+    else:  # localstripe sends nothing for a declined payment of an invoice
+        adapter.deliveries.emit("invoice.payment_failed", shown_invoice)
+
+
+async def settle_pending_updates(adapter: Adapter) -> None:
+    """Apply each pending update whose invoice is now paid; drop those that expired."""
+    for invoice_id, pending in list(adapter.held.pending_updates.items()):
+        expired = time.time() > pending.expires_at
+        found = await adapter.upstream.call("GET", f"/v1/invoices/{invoice_id}")
+        paid = found.ok and found.body.get("status") == "paid"
+        if not (paid or expired) or adapter.held.pending_updates.pop(invoice_id, None) is None:
+            continue  # still waiting, or settled meanwhile
+        path = f"/v1/subscriptions/{pending.subscription_id}"
+        subscription = await adapter.upstream.get(path)
+        before = adapter.shaped(copy.deepcopy(subscription))
+        if paid:
+            await move_item(adapter, subscription, pending.item_id, pending.price_id)
+        for overlay in (pending.shown, pending.guard):
+            adapter.overlays.discard(pending.subscription_id, overlay)
+        after = adapter.shaped(await adapter.upstream.get(path))
+        previous = {name: before.get(name) for name in ("items", "pending_update", "status")}
+        kind = "applied" if paid else "expired"
+        adapter.deliveries.emit(f"customer.subscription.pending_update_{kind}", after, previous)
+        adapter.deliveries.emit("customer.subscription.updated", after, previous)
+
+
+def _hold_pause(adapter: Adapter, subscription_id: str, pause: Any) -> None:
+    """``pause_collection`` (``""`` unsets it): shown on the subscription, held here."""
+    adapter.overlays.forget(subscription_id, "pause_collection")
+    if not isinstance(pause, dict):
+        return
+    resumes_at = pause.get("resumes_at")
+    shown = {
+        "behavior": pause["behavior"],
+        "resumes_at": None if resumes_at in (None, "") else int(resumes_at),
+    }
+    adapter.overlays.add(subscription_id, {"pause_collection": shown})
 
 
 async def _pending_items(adapter: Adapter, customer_id: str) -> list[Obj]:
@@ -228,6 +497,23 @@ async def resume_subscription(adapter: Adapter, call: Call) -> Answer:
     return await forward(adapter, "GET", path, expand)
 
 
+async def cancel_subscription(adapter: Adapter, call: Call) -> Answer:
+    """Cancel now; a schedule attached to the subscription is canceled with it."""
+    answer = await forward_call(adapter, call)
+    if answer.ok:
+        canceled_with(adapter, call.ids["id"])
+    return answer
+
+
+async def authenticate_payment(adapter: Adapter, call: Call) -> Answer:
+    """Stripe.js's 3-D Secure step (the stand-in's own route): a payment it completes may
+    pay an invoice an update waits for."""
+    answer = await forward_call(adapter, call)
+    if answer.ok:
+        await settle_pending_updates(adapter)
+    return answer
+
+
 # -- invoices -------------------------------------------------------------------------
 async def create_invoice(adapter: Adapter, call: Call) -> Answer:
     answer = await forward_call(adapter, call)
@@ -240,6 +526,8 @@ async def pay_invoice(adapter: Adapter, call: Call) -> Answer:
     """Pay now; a failed payment is a 402, as at Stripe (localstripe answers 200, open)."""
     params = {k: v for k, v in call.params.items() if k != "off_session"}  # always off-session
     answer = await forward(adapter, "POST", call.path, params)
+    if answer.ok and answer.body.get("status") == "paid":
+        await settle_pending_updates(adapter)  # an update may have waited for this invoice
     if not answer.ok or answer.body.get("status") == "paid":
         return answer
     intent_id = answer.body.get("payment_intent")
@@ -476,11 +764,18 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", "/v1/subscriptions", list_subscriptions),
         ("POST", f"/v1/subscriptions/{ID}", update_subscription),
         ("POST", f"/v1/subscriptions/{ID}/resume", resume_subscription),
+        ("DELETE", f"/v1/subscriptions/{ID}", cancel_subscription),
+        ("POST", "/v1/subscription_schedules", create_schedule),
+        ("GET", f"/v1/subscription_schedules/{ID}", retrieve_schedule),
+        ("POST", f"/v1/subscription_schedules/{ID}", update_schedule),
+        ("POST", f"/v1/subscription_schedules/{ID}/release", release_schedule),
+        ("POST", f"/v1/payment_intents/{ID}/_authenticate", authenticate_payment),
         ("POST", "/v1/prices", create_price),
         ("GET", "/v1/prices", list_prices),
         ("GET", f"/v1/prices/{ID}", retrieve_price),
         ("POST", f"/v1/prices/{ID}", update_price),
         ("POST", "/v1/invoices", create_invoice),
+        ("POST", "/v1/invoices/create_preview", create_preview),
         ("GET", "/v1/invoices", list_invoices),
         ("POST", f"/v1/invoices/{ID}/pay", pay_invoice),
         ("POST", f"/v1/invoices/{ID}/mark_uncollectible", mark_uncollectible),
@@ -490,6 +785,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", f"/v1/webhook_endpoints/{ID}", update_webhook_endpoint),
         ("DELETE", f"/v1/webhook_endpoints/{ID}", delete_webhook_endpoint),
         ("GET", f"/v1/events/{ID}", retrieve_event),
+        ("GET", "/v1/account", retrieve_account),
     )
 ]
 

@@ -183,7 +183,13 @@ def test_an_upgrade_shows_the_price_difference_is_invoiced_at_once_and_applies(b
     assert len(billing_app.query(invoices)) == 2  # the first month, then the upgrade at once
 
 
-def test_a_downgrade_waits_for_the_period_end(billing_app):
+def scheduled_change(page) -> str | None:
+    """What the account page says of a plan change to come, if anything."""
+    found = page.html.select_one("#scheduled-change")
+    return " ".join(found.get_text().split()) if found else None
+
+
+def test_a_downgrade_waits_for_the_period_end(billing_app, stripe_side):
     reader = billing_app.subscriber()
     reader.subscribe("premium")
     period_end = snapshot_of(billing_app, reader.email)[0].current_period_end
@@ -194,7 +200,18 @@ def test_a_downgrade_waits_for_the_period_end(billing_app):
 
     assert f"Your plan changes on {period_end:%-d %B %Y}" in text(done)
     assert snapshot_of(billing_app, reader.email)[0].tier == "premium"
-    assert f"Changes to Monthly on {period_end:%-d %B %Y}" in text(reader.billing_page())
+    page = reader.billing_page()
+    assert scheduled_change(page) == f"Changes to Monthly on {period_end:%-d %B %Y}."
+
+    # The period ends: Stripe renews on the new plan, and the change is no longer to come.
+    customer_id, subscription_id = stripe_ids(billing_app, reader.email)
+    let_stripe_catch_up()
+    renewal = stripe_side.bill_renewal(customer_id, subscription_id)
+    assert (renewal["status"], renewal["amount_paid"]) == ("paid", 900)
+    wait_for(lambda: snapshot_of(billing_app, reader.email)[0].tier == "standard")
+    page = reader.billing_page()
+    assert scheduled_change(page) is None and "Changes to" not in text(page)
+    assert snapshot_of(billing_app, reader.email)[0].plan_name == "Monthly"
 
 
 def test_no_reader_sees_or_changes_another_readers_billing(billing_app, stripe_side):

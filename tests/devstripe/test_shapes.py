@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from devstripe.emulator import Emulator, EmulatorClient
 from tests.devstripe.conftest import Api, subscribe
 
 
@@ -114,3 +115,31 @@ def test_a_deleted_object_is_only_its_id(api: Api):
     customer = api.post("/v1/customers", {"email": "gone@example.com"})
     gone = api.ok("DELETE", f"/v1/customers/{customer['id']}")
     assert gone == {"id": customer["id"], "object": "customer", "deleted": True}
+
+
+def test_the_account_is_one_test_mode_account_in_the_pinned_shape(api: Api):
+    account = api.get("/v1/account")
+    assert account["id"].startswith("acct_") and account["object"] == "account"
+    assert account["settings"]["dashboard"]["display_name"]
+    assert (account["country"], account["default_currency"]) == ("US", "usd")
+    assert account["charges_enabled"] and account["payouts_enabled"]
+    assert account["details_submitted"] and account["type"] == "standard"
+    assert api.get("/v1/account") == account
+    assert unknown_fields(account) == []
+
+
+def test_a_charge_names_its_customer_in_the_pinned_shape(api: Api, stand_in: Emulator):
+    subscribed = subscribe(api)
+    clock = EmulatorClient(stand_in.api_base)
+    intent = clock.payment_intent_of(subscribed.subscription["latest_invoice"]["id"])
+    assert isinstance(intent["latest_charge"], str)  # an id, unless expanded
+
+    charge = api.get(f"/v1/charges/{intent['latest_charge']}")
+
+    assert charge["customer"] == subscribed.customer
+    assert charge["payment_intent"] == intent["id"] and charge["status"] == "succeeded"
+    assert charge["amount"] == charge["amount_captured"] == 900
+    assert charge["disputed"] is False and charge["outcome"]["type"] == "authorized"
+    assert unknown_fields(charge) == []
+    expanded = api.get(f"/v1/payment_intents/{intent['id']}", {"expand": ["latest_charge"]})
+    assert expanded["latest_charge"]["id"] == charge["id"]
