@@ -108,14 +108,18 @@ class Deliveries:
     async def wait_until_idle(self, timeout: float) -> None:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
-    def emit(self, event_type: str, obj: Obj) -> Obj:
-        """Make an event about ``obj`` (already in the pinned shape) and publish it."""
+    def emit(self, event_type: str, obj: Obj, previous: Obj | None = None) -> Obj:
+        """Make an event about ``obj`` (already in the pinned shape) and publish it;
+        ``previous``: the values of the fields that changed, as ``*.updated`` events say."""
+        data: Obj = {"object": obj}
+        if previous is not None:
+            data["previous_attributes"] = previous
         event = {
             "id": new_id("evt_"),
             "object": "event",
             "api_version": API_VERSION,
             "created": int(time.time()),
-            "data": {"object": obj},
+            "data": data,
             "livemode": False,
             "pending_webhooks": 0,
             "request": {"id": None, "idempotency_key": None},
