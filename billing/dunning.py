@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -63,18 +63,29 @@ class CardReminder:
     renews_at: datetime
 
 
-def failed_payment_notice(session: Session, invoice_id: int) -> FailedPaymentNotice | None:
-    """The notice owed for ``invoice_id``, or None when it was sent or the invoice is paid."""
-    row = session.execute(
+def claim_failed_payment_notice(session: Session, invoice_id: int) -> FailedPaymentNotice | None:
+    """The notice owed for ``invoice_id``, claimed in one conditional UPDATE (marked sent
+    before it is sent), so the events of one failed renewal applied at once (Stripe sends
+    ``invoice.payment_failed`` and ``invoice.payment_action_required`` together) send one
+    email. None when it was claimed already, or the invoice is paid."""
+    claim = (
+        update(Invoice)
+        .where(
+            Invoice.id == invoice_id,
+            Invoice.dunning_email_sent_at.is_(None),
+            Invoice.status != "paid",
+        )
+        .values(dunning_email_sent_at=utcnow())
+    )
+    claimed = session.execute(claim).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    if not claimed:
+        return None
+    invoice, reader_id = session.execute(
         select(Invoice, Customer.reader_id)
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.id == invoice_id)
-    ).first()
-    if row is None:
-        return None
-    invoice, reader_id = row
-    if invoice.dunning_email_sent_at is not None or invoice.status == "paid":
-        return None
+    ).one()
     return FailedPaymentNotice(
         invoice_id=invoice.id,
         reader_id=reader_id,
@@ -82,6 +93,16 @@ def failed_payment_notice(session: Session, invoice_id: int) -> FailedPaymentNot
         reason=invoice.failure_message or "Your bank declined the payment.",
         needs_confirmation=invoice.payment_intent_status == "requires_action",
     )
+
+
+def release_failed_payment_notice(session: Session, invoice_id: int) -> None:
+    """The claimed email could not be sent: it is owed again (to the next event about the
+    invoice)."""
+    session.rollback()
+    session.execute(
+        update(Invoice).where(Invoice.id == invoice_id).values(dunning_email_sent_at=None)
+    )
+    session.commit()
 
 
 def trial_ending_notice(session: Session, subscription_id: int) -> TrialEndingNotice | None:
@@ -119,13 +140,6 @@ def dispute_notice(session: Session, subscription_id: int) -> DisputeNotice | No
         subscription_id=subscription.stripe_subscription_id,
         disputed_at=subscription.disputed_at,
     )
-
-
-def mark_failed_payment_notified(session: Session, invoice_id: int) -> None:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is not None:
-        invoice.dunning_email_sent_at = utcnow()
-        session.commit()
 
 
 def month_of(moment: datetime) -> str:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def send_failed_payment_notice(invoice_id: int) -> bool:
     """Email the reader whose renewal failed, unless already done; True when sent."""
-    notice = dunning.failed_payment_notice(db.session, invoice_id)
+    notice = dunning.claim_failed_payment_notice(db.session, invoice_id)
     reader = db.session.get(Reader, notice.reader_id) if notice else None
     if notice is None or reader is None:
         return False
@@ -28,16 +28,19 @@ def send_failed_payment_notice(invoice_id: int) -> bool:
         if notice.needs_confirmation
         else "Your payment didn't go through"
     )
-    send_email(
-        reader.email,
-        subject,
-        "payment_failed",
-        reader=reader,
-        notice=notice,
-        update_url=absolute_url("billing.update_card"),
-        confirm_url=absolute_url("billing.confirm_payment"),
-    )
-    dunning.mark_failed_payment_notified(db.session, invoice_id)
+    try:
+        send_email(
+            reader.email,
+            subject,
+            "payment_failed",
+            reader=reader,
+            notice=notice,
+            update_url=absolute_url("billing.update_card"),
+            confirm_url=absolute_url("billing.confirm_payment"),
+        )
+    except Exception:
+        dunning.release_failed_payment_notice(db.session, invoice_id)
+        raise
     return True
 
 
