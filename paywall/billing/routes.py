@@ -239,8 +239,14 @@ def confirm_payment() -> str | Response:
     if client_secret is None:
         flash("There is no payment waiting for confirmation.", "info")
         return redirect(url_for("billing.account"))
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    renewal = subscription is not None and subscription.renewal_needs_confirmation()
     return render_template(
-        "billing/confirm.html", form=form, client_secret=client_secret, **stripe_page_settings()
+        "billing/confirm.html",
+        form=form,
+        client_secret=client_secret,
+        renewal=renewal,
+        **stripe_page_settings(),
     )
 
 
