@@ -155,6 +155,36 @@ def test_a_renewal_needing_3d_secure_is_confirmed_by_the_reader_and_the_article_
     assert len(mailbox.to(reader.email)) == 1
 
 
+def test_a_new_card_whose_bank_asks_for_3d_secure_leads_to_confirming_the_payment(
+    billing_app, stripe_side
+):
+    """The card page pays what is owed with the reader present: a bank that wants 3-D
+    Secure (Stripe answers 402 invoice_payment_intent_requires_action) is a step to take,
+    not a decline."""
+    slug = billing_app.article()
+    reader, customer_id, subscription_id = subscribed(billing_app)
+    invoice = stripe_side.decline_renewal(customer_id, subscription_id)
+    settled(billing_app, reader.email, status="past_due")
+    card_known(billing_app, reader.email, DECLINED_ON_CHARGE)
+    age_the_failure(billing_app, days=8)
+
+    response = reader.update_card(card=ALWAYS_AUTHENTICATE, next=f"/articles/{slug}")
+    assert response.status_int == 302, text(response)
+    assert "/account/billing/confirm" in response.headers["Location"]
+    confirm = response.follow()
+    assert "payment failed" not in text(confirm).lower()
+    client_secret = confirm.html.select_one("#confirm-form")["data-client-secret"]
+    assert client_secret == stripe_side.payment_intent_of(invoice["id"])["client_secret"]
+
+    stripe_side.authenticate_payment(client_secret, success=True)
+    done = confirm.forms["confirm-form"].submit()
+    assert done.headers["Location"].endswith(f"/articles/{slug}")
+    assert SECRET in done.follow().text
+    assert stripe_side.get(f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    assert stripe_side.get(f"/v1/subscriptions/{subscription_id}")["status"] == "active"
+    assert status_of(billing_app, reader.email) == "active"
+
+
 def test_a_declined_renewal_tells_the_reader_the_banks_reason(billing_app, stripe_side, mailbox):
     reader, customer_id, subscription_id = subscribed(billing_app)
     stripe_side.decline_renewal(
