@@ -199,8 +199,13 @@ class States:
                         return refused.answer
                     except UpstreamDown as error:
                         log.error("localstripe did not answer: %s", error)
-                        return error_answer(500, "The Stripe emulator is not answering.")
-            before = await self.before(call)
+                        return error_answer(
+                            500, "The Stripe emulator is not answering.", kind="api_error"
+                        )
+            try:
+                before = await self.before(call)
+            except UpstreamDown:
+                before = None  # the request itself answers that localstripe is down
             answer = await original(call)
             if answer.ok:
                 try:
