@@ -25,6 +25,8 @@ from billing.reports import MONTHS_PER_INTERVAL
 from billing.state import live_subscription
 
 Obj = dict[str, Any]
+# Stripe's 402 to paying an invoice whose PaymentIntent waits for 3-D Secure.
+AUTHENTICATION_REQUIRED = "invoice_payment_intent_requires_action"
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +264,8 @@ def _collect_what_is_owed(gateway: StripeGateway, customer: Customer) -> CardUpd
         try:
             result = gateway.pay_invoice(invoice["id"], off_session=False)
         except CardDeclined as declined:
+            if declined.code == AUTHENTICATION_REQUIRED:  # a step for the reader, not a no
+                return CardUpdateResult(paid, needs_confirmation=True)
             return CardUpdateResult(paid, declined.message)
         if result.get("status") == "paid":
             paid += 1

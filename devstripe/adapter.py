@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from devstripe import _forms
+from devstripe import _forms, states
 from devstripe.emulator import TOOLING_HEADER
 from devstripe.events import Deliveries, Endpoint, is_signed
 from devstripe.held import Held
@@ -357,6 +357,7 @@ def make_app(upstream: str, own_base: str, strict: bool) -> web.Application:
     app.router.add_post(f"{control}/overlays/{{id}}", adapter.add_overlay)
     app.router.add_delete(f"{control}/overlays/{{id}}", adapter.remove_overlays)
     app.router.add_post(f"{control}/subscriptions/{{id}}/renew", adapter.renew)
+    states.register(app, adapter)  # states localstripe cannot reach, and their events
     return app
 
 

@@ -325,3 +325,90 @@ class EmulatorClient:
             raise EmulatorError(f"the renewal {invoice['id']} was not attempted")
         self.authenticate_payment(intent["client_secret"], success=False)
         return self.get(f"/v1/invoices/{invoice['id']}")
+
+    # -- states localstripe cannot reach, held by the adapter (devstripe.states) -----------
+    def renewal(
+        self, subscription_id: str, decline: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The period ends: Stripe invoices the next one and collects it off-session, with
+        Stripe's outcome (paid; ``past_due`` and waiting for 3-D Secure; declined) and its
+        events. ``decline``: the bank's answer (``message``, ``decline_code``)."""
+        body = {"decline": decline} if decline else {}
+        return self.post(f"/_adapter/subscriptions/{subscription_id}/renewal", body)
+
+    def put_card_on_file(self, customer_id: str, number: str) -> str:
+        """A card made the customer's default outside the paywall (the dashboard), with
+        the ``payment_method.attached`` Stripe sends (localstripe sends ``customer.updated``
+        only); its id."""
+        method_id = self.add_default_card(customer_id, number)
+        self.send_event("payment_method.attached", method_id)
+        return method_id
+
+    def renew_needing_authentication(
+        self, customer_id: str, subscription_id: str
+    ) -> dict[str, Any]:
+        """A renewal the bank wants the reader to authenticate (3-D Secure), with nobody
+        there to do it: the invoice waits, ``invoice.payment_action_required`` is sent.
+        The card on file becomes one that always asks."""
+        self.put_card_on_file(customer_id, ALWAYS_AUTHENTICATE)
+        return self.renewal(subscription_id)
+
+    def decline_renewal(
+        self,
+        customer_id: str,
+        subscription_id: str,
+        message: str = "Your card has insufficient funds.",
+        decline_code: str = "insufficient_funds",
+    ) -> dict[str, Any]:
+        """A renewal the bank declines, saying ``message``: ``invoice.payment_failed``.
+        The card on file becomes one whose every charge is declined."""
+        self.put_card_on_file(customer_id, DECLINED_ON_CHARGE)
+        decline = {"message": message, "decline_code": decline_code}
+        return self.renewal(subscription_id, decline)
+
+    def exhaust_retries(
+        self, subscription_id: str, then: str = "unpaid", invoice: str = "uncollectible"
+    ) -> dict[str, Any]:
+        """Stripe gives up collecting the latest invoice: the subscription becomes ``then``
+        (``unpaid``, ``paused``, ``canceled`` or ``past_due``), the invoice ``invoice``
+        (``uncollectible`` or ``open``), as the account's settings say."""
+        path = f"/_adapter/subscriptions/{subscription_id}/retries-exhausted"
+        return self.post(path, {"then": then, "invoice": invoice})
+
+    def pause(self, subscription_id: str) -> dict[str, Any]:
+        """Pause the subscription as the publisher does in the dashboard (``pause_requested``)."""
+        return self.post(f"/v1/subscriptions/{subscription_id}/pause")
+
+    def charge_of(self, invoice_id: str) -> str:
+        """The charge that paid the invoice."""
+        intent = self.payment_intent_of(invoice_id)
+        charge = (intent or {}).get("latest_charge")
+        if not charge:
+            raise EmulatorError(f"the invoice {invoice_id} has no charge")
+        # An id, or (localstripe's way, which the adapter passes on) the charge itself.
+        return str(charge["id"] if isinstance(charge, dict) else charge)
+
+    def dispute(self, charge_id: str, reason: str = "fraudulent") -> dict[str, Any]:
+        """The cardholder disputes the charge: ``charge.dispute.created``; the Dispute."""
+        return self.post(f"/_adapter/charges/{charge_id}/dispute", {"reason": reason})
+
+    def refund(self, charge_id: str) -> dict[str, Any]:
+        """Refund the charge in full, as from the dashboard: ``charge.refunded``."""
+        return self.post("/v1/refunds", {"charge": charge_id})
+
+    def send_event(self, event_type: str, object_id: str) -> dict[str, Any]:
+        """Stripe sends ``event_type`` about the object as it is now (e.g. after a change
+        made in the dashboard, or a trial's end three days ahead); the event."""
+        return self.post("/_adapter/events", {"type": event_type, "object": object_id})
+
+    def lose_answers(
+        self, method: str, path: str, how: str = "cut", times: int = 1
+    ) -> dict[str, Any]:
+        """The next ``times`` requests matching ``method`` and ``path`` (a regular
+        expression for the whole path) are done, and then their answer is lost: the
+        connection is cut (``cut``) or a 500 comes back (``error``)."""
+        body = {"method": method, "path": path, "how": how, "times": times}
+        return self.post("/_adapter/losses", body)
+
+    def forget_losses(self) -> None:
+        self._call("DELETE", "/_adapter/losses", None, EMULATOR_SECRET_KEY)

@@ -227,7 +227,7 @@ def confirm_payment() -> str | Response:
         if customer is not None:
             mark_billing_changed()
             refresh_customer(db.session, gateway(), customer)
-        if _subscription_is_running():
+        if _payment_went_through():
             flash("Payment confirmed. Welcome aboard!", "success")
             return _back(_next(form.next.data))
         flash("The payment is still not confirmed. Try again or use another card.", "warning")
@@ -239,8 +239,27 @@ def confirm_payment() -> str | Response:
     if client_secret is None:
         flash("There is no payment waiting for confirmation.", "info")
         return redirect(url_for("billing.account"))
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    renewal = subscription is not None and subscription.renewal_needs_confirmation()
     return render_template(
-        "billing/confirm.html", form=form, client_secret=client_secret, **stripe_page_settings()
+        "billing/confirm.html",
+        form=form,
+        client_secret=client_secret,
+        renewal=renewal,
+        **stripe_page_settings(),
+    )
+
+
+def _payment_went_through() -> bool:
+    """The payment the bank asked to confirm is paid: the subscription runs with neither
+    its first payment nor a renewal outstanding (a past-due renewal is not confirmed)."""
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    return (
+        subscription is not None
+        and subscription.is_live()
+        and not subscription.has_incomplete_payment()
+        and not subscription.is_past_due()
+        and not subscription.is_unpaid()
     )
 
 
