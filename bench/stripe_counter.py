@@ -1,36 +1,61 @@
-"""A stand-in Stripe API that counts every request made to it and refuses them all.
+"""A stand-in Stripe API that counts every request made to it.
 
-The benchmark points the app's ``STRIPE_API_BASE`` here: any call the reading path made
-to Stripe would show up in :attr:`StripeCounter.calls` (and fail, loudly).
+The reading benchmarks point the app's ``STRIPE_API_BASE`` here with no objects: any call
+the reading path made to Stripe would show up in :attr:`StripeCounter.calls` (and fail,
+loudly). The webhook benchmark gives it the objects its events are about, as Stripe has
+them now, so the webhook's re-reads are answered (``GET /v1/<kind>/<id>``), after
+``latency_ms`` like a real network hop.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 
 
 class StripeCounter:
     """Serves on a free loopback port while used as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, objects: dict[str, Any] | None = None, latency_ms: float = 0) -> None:
         self.calls = 0
         self.paths: list[str] = []
+        # "/v1/subscriptions/sub_1" -> the object; filled by the caller, read per request
+        self.objects: dict[str, Any] = objects if objects is not None else {}
         lock = threading.Lock()
         counter = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _refuse(self) -> None:
+            def _answer(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
                 with lock:
                     counter.calls += 1
-                    counter.paths.append(f"{self.command} {self.path}")
-                self.send_response(503)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"error": {"message": "benchmark: no Stripe here"}}')
+                    counter.paths.append(f"GET {self.path}")
+                found = counter.objects.get(self.path.split("?")[0])
+                if found is None:
+                    self._refuse()
+                    return
+                if latency_ms:
+                    time.sleep(latency_ms / 1000)
+                self._answer(200, json.dumps(found).encode())
 
-            do_GET = do_POST = do_DELETE = _refuse
+            def _refuse(self) -> None:
+                if self.command != "GET":
+                    with lock:
+                        counter.calls += 1
+                        counter.paths.append(f"{self.command} {self.path}")
+                self._answer(503, b'{"error": {"message": "benchmark: no Stripe here"}}')
+
+            do_POST = do_DELETE = _refuse
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -5,12 +5,18 @@ subscription each, serves the app (``gunicorn wsgi:app``, 2 sync workers, the pr
 settings) with a known webhook secret, and POSTs distinct events concurrently to
 ``/stripe/webhook``: ``customer.subscription.updated`` and ``invoice.paid`` in turn, built
 from the recorded API 2026-10-28 payloads in ``tests/billing/payloads/shapes/current`` and
-each signed the way Stripe signs (``Stripe-Signature: t=...,v1=HMAC-SHA256``). Prints
-events/s (signature checks included) with p50 and p99, then checks in the database that
-every event was stored once and applied once.
+each signed the way Stripe signs (``Stripe-Signature: t=...,v1=HMAC-SHA256``).
+
+The endpoint stores an event and answers; after the response the worker applies it by
+re-reading its object from Stripe: here a stand-in (``stripe_counter.py``) that answers
+with the objects the events are about, after ``--stripe-latency-ms``. Prints events/s
+answered (signature checks and the store included, and the applying that holds the
+workers) with p50 and p99, then waits until every event is applied and checks in the
+database that each was stored once and applied once.
 
 Run: python bench/webhooks.py [--events 3000] [--rounds 3] [--customers 1000]
-     [--connections 16] [--warmup 200] [--database-url postgresql+psycopg://USER@HOST/DB]
+     [--connections 16] [--warmup 200] [--stripe-latency-ms 0]
+     [--database-url postgresql+psycopg://USER@HOST/DB]
 
 Exits 0 once it has measured (the verdict is information, not a test); 1 when it cannot
 set up; 130 on Ctrl-C. Every server it starts is stopped and the database dropped.
@@ -48,6 +54,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     production_environment,
 )
 from harness import fetch, gunicorn, run_benchmark  # noqa: E402
+from stripe_counter import StripeCounter  # noqa: E402
 
 TARGET_EVENTS_PER_SECOND = 300
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -81,7 +88,7 @@ class Round:
 
     @property
     def failed(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status != "200 applied")
+        return sum(n for status, n in self.statuses.items() if status != "200 stored")
 
     @property
     def cpu_ceiling(self) -> float:
@@ -215,7 +222,6 @@ def seed(database_url: str, instance: Path, customers: int, base: int) -> None:
                     "was_active": True,
                     "has_own_payment_method": False,
                     "created_at": period_start,
-                    "last_event_at": period_start,
                     "synced_at": now,
                 }
                 for i, local_id in enumerate(customer_ids)
@@ -224,6 +230,24 @@ def seed(database_url: str, instance: Path, customers: int, base: int) -> None:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def wait_until_applied(database_url: str, expected: int, timeout: float = 120) -> float:
+    """Seconds until ``expected`` events are applied (they are, after each response)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            with engine.connect() as conn:
+                query = "SELECT count(applied_at) + count(last_error) FROM billing_webhook_events"
+                if conn.execute(sa.text(query)).scalar() >= expected:
+                    break
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    return time.monotonic() - started
 
 
 def verify(database_url: str, expected: int, invoices: int) -> list[str]:
@@ -314,15 +338,21 @@ def invoice_paid(template: Event, event_id: str, invoice_id: str, customer: int,
     return event
 
 
-def make_events(count: int, customers: int, base: int, run: str) -> list[bytes]:
+def make_events(
+    count: int, customers: int, base: int, run: str, stripe: dict[str, Any]
+) -> list[bytes]:
     """``count`` distinct events: renewals, each a subscription update then its paid
-    invoice, for one customer after another."""
+    invoice, for one customer after another. ``stripe`` gets each object as Stripe has it
+    once all are sent (the newest copy), keyed by its API path, for the re-reads."""
     updated, paid = load_templates()
     bodies = []
     for n in range(count):
         renewal, customer = n // 2, (n // 2) % customers
         build, template = (subscription_updated, updated) if n % 2 == 0 else (invoice_paid, paid)
         event = build(template, f"evt_{run}{n:07d}", f"in_{run}{renewal:07d}", customer, base + n)
+        obj = event["data"]["object"]
+        kind = "subscriptions" if obj["object"] == "subscription" else "invoices"
+        stripe[f"/v1/{kind}/{obj['id']}"] = obj
         # Stripe sends its events pretty-printed: the same bytes here.
         bodies.append(json.dumps(event, indent=2).encode())
     return bodies
@@ -440,6 +470,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="concurrent senders")
     parser.add_argument("--warmup", type=int, default=200, help="events sent before timing")
     parser.add_argument(
+        "--stripe-latency-ms", type=float, default=0,
+        help="delay of each re-read from the stand-in Stripe (real Stripe: tens of ms)",
+    )  # fmt: skip
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("PAYWALL_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="a PostgreSQL server (a fresh database is created on it and dropped)",
@@ -465,8 +499,10 @@ def run(args: argparse.Namespace) -> None:
         )
 
         secret = "whsec_" + secrets.token_hex(24)
+        stripe = cleanup.enter_context(StripeCounter(latency_ms=args.stripe_latency_ms))
         env = production_environment(secrets.token_hex(32), database_url, workdir)
         env["STRIPE_WEBHOOK_SECRET"] = secret  # ours, to sign with
+        env["STRIPE_API_BASE"] = stripe.url  # answers the re-reads
         port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
         if fetch(port, "/").status >= 500:
             raise RuntimeError("the app answers / with a server error")
@@ -474,7 +510,7 @@ def run(args: argparse.Namespace) -> None:
 
         run_id = secrets.token_hex(3)
         total = args.warmup + args.events * args.rounds
-        *bodies, forged = make_events(total + 1, args.customers, base, run_id)
+        *bodies, forged = make_events(total + 1, args.customers, base, run_id, stripe.objects)
         print(f"built {total} distinct events (~{sum(map(len, bodies)) // total} bytes each)")
         print(f"check bad signature: {check_refuses_bad_signature(port, forged, secret)}")
         if args.warmup:
@@ -500,6 +536,8 @@ def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
         print(f"check duplicate delivery: {check_duplicate(port, bodies[0], secret)}")
+        lag = wait_until_applied(database_url, total)
+        print(f"every event applied {lag:.1f} s after the last answer; {stripe.calls} re-reads")
         problems = verify(database_url, total, invoices=total // 2)
     print_summary(rounds, problems)
 

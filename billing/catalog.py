@@ -23,6 +23,8 @@ INTERVALS = ("day", "week", "month", "year")
 
 
 class CatalogGateway(Protocol):
+    id_prefix: str
+
     def upsert_product(self, product_id: str, name: str, description: str) -> dict: ...
     def find_plan(self, plan_id: str) -> dict | None: ...
     def create_plan(self, plan_id: str, params: dict) -> dict: ...
@@ -86,9 +88,9 @@ def save_plan(session: Session, spec: PlanInput) -> Plan:
     return plan
 
 
-def stripe_ids(plan: Plan) -> tuple[str, str]:
-    """(product id, plan id) in Stripe for the plan's current price."""
-    product = f"paywall_{plan.code}"
+def stripe_ids(plan: Plan, prefix: str) -> tuple[str, str]:
+    """(product id, plan id) in Stripe for the plan's current price, in this installation."""
+    product = f"{prefix}_{plan.code}"
     return product, f"{product}_{plan.amount}{plan.currency}_{plan.interval}"
 
 
@@ -96,7 +98,7 @@ def sync_catalog(session: Session, gateway: CatalogGateway) -> list[str]:
     """Create or update each plan's Stripe Product and Plan; returns what changed."""
     changes: list[str] = []
     for plan in all_plans(session):
-        product_id, plan_id = stripe_ids(plan)
+        product_id, plan_id = stripe_ids(plan, gateway.id_prefix)
         if not plan.active:
             if plan.stripe_plan_id:
                 gateway.deactivate_plan(plan.stripe_plan_id)

@@ -1,4 +1,5 @@
-"""Who is owed a billing email: failed renewals (once per invoice) and expiring cards.
+"""Who is owed a billing email: failed renewals (once per invoice), trials about to end,
+disputes (to staff) and expiring cards.
 
 Billing decides who and what; the web layer writes and sends the email, then marks it
 sent here, so a mail outage leaves the notice owed rather than lost.
@@ -9,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from billing.models import Customer, Invoice, PaymentMethod, Subscription
+from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
 from billing.orm import utcnow
 from billing.snapshots import CardSnapshot, SubscriptionSnapshot
 from billing.state import format_money
@@ -28,6 +29,28 @@ class FailedPaymentNotice:
     reader_id: int
     amount: str
     reason: str
+    # The bank wants the reader to authenticate the payment (3-D Secure), not a new card.
+    needs_confirmation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrialEndingNotice:
+    """A trial whose first charge is coming."""
+
+    reader_id: int
+    plan_name: str
+    amount: str
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeNotice:
+    """A payment the reader disputed with their bank; their subscription was canceled."""
+
+    reader_id: int
+    email: str
+    subscription_id: str
+    disputed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +73,72 @@ def failed_payment_notice(session: Session, invoice_id: int) -> FailedPaymentNot
     if row is None:
         return None
     invoice, reader_id = row
-    if invoice.dunning_email_sent_at is not None or invoice.status == "paid":
+    if invoice.status == "paid":
         return None
     return FailedPaymentNotice(
         invoice_id=invoice.id,
         reader_id=reader_id,
         amount=format_money(invoice.amount_due, invoice.currency),
         reason=invoice.failure_message or "Your bank declined the payment.",
+        needs_confirmation=invoice.payment_intent_status == "requires_action",
     )
 
 
-def mark_failed_payment_notified(session: Session, invoice_id: int) -> None:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is not None:
-        invoice.dunning_email_sent_at = utcnow()
-        session.commit()
+def trial_ending_notice(session: Session, subscription_id: int) -> TrialEndingNotice | None:
+    """The reminder owed before a trial's first charge (None once it is not trialing)."""
+    row = session.execute(
+        select(Subscription, Customer.reader_id, Plan)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .outerjoin(Plan, Plan.code == Subscription.plan_code)
+        .where(Subscription.id == subscription_id)
+    ).first()
+    if row is None or row[0].status != "trialing":
+        return None
+    subscription, reader_id, plan = row
+    return TrialEndingNotice(
+        reader_id=reader_id,
+        plan_name=plan.name if plan else "your plan",
+        amount=format_money(plan.amount, plan.currency) if plan else "",
+        ends_at=subscription.trial_end,
+    )
+
+
+def dispute_notice(session: Session, subscription_id: int) -> DisputeNotice | None:
+    """What staff are told about a dispute on a customer's payment."""
+    row = session.execute(
+        select(Subscription, Customer)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .where(Subscription.id == subscription_id)
+    ).first()
+    if row is None:
+        return None
+    subscription, customer = row
+    return DisputeNotice(
+        reader_id=customer.reader_id,
+        email=customer.email,
+        subscription_id=subscription.stripe_subscription_id,
+        disputed_at=subscription.disputed_at,
+    )
+
+
+def claim_failed_payment_notice(session: Session, invoice_id: int) -> bool:
+    """Mark the failed-payment email of ``invoice_id`` as ours to send, in the caller's
+    transaction; False when another event already claimed it (once per invoice, however
+    many events about it are applied at once)."""
+    claimed = session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.dunning_email_sent_at.is_(None))
+        .values(dunning_email_sent_at=utcnow())
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def release_failed_payment_notice(session: Session, invoice_id: int) -> None:
+    """The email could not be sent: leave it owed, for the next event about the invoice."""
+    session.execute(
+        update(Invoice).where(Invoice.id == invoice_id).values(dunning_email_sent_at=None)
+    )
+    session.commit()
 
 
 def month_of(moment: datetime) -> str:

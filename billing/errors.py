@@ -27,6 +27,13 @@ class BillingUnavailable(BillingError):
     code = "billing_unavailable"
 
 
+class BillingOutcomeUnknown(BillingUnavailable):
+    """A call that changes something failed after it may have reached Stripe (a timeout,
+    a reset connection, a server error): Stripe may have acted. Re-read, never assume."""
+
+    code = "billing_outcome_unknown"
+
+
 class BillingRequestError(BillingError):
     """Stripe refused the request (an unknown object, a bad parameter)."""
 

@@ -1,14 +1,17 @@
 """The one module that imports the Stripe SDK.
 
-Everything else speaks plain dicts (API objects as Stripe shapes them) and the exceptions
-of :mod:`billing.errors`. Quirks of the local emulator (``localstripe``) are handled here
-and nowhere else; each is marked "emulator:".
+Everything else speaks plain dicts (API objects as Stripe shapes them for the pinned API
+version) and the exceptions of :mod:`billing.errors`. What is sent is what Stripe expects
+for :data:`API_VERSION`, wherever the requests go: development and tests point
+``api_base`` at a stand-in that answers as Stripe does, and nothing here knows it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 import stripe
 
 from billing.errors import (
+    BillingOutcomeUnknown,
     BillingRequestError,
     BillingUnavailable,
     CardDeclined,
@@ -26,13 +30,25 @@ from billing.errors import (
 # The Stripe API version every request is made with (and the shapes billing.sync reads).
 API_VERSION = "2026-10-28.endive"
 SIGNATURE_TOLERANCE_SECONDS = 300
+# What to expand to see how an invoice is being paid: its InvoicePayments' PaymentIntents
+# (the 2025 basil versions removed ``invoice.payment_intent`` and ``invoice.charge``).
+INVOICE_PAYMENT = "payments.data.payment.payment_intent"
+SUBSCRIPTION_EXPAND = "latest_invoice"
+INVOICE_SUBSCRIPTION = "parent.subscription_details.subscription"
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def _translated(call: Callable[P, T]) -> Callable[P, T]:
-    """Turn Stripe SDK errors raised by ``call`` into billing's own exceptions."""
+UNAVAILABLE = "The payment service is not answering right now. Please try again in a minute."
+
+
+def _translated(call: Callable[P, T], *, changes_stripe: bool = False) -> Callable[P, T]:
+    """Turn Stripe SDK errors raised by ``call`` into billing's own exceptions.
+
+    ``changes_stripe``: a lost connection or a server error may come after Stripe acted,
+    so it raises :class:`BillingOutcomeUnknown` (the caller re-reads, never assumes).
+    """
 
     @functools.wraps(call)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -42,16 +58,12 @@ def _translated(call: Callable[P, T]) -> Callable[P, T]:
             raise CardDeclined(
                 error.user_message or "Your card was declined.", code=error.code
             ) from error
-        except (
-            stripe.APIConnectionError,
-            stripe.RateLimitError,
-            stripe.APIError,
-            stripe.AuthenticationError,
-            stripe.PermissionError,
-        ) as error:
-            raise BillingUnavailable(
-                "The payment service is not answering right now. Please try again in a minute."
-            ) from error
+        except (stripe.APIConnectionError, stripe.APIError) as error:
+            if changes_stripe:
+                raise BillingOutcomeUnknown(UNAVAILABLE) from error
+            raise BillingUnavailable(UNAVAILABLE) from error
+        except (stripe.RateLimitError, stripe.AuthenticationError, stripe.PermissionError) as error:
+            raise BillingUnavailable(UNAVAILABLE) from error
         except stripe.StripeError as error:
             if error.http_status == 402:
                 raise CardDeclined(
@@ -64,23 +76,36 @@ def _translated(call: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def _key(prefix: str, natural: str | None = None) -> dict[str, str]:
-    """Request options with an idempotency key: ``natural`` when the call has one."""
-    return {"idempotency_key": f"paywall-{prefix}-{natural or uuid.uuid4().hex}"}
+def _changes_stripe(call: Callable[P, T]) -> Callable[P, T]:
+    """:func:`_translated` for a call that creates, updates or pays something."""
+    return _translated(call, changes_stripe=True)
 
 
 def _plain(obj: Any) -> dict[str, Any]:
     return obj.to_dict()
 
 
+def installation_prefix(base_url: str) -> str:
+    """A short stable prefix for one installation's ids in Stripe, from its public address."""
+    host = re.sub(r"^[a-z]+://", "", base_url.strip().lower()).split("/")[0]
+    return "pw" + hashlib.sha256(host.encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True, slots=True)
 class GatewaySettings:
-    """How to reach Stripe (or the local emulator)."""
+    """How to reach Stripe (``api_base``: another address that answers as Stripe does)."""
 
     secret_key: str
     api_base: str | None = None  # None: Stripe itself
     timeout_seconds: float = 20.0
     network_retries: int = 2
+    # Starts every idempotency key, so two installations on one Stripe account (staging
+    # and production, two titles) never replay each other's requests.
+    id_prefix: str = "paywall"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", self.id_prefix):
+            raise ValueError("the Stripe id prefix takes 1-20 letters, digits, _ or -")
 
 
 class StripeGateway:
@@ -95,15 +120,19 @@ class StripeGateway:
             max_network_retries=settings.network_retries,
             http_client=stripe.RequestsClient(timeout=settings.timeout_seconds),
         )
-        self.emulated = settings.api_base is not None and "stripe.com" not in settings.api_base
+        self.id_prefix = settings.id_prefix
         self.calls = 0  # every request made, so benchmarks can prove the reading path makes none
+
+    def _key(self, operation: str, natural: str | None = None) -> dict[str, str]:
+        """Request options with an idempotency key: ``natural`` when the call has one."""
+        return {"idempotency_key": f"{self.id_prefix}-{operation}-{natural or uuid.uuid4().hex}"}
 
     def _v1(self) -> Any:
         self.calls += 1
         return self._client.v1
 
     # -- catalogue ---------------------------------------------------------------
-    @_translated
+    @_changes_stripe
     def upsert_product(self, product_id: str, name: str, description: str) -> dict[str, Any]:
         """Create the Product ``product_id``, or update its name when it exists."""
         params: dict[str, Any] = {"name": name}
@@ -111,14 +140,14 @@ class StripeGateway:
             params["description"] = description
         try:
             return _plain(
-                self._v1().products.update(product_id, params=params, options=_key("product"))
+                self._v1().products.update(product_id, params=params, options=self._key("product"))
             )
         except stripe.InvalidRequestError as error:
             if error.http_status != 404:
                 raise
         return _plain(
             self._v1().products.create(
-                params={"id": product_id, **params}, options=_key("product-create", product_id)
+                params={"id": product_id, **params}, options=self._key("product-create", product_id)
             )
         )
 
@@ -132,26 +161,28 @@ class StripeGateway:
                 return None
             raise
 
-    @_translated
+    @_changes_stripe
     def create_plan(self, plan_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """Create a Plan (prices are immutable: a changed amount gets a new plan id)."""
         return _plain(
-            self._v1().plans.create(params={"id": plan_id, **params}, options=_key("plan", plan_id))
+            self._v1().plans.create(
+                params={"id": plan_id, **params}, options=self._key("plan", plan_id)
+            )
         )
 
-    @_translated
+    @_changes_stripe
     def deactivate_plan(self, plan_id: str) -> None:
         """Stop selling ``plan_id``; existing subscriptions keep it."""
-        self._v1().plans.update(plan_id, params={"active": False}, options=_key("plan-off"))
+        self._v1().plans.update(plan_id, params={"active": False}, options=self._key("plan-off"))
 
     # -- customers and cards -----------------------------------------------------
-    @_translated
+    @_changes_stripe
     def create_customer(self, reader_id: int, email: str) -> dict[str, Any]:
         """Create the reader's customer (idempotent per reader, so a retry makes no twin)."""
         return _plain(
             self._v1().customers.create(
                 params={"email": email, "metadata": {"reader_id": str(reader_id)}},
-                options=_key("customer", f"reader-{reader_id}"),
+                options=self._key("customer", f"reader-{reader_id}"),
             )
         )
 
@@ -159,7 +190,7 @@ class StripeGateway:
     def retrieve_customer(self, customer_id: str) -> dict[str, Any]:
         return _plain(self._v1().customers.retrieve(customer_id))
 
-    @_translated
+    @_changes_stripe
     def set_default_payment_method(
         self, customer_id: str, payment_method_id: str
     ) -> dict[str, Any]:
@@ -168,11 +199,11 @@ class StripeGateway:
             self._v1().customers.update(
                 customer_id,
                 params={"invoice_settings": {"default_payment_method": payment_method_id}},
-                options=_key("default-card", f"{customer_id}-{payment_method_id}"),
+                options=self._key("default-card", f"{customer_id}-{payment_method_id}"),
             )
         )
 
-    @_translated
+    @_changes_stripe
     def create_setup_intent(self, customer_id: str) -> dict[str, Any]:
         """A SetupIntent to collect a card for later (off-session) renewals."""
         return _plain(
@@ -180,39 +211,40 @@ class StripeGateway:
                 params={
                     "customer": customer_id,
                     "usage": "off_session",
-                    "payment_method_types": ["card"],
+                    "allowed_payment_method_types": ["card"],
                 },
-                options=_key("setup"),
+                options=self._key("setup"),
             )
         )
 
     @_translated
     def retrieve_setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
-        return _plain(self._v1().setup_intents.retrieve(setup_intent_id))
+        """The SetupIntent with its card expanded (Stripe attached it to the customer)."""
+        return _plain(
+            self._v1().setup_intents.retrieve(
+                setup_intent_id, params={"expand": ["payment_method"]}
+            )
+        )
 
     @_translated
     def retrieve_payment_method(self, payment_method_id: str) -> dict[str, Any]:
         return _plain(self._v1().payment_methods.retrieve(payment_method_id))
 
-    @_translated
+    @_changes_stripe
     def attach_payment_method(self, payment_method_id: str, customer_id: str) -> dict[str, Any]:
-        """Attach the card to the customer unless a SetupIntent already did."""
-        method = _plain(self._v1().payment_methods.retrieve(payment_method_id))
-        if method.get("customer") == customer_id:
-            return method
-        # emulator: confirming a SetupIntent does not attach its card to the customer.
+        """Attach a card collected outside a SetupIntent (an import, the demo's seeding)."""
         return _plain(
             self._v1().payment_methods.attach(
                 payment_method_id,
                 params={"customer": customer_id},
-                options=_key("attach", f"{payment_method_id}-{customer_id}"),
+                options=self._key("attach", f"{payment_method_id}-{customer_id}"),
             )
         )
 
-    @_translated
+    @_changes_stripe
     def detach_payment_method(self, payment_method_id: str) -> None:
         try:
-            self._v1().payment_methods.detach(payment_method_id, options=_key("detach"))
+            self._v1().payment_methods.detach(payment_method_id, options=self._key("detach"))
         except stripe.InvalidRequestError as error:
             if error.http_status != 404:  # already gone
                 raise
@@ -223,7 +255,7 @@ class StripeGateway:
         return [_plain(method) for method in found.data]
 
     # -- subscriptions -----------------------------------------------------------
-    @_translated
+    @_changes_stripe
     def create_subscription(
         self, customer_id: str, plan_id: str, trial_days: int, idempotency: str
     ) -> dict[str, Any]:
@@ -234,70 +266,196 @@ class StripeGateway:
         """
         params: dict[str, Any] = {
             "customer": customer_id,
-            "items": [{"plan": plan_id}],
+            "items": [{"price": plan_id}],
             "payment_behavior": "allow_incomplete",
-            "expand": ["latest_invoice"],
+            "expand": [SUBSCRIPTION_EXPAND],
         }
         if trial_days:
             params["trial_period_days"] = trial_days
         return _plain(
-            self._v1().subscriptions.create(params=params, options=_key("subscribe", idempotency))
+            self._v1().subscriptions.create(
+                params=params, options=self._key("subscribe", idempotency)
+            )
         )
 
     @_translated
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
+        """The subscription with its latest invoice and that invoice's payments expanded."""
         return _plain(
             self._v1().subscriptions.retrieve(
-                subscription_id, params={"expand": ["latest_invoice"]}
+                subscription_id, params={"expand": [SUBSCRIPTION_EXPAND]}
             )
         )
 
     @_translated
-    def list_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
-        found = self._v1().subscriptions.list(params={"customer": customer_id, "status": "all"})
+    def list_subscriptions(self, customer_id: str, status: str = "all") -> list[dict[str, Any]]:
+        """The customer's subscriptions (``status``: one status, or ``all``)."""
+        found = self._v1().subscriptions.list(
+            params={"customer": customer_id, "status": status, "limit": 100}
+        )
         return [_plain(subscription) for subscription in found.data]
 
-    @_translated
-    def update_subscription(self, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    @_changes_stripe
+    def update_subscription(
+        self, subscription_id: str, params: dict[str, Any], idempotency: str | None = None
+    ) -> dict[str, Any]:
         return _plain(
             self._v1().subscriptions.update(
                 subscription_id,
-                params={**params, "expand": ["latest_invoice"]},
-                options=_key("subscription-update"),
+                params={**params, "expand": [SUBSCRIPTION_EXPAND]},
+                options=self._key("subscription-update", idempotency),
+            )
+        )
+
+    @_changes_stripe
+    def resume_subscription(self, subscription_id: str, *, bill_now: bool) -> dict[str, Any]:
+        """Resume a paused subscription (Stripe's ``resume``).
+
+        ``bill_now``: a new period starts and is invoiced now (a pause the reader asked
+        for); otherwise the old cycle goes on without a new charge (the failed invoice that
+        paused it was just paid).
+        """
+        params: dict[str, Any] = {"expand": [SUBSCRIPTION_EXPAND]}
+        if not bill_now:
+            params |= {"billing_cycle_anchor": {"type": "unchanged"}, "proration_behavior": "none"}
+        return _plain(
+            self._v1().subscriptions.resume(
+                subscription_id, params=params, options=self._key("resume")
             )
         )
 
     @_translated
+    def preview_plan_change(
+        self, customer_id: str, subscription_id: str, item_id: str, price_id: str
+    ) -> dict[str, Any]:
+        """The invoice an immediate move to ``price_id`` would bill now (prorated)."""
+        return _plain(
+            self._v1().invoices.create_preview(
+                params={
+                    "customer": customer_id,
+                    "subscription": subscription_id,
+                    "subscription_details": {
+                        "items": [{"id": item_id, "price": price_id}],
+                        "proration_behavior": "always_invoice",
+                    },
+                }
+            )
+        )
+
+    @_changes_stripe
+    def schedule_price_change(
+        self, subscription_id: str, current_price: str, new_price: str, at: int
+    ) -> dict[str, Any]:
+        """Move the subscription to ``new_price`` at ``at`` (its period end) through a
+        subscription schedule: the current price until then, the new one after."""
+        schedule = _plain(
+            self._v1().subscription_schedules.create(
+                params={"from_subscription": subscription_id},
+                options=self._key("schedule", f"{subscription_id}-{at}"),
+            )
+        )
+        start = (schedule.get("current_phase") or {}).get("start_date") or "now"
+        return _plain(
+            self._v1().subscription_schedules.update(
+                schedule["id"],
+                params={
+                    "end_behavior": "release",
+                    "phases": [
+                        {"items": [{"price": current_price}], "start_date": start, "end_date": at},
+                        {"items": [{"price": new_price}], "start_date": at},
+                    ],
+                },
+                options=self._key("schedule-phases", f"{schedule['id']}-{new_price}-{at}"),
+            )
+        )
+
+    @_changes_stripe
+    def release_schedule(self, schedule_id: str) -> None:
+        """Drop a scheduled change; the subscription goes on as it is."""
+        self._v1().subscription_schedules.release(schedule_id, options=self._key("release"))
+
+    @_changes_stripe
     def cancel_subscription_now(self, subscription_id: str) -> dict[str, Any]:
-        return _plain(self._v1().subscriptions.cancel(subscription_id, options=_key("cancel")))
+        return _plain(self._v1().subscriptions.cancel(subscription_id, options=self._key("cancel")))
 
     # -- invoices ----------------------------------------------------------------
     @_translated
-    def list_invoices(self, customer_id: str, limit: int = 12) -> list[dict[str, Any]]:
-        # emulator: no ``status`` filter, so callers filter the list themselves.
-        found = self._v1().invoices.list(params={"customer": customer_id, "limit": limit})
+    def list_invoices(
+        self, customer_id: str, limit: int = 12, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The customer's newest invoices, of one ``status`` when given."""
+        params: dict[str, Any] = {"customer": customer_id, "limit": limit}
+        if status:
+            params["status"] = status
+        found = self._v1().invoices.list(params=params)
         return [_plain(invoice) for invoice in found.data]
 
     @_translated
-    def payment_intent_of_invoice(self, invoice_id: str) -> dict[str, Any] | None:
-        """The PaymentIntent collecting an invoice (None before the first attempt)."""
-        # Current API versions list payments on the invoice; the emulator (and versions
-        # before 2025-03-31) name the PaymentIntent on the invoice itself.
-        params = {} if self.emulated else {"expand": ["payments"]}
-        invoice = _plain(self._v1().invoices.retrieve(invoice_id, params=params))
-        intent_id = invoice.get("payment_intent")
-        for payment in (invoice.get("payments") or {}).get("data") or []:
-            intent_id = intent_id or (payment.get("payment") or {}).get("payment_intent")
-        if isinstance(intent_id, dict):
-            return intent_id
-        if not intent_id:
-            return None
-        return _plain(self._v1().payment_intents.retrieve(intent_id))
+    def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """The invoice with its payments' PaymentIntents and the subscription it bills
+        expanded (one request for all a webhook about it needs)."""
+        return _plain(
+            self._v1().invoices.retrieve(
+                invoice_id, params={"expand": [INVOICE_PAYMENT, INVOICE_SUBSCRIPTION]}
+            )
+        )
 
     @_translated
-    def pay_invoice(self, invoice_id: str) -> dict[str, Any]:
-        """Try to collect an open invoice now, with the customer's default card."""
-        return _plain(self._v1().invoices.pay(invoice_id, options=_key("pay")))
+    def retrieve_charge(self, charge_id: str) -> dict[str, Any]:
+        """A charge (a dispute names one; its ``customer`` says whose it was)."""
+        return _plain(self._v1().charges.retrieve(charge_id))
+
+    @_changes_stripe
+    def pay_invoice(self, invoice_id: str, *, off_session: bool = True) -> dict[str, Any]:
+        """Try to collect an open or uncollectible invoice now with the default card.
+
+        ``off_session=False`` when the reader is on the page, so the bank may ask them to
+        authenticate (the invoice then waits with a PaymentIntent in ``requires_action``).
+        """
+        return _plain(
+            self._v1().invoices.pay(
+                invoice_id,
+                params={"off_session": off_session, "expand": [INVOICE_PAYMENT]},
+                options=self._key("pay"),
+            )
+        )
+
+    # -- the account and its webhook endpoints (going live) -------------------------
+    @_translated
+    def retrieve_account(self) -> dict[str, Any]:
+        """The Stripe account the secret key belongs to."""
+        return _plain(self._v1().accounts.retrieve_current())
+
+    @_translated
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        found = self._v1().webhook_endpoints.list(params={"limit": 100})
+        return [_plain(endpoint) for endpoint in found.data]
+
+    @_changes_stripe
+    def create_webhook_endpoint(self, url: str, events: list[str]) -> dict[str, Any]:
+        """An endpoint for ``url`` on the pinned API version; its ``secret`` is shown once."""
+        return _plain(
+            self._v1().webhook_endpoints.create(
+                params={
+                    "url": url,
+                    "enabled_events": events,
+                    "api_version": API_VERSION,
+                    "description": "Paywall",
+                },
+                options=self._key("webhook-endpoint"),
+            )
+        )
+
+    @_changes_stripe
+    def update_webhook_endpoint(self, endpoint_id: str, events: list[str]) -> dict[str, Any]:
+        """Enable the endpoint and subscribe it to ``events``."""
+        return _plain(
+            self._v1().webhook_endpoints.update(
+                endpoint_id,
+                params={"enabled_events": events, "disabled": False},
+                options=self._key("webhook-endpoint-update"),
+            )
+        )
 
     # -- webhooks ----------------------------------------------------------------
     @staticmethod

@@ -1,9 +1,8 @@
 """Local mirror of the Stripe objects the paywall needs, plus the publisher's plans.
 
 Every decision is made from these rows; they are written from the API responses of calls
-the app makes and from webhooks (see :mod:`billing.sync` and :mod:`billing.webhooks`).
-Each mirrored row remembers ``last_event_at``, the Stripe ``created`` time of the newest
-event (or API response) applied to it, so an older event arriving late changes nothing.
+the app makes and from objects re-read from Stripe when a webhook says they changed (see
+:mod:`billing.sync` and :mod:`billing.webhooks`).
 """
 
 from __future__ import annotations
@@ -51,7 +50,9 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     default_payment_method_id: Mapped[str | None] = mapped_column(String(255))
     deleted: Mapped[bool] = mapped_column(default=False)
-    last_event_at: Mapped[datetime | None]
+    # A Stripe call for this customer failed after it may have reached Stripe (timeout,
+    # reset, 5xx): until a re-read settles it, no second purchase is offered.
+    state_unknown_since: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="customer")
@@ -86,8 +87,20 @@ class Subscription(Base):
     was_active: Mapped[bool] = mapped_column(default=False)
     # Set by a subscription-level default payment method on a real Stripe account.
     has_own_payment_method: Mapped[bool] = mapped_column(default=False)
+    # Why Stripe paused it (status_details.paused.subscription.type), while ``paused``.
+    pause_reason: Mapped[str | None] = mapped_column(String(40))
+    # pause_collection is set: invoices are not collected, access ends with the period.
+    collection_paused: Mapped[bool] = mapped_column(default=False)
+    collection_resumes_at: Mapped[datetime | None]
+    # Stripe cancels it at this instant (``cancel_at``).
+    cancel_at: Mapped[datetime | None]
+    # We canceled it because the reader disputed a payment (charge.dispute.created).
+    disputed_at: Mapped[datetime | None]
+    # A move to a cheaper plan at the period end, held by a Stripe subscription schedule.
+    stripe_schedule_id: Mapped[str | None] = mapped_column(String(255))
+    scheduled_plan_code: Mapped[str | None] = mapped_column(String(64))
+    scheduled_change_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="subscriptions")
@@ -110,7 +123,6 @@ class PaymentMethod(Base):
     funding: Mapped[str] = mapped_column(String(16), default="")
     # The month ("2026-11") in which the expiry reminder for this card was last sent.
     expiry_reminder_sent_for: Mapped[str | None] = mapped_column(String(7))
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -132,11 +144,12 @@ class Invoice(Base):
     billing_reason: Mapped[str | None] = mapped_column(String(40))
     attempt_count: Mapped[int] = mapped_column(default=0)
     failure_message: Mapped[str | None] = mapped_column(String(500))
+    # Status of the PaymentIntent collecting it, e.g. ``requires_action`` (3-D Secure).
+    payment_intent_status: Mapped[str | None] = mapped_column(String(32))
     hosted_invoice_url: Mapped[str | None] = mapped_column(String(1000))
     created: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     dunning_email_sent_at: Mapped[datetime | None]
-    last_event_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

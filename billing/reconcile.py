@@ -7,20 +7,61 @@ every change it made.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import sync
 from billing.models import Customer, Invoice, PaymentMethod, Subscription
+from billing.orm import utcnow
+
+# How long a call that may have reached Stripe can still be in flight there (the gateway's
+# timeout is 20 s): after this, a re-read that finds nothing means nothing happened.
+IN_FLIGHT = timedelta(seconds=30)
+LIVE_AT_STRIPE = frozenset({"active", "trialing", "past_due", "unpaid", "paused"})
 
 
 class ReconcileGateway(Protocol):
     def retrieve_customer(self, customer_id: str) -> dict: ...
     def list_cards(self, customer_id: str) -> list[dict]: ...
-    def list_subscriptions(self, customer_id: str) -> list[dict]: ...
-    def list_invoices(self, customer_id: str, limit: int = 12) -> list[dict]: ...
+    def list_subscriptions(self, customer_id: str, status: str = "all") -> list[dict]: ...
+    def list_invoices(
+        self, customer_id: str, limit: int = 12, status: str | None = None
+    ) -> list[dict]: ...
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What a re-read changed locally, and money problems it found at Stripe."""
+
+    changes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def money_problems(
+    subscriptions: list[dict[str, Any]], invoices: list[dict[str, Any]]
+) -> list[str]:
+    """Two live subscriptions for one customer, or one period of a subscription paid twice."""
+    problems = []
+    live = sorted(s["id"] for s in subscriptions if s.get("status") in LIVE_AT_STRIPE)
+    if len(live) > 1:
+        problems.append(f"{len(live)} live subscriptions: {', '.join(live)}")
+    periods = Counter(
+        (sync.invoice_subscription_id(i), i.get("period_start"), i.get("period_end"))
+        for i in invoices
+        if i.get("status") == "paid"
+        and (i.get("amount_paid") or 0) > 0
+        and sync.invoice_subscription_id(i)
+        and i.get("billing_reason") in ("subscription_create", "subscription_cycle")
+    )
+    for (subscription_id, _, _), count in sorted(periods.items(), key=str):
+        if count > 1:
+            problems.append(f"one period of {subscription_id} paid {count} times")
+    return problems
 
 
 def describe(session: Session, customer: Customer) -> dict[str, str]:
@@ -50,30 +91,46 @@ def changes_between(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
-def refresh_customer(session: Session, gateway: ReconcileGateway, customer: Customer) -> list[str]:
-    """Make the local copy of ``customer`` match Stripe; returns what changed."""
+def refresh_customer(session: Session, gateway: ReconcileGateway, customer: Customer) -> Reconciled:
+    """Make the local copy of ``customer`` match Stripe; what changed and what is wrong."""
+    sync.claim_customer(session, customer.stripe_customer_id)
     before = describe(session, customer)
-    seen_at = sync.response_time()
     remote = gateway.retrieve_customer(customer.stripe_customer_id)
+    problems: list[str] = []
     if remote.get("deleted"):
         customer.deleted = True
     else:
-        sync.upsert_customer(session, remote, seen_at)
+        sync.upsert_customer(session, remote)
         cards = gateway.list_cards(customer.stripe_customer_id)
         kept = {card["id"] for card in cards}
         for card in cards:
-            sync.upsert_card(session, card, seen_at)
+            sync.upsert_card(session, card)
         for local in session.scalars(
             select(PaymentMethod).where(PaymentMethod.customer_id == customer.id)
         ):
             if local.stripe_payment_method_id not in kept:
                 session.delete(local)
-        for subscription in gateway.list_subscriptions(customer.stripe_customer_id):
-            sync.upsert_subscription(session, subscription, seen_at)
-        for invoice in gateway.list_invoices(customer.stripe_customer_id):
-            sync.upsert_invoice(session, invoice, seen_at)
+        subscriptions = gateway.list_subscriptions(customer.stripe_customer_id)
+        for subscription in subscriptions:
+            sync.upsert_subscription(session, subscription)
+        invoices = gateway.list_invoices(customer.stripe_customer_id, limit=100)
+        for invoice in invoices:
+            sync.upsert_invoice(session, invoice)
+        problems = money_problems(subscriptions, invoices)
+        _settle_unknown_state(customer, subscriptions)
     session.commit()
-    return changes_between(before, describe(session, customer))
+    return Reconciled(changes_between(before, describe(session, customer)), problems)
+
+
+def _settle_unknown_state(customer: Customer, subscriptions: list[dict[str, Any]]) -> None:
+    """After a successful re-read, a purchase whose outcome was unknown is settled: it
+    shows as a live subscription, or enough time has passed for it to have shown."""
+    since = customer.state_unknown_since
+    if since is None:
+        return
+    live = any(s.get("status") in LIVE_AT_STRIPE | {"incomplete"} for s in subscriptions)
+    if live or utcnow() - since >= IN_FLIGHT:
+        customer.state_unknown_since = None
 
 
 def customers_to_reconcile(session: Session, reader_id: int | None = None) -> list[Customer]:

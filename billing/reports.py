@@ -24,6 +24,7 @@ class SubscriberRow:
     cancel_at_period_end: bool
     current_period_end: datetime | None
     card: str  # "visa 4242 12/30" or ""
+    disputed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ def subscriber_rows(session: Session, limit: int = 500) -> list[SubscriberRow]:
                 cancel_at_period_end=subscription.cancel_at_period_end,
                 current_period_end=subscription.current_period_end,
                 card=label,
+                disputed_at=subscription.disputed_at,
             )
         )
     return result

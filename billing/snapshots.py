@@ -55,6 +55,17 @@ class SubscriptionSnapshot:
     latest_invoice_status: str | None = None
     # When the first renewal attempt of the open invoice failed: the grace clock starts here.
     payment_failed_at: datetime | None = None
+    # The latest invoice's payment waits for the reader to authenticate (3-D Secure).
+    latest_payment_needs_action: bool = False
+    # Why Stripe paused it (``status_details.paused``): a payment failure, a request, ...
+    pause_reason: str | None = None
+    # ``pause_collection`` is set: no invoice is collected, so access ends with the period.
+    collection_paused: bool = False
+    collection_resumes_at: datetime | None = None
+    # ``cancel_at``: Stripe cancels it at this instant.
+    cancel_at: datetime | None = None
+    # Canceled by us because the reader disputed a payment with their bank.
+    disputed: bool = False
 
     def is_live(self) -> bool:
         """The subscription exists in Stripe and has not ended."""
@@ -65,19 +76,56 @@ class SubscriptionSnapshot:
         return not self.is_live()
 
     def has_ended_by(self, now: datetime) -> bool:
-        """Ended, or set to cancel at a period end that has passed.
+        """Ended, or set to end (cancel at period end, ``cancel_at``, collection paused)
+        at an instant that has passed.
 
         Stripe ends such a subscription at that instant; our copy may still say "active"
         until the webhook lands, but no renewal is coming, so nothing is in flight.
         """
         if self.has_ended():
             return True
-        ends = self.period_ends_at()
-        return self.cancel_at_period_end and ends is not None and now >= ends
+        ends = self.ends_at()
+        return ends is not None and now >= ends
+
+    def ends_at(self) -> datetime | None:
+        """When access stops for good without a renewal (None: it renews)."""
+        if self.cancel_at is not None:
+            return self.cancel_at
+        if self.cancel_at_period_end or self.collection_paused:
+            return self.period_ends_at()
+        return None
+
+    def can_resume(self) -> bool:
+        """Set to end by the reader (or staff) in a way the reader may undo."""
+        return self.is_live() and (self.cancel_at_period_end or self.cancel_at is not None)
 
     def has_incomplete_payment(self) -> bool:
         """The first payment failed or needs the reader's action (3-D Secure)."""
-        return self.status in {"incomplete", "paused"}
+        return self.status == "incomplete"
+
+    def is_paused(self) -> bool:
+        """Stripe paused it (no invoices, no access) until it is resumed."""
+        return self.status == "paused"
+
+    def paused_for_payment(self) -> bool:
+        """Paused because a payment failed (or a trial ended without a card)."""
+        return self.is_paused() and self.pause_reason != "pause_requested"
+
+    def paused_on_request(self) -> bool:
+        """Paused because the reader or the publisher asked for it."""
+        return self.is_paused() and self.pause_reason == "pause_requested"
+
+    def renewal_needs_confirmation(self) -> bool:
+        """A renewal waits for the reader to confirm the payment with their bank."""
+        return self.status in {"past_due", "unpaid"} and self.latest_payment_needs_action
+
+    def is_active(self) -> bool:
+        """Stripe counts it active (whether or not the current period has run out)."""
+        return self.status == "active"
+
+    def is_trialing(self) -> bool:
+        """Stripe counts it in a trial (whether or not the trial has run out)."""
+        return self.status == "trialing"
 
     def on_trial(self, now: datetime) -> bool:
         """In a trial that has not run out."""
@@ -90,8 +138,9 @@ class SubscriptionSnapshot:
         return self.current_period_end is None or now < self.current_period_end
 
     def is_canceling(self, now: datetime) -> bool:
-        """Cancels at the end of a period that is still running."""
-        return self.cancel_at_period_end and self.is_paid_up(now)
+        """Set to end (see :meth:`ends_at`) while the paid period still runs."""
+        ends = self.ends_at()
+        return ends is not None and self.is_paid_up(now) and now < ends
 
     def is_past_due(self) -> bool:
         """A renewal failed and Stripe is still retrying."""
@@ -124,4 +173,6 @@ class SubscriptionSnapshot:
 
     def renews_at(self) -> datetime | None:
         """The next charge, or None when the subscription will not renew."""
-        return None if self.cancel_at_period_end else self.period_ends_at()
+        if self.ends_at() is not None or self.is_paused():
+            return None
+        return self.period_ends_at()

@@ -63,6 +63,10 @@ class BillingOverview:
     card: CardSnapshot | None
     invoices: tuple[InvoiceView, ...]
     has_customer: bool
+    # A purchase's outcome is unknown (its answer from Stripe was lost) until a re-read.
+    checking_payment: bool = False
+    # (plan name, when): a move to a cheaper plan waiting for the period end.
+    scheduled_change: tuple[str, datetime] | None = None
 
     @property
     def open_invoice(self) -> InvoiceView | None:
@@ -124,8 +128,15 @@ def _snapshot_query() -> Any:
             PaymentMethod.last4,
             PaymentMethod.exp_month,
             PaymentMethod.exp_year,
+            Invoice.payment_intent_status,
+            Subscription.pause_reason,
+            Subscription.collection_paused,
+            Subscription.collection_resumes_at,
+            Subscription.cancel_at,
+            Subscription.disputed_at,
         )
         .join(Customer, Customer.id == Subscription.customer_id)
+        .outerjoin(Invoice, Invoice.stripe_invoice_id == Subscription.latest_invoice_id)
         .outerjoin(Plan, Plan.code == Subscription.plan_code)
         .outerjoin(
             PaymentMethod,
@@ -161,6 +172,12 @@ def snapshots_for_reader(
         trial_end=row[5],
         latest_invoice_status=row[6],
         payment_failed_at=row[7],
+        latest_payment_needs_action=row[12] == "requires_action",
+        pause_reason=row[13],
+        collection_paused=bool(row[14]),
+        collection_resumes_at=row[15],
+        cancel_at=row[16],
+        disputed=row[17] is not None,
     )
     card = CardSnapshot(row[8], row[9], row[10], row[11]) if row[8] is not None else None
     return subscription, card
@@ -190,11 +207,15 @@ def overview_for_reader(
     customer = session.scalar(select(Customer).where(Customer.reader_id == reader_id))
     if customer is None:
         return BillingOverview(subscription, None, card, (), has_customer=False)
-    plan = None
+    plan = scheduled = None
     current = current_subscription(session, customer.id)
     if current is not None and current.plan_code:
         found = session.scalar(select(Plan).where(Plan.code == current.plan_code))
         plan = plan_view(found) if found else None
+    if current is not None and current.scheduled_plan_code and current.scheduled_change_at:
+        upcoming = session.scalar(select(Plan).where(Plan.code == current.scheduled_plan_code))
+        name = upcoming.name if upcoming else current.scheduled_plan_code
+        scheduled = (name, current.scheduled_change_at)
     if card is None and customer.default_payment_method_id:
         method = session.scalar(
             select(PaymentMethod).where(
@@ -226,4 +247,6 @@ def overview_for_reader(
             for invoice in invoices
         ),
         has_customer=True,
+        checking_payment=customer.state_unknown_since is not None,
+        scheduled_change=scheduled,
     )

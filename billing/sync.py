@@ -1,13 +1,14 @@
 """Turn Stripe objects (plain dicts) into local rows: one mapping function per object type.
 
-Fields are read the way the pinned API version shapes them, falling back to the older
-shapes the emulator and older webhook endpoints send (e.g. ``current_period_end`` on the
-subscription item, else on the subscription; the invoice's subscription under
-``parent.subscription_details``, else top level).
+Objects are read in the one shape of the pinned API version (``billing.gateway.API_VERSION``):
+periods and the price on the subscription item, the invoice's subscription under
+``parent.subscription_details``, how an invoice is paid in its ``payments`` (InvoicePayment
+→ PaymentIntent). The webhook endpoint is pinned to the same version (``paywall stripe
+check`` says when it is not), so events carry the same shapes.
 
-Every upsert takes ``seen_at``: the Stripe ``created`` time of the event carrying the
-object, or the time of the API response. A row already written from something newer is
-left alone, so events delivered out of order never move an object back in time.
+Every upsert writes the object as given: callers pass what Stripe says now (an API
+response, or the object re-read while handling a webhook), holding the customer's row
+(:func:`claim_customer`), so no event time is ever compared with our clock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -33,26 +34,11 @@ def from_timestamp(value: Any) -> datetime | None:
     return None if value in (None, "", 0) else datetime.fromtimestamp(int(value), UTC)
 
 
-def response_time() -> datetime:
-    """``seen_at`` for an API response: now, to the second, like Stripe's ``created``."""
-    return utcnow().replace(microsecond=0)
-
-
 def object_id(value: Any) -> str | None:
     """The id of an expandable field, whether it came as an id or an expanded object."""
     if isinstance(value, dict):
         return value.get("id")
     return value or None
-
-
-def is_stale(row: Any, seen_at: datetime) -> bool:
-    """True when ``row`` was last written from something newer than ``seen_at``."""
-    return row.last_event_at is not None and seen_at < row.last_event_at
-
-
-def _mark_seen(row: Any, seen_at: datetime) -> None:
-    if row.last_event_at is None or seen_at > row.last_event_at:
-        row.last_event_at = seen_at
 
 
 # -- field mapping (pure) ---------------------------------------------------------
@@ -64,21 +50,21 @@ def _first_item(subscription: Obj) -> Obj:
 def subscription_fields(subscription: Obj) -> dict[str, Any]:
     """Column values of a Stripe subscription."""
     item = _first_item(subscription)
-    price = item.get("price") or item.get("plan") or subscription.get("plan") or {}
+    price = item.get("price") or {}
     latest = subscription.get("latest_invoice")
-    metadata = price.get("metadata") if isinstance(price, dict) else None
+    pause = subscription.get("pause_collection")
     return {
         "status": subscription["status"],
         "stripe_plan_id": object_id(price) or "",
-        "plan_code": (metadata or {}).get(PLAN_CODE_KEY, ""),
+        "plan_code": (price.get("metadata") or {}).get(PLAN_CODE_KEY, ""),
         "stripe_item_id": item.get("id") or "",
-        "current_period_start": from_timestamp(
-            item.get("current_period_start") or subscription.get("current_period_start")
-        ),
-        "current_period_end": from_timestamp(
-            item.get("current_period_end") or subscription.get("current_period_end")
-        ),
+        "current_period_start": from_timestamp(item.get("current_period_start")),
+        "current_period_end": from_timestamp(item.get("current_period_end")),
         "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
+        "cancel_at": from_timestamp(subscription.get("cancel_at")),
+        "pause_reason": pause_reason(subscription),
+        "collection_paused": pause is not None,
+        "collection_resumes_at": from_timestamp((pause or {}).get("resumes_at")),
         "canceled_at": from_timestamp(subscription.get("canceled_at")),
         "ended_at": from_timestamp(subscription.get("ended_at")),
         "trial_end": from_timestamp(subscription.get("trial_end")),
@@ -87,22 +73,39 @@ def subscription_fields(subscription: Obj) -> dict[str, Any]:
     }
 
 
+def pause_reason(subscription: Obj) -> str | None:
+    """Why a ``paused`` subscription is paused (``status_details.paused``), else None."""
+    paused = (subscription.get("status_details") or {}).get("paused") or {}
+    return (paused.get("subscription") or {}).get("type") or None
+
+
 def invoice_subscription_id(invoice: Obj) -> str | None:
-    """The subscription an invoice bills, in either API shape."""
+    """The subscription an invoice bills (``parent.subscription_details.subscription``)."""
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return object_id(details.get("subscription")) or object_id(invoice.get("subscription"))
+    return object_id(details.get("subscription"))
+
+
+def invoice_payment_intent(invoice: Obj) -> Obj | None:
+    """The PaymentIntent collecting ``invoice``, when its payments came expanded.
+
+    The default payment (``is_default``) is the one Stripe retries; None before the
+    first attempt, or when ``payments`` was not expanded.
+    """
+    payments = (invoice.get("payments") or {}).get("data") or []
+    ordered = sorted(payments, key=lambda payment: bool(payment.get("is_default")))
+    for payment in reversed(ordered):
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if isinstance(intent, dict):
+            return intent
+    return None
 
 
 def invoice_failure_message(invoice: Obj) -> str | None:
-    """Why the last attempt to collect failed, when the payload says."""
-    intent = invoice.get("payment_intent")
-    if isinstance(intent, dict) and intent.get("last_payment_error"):
-        return intent["last_payment_error"].get("message")
-    charge = invoice.get("charge")
-    if isinstance(charge, dict) and charge.get("failure_message"):
-        return charge["failure_message"]
-    return None
+    """Why the last attempt to collect failed, from the invoice's PaymentIntent."""
+    intent = invoice_payment_intent(invoice) or {}
+    error = intent.get("last_payment_error") or {}
+    return error.get("message") or None
 
 
 def invoice_fields(invoice: Obj) -> dict[str, Any]:
@@ -117,7 +120,7 @@ def invoice_fields(invoice: Obj) -> dict[str, Any]:
         "billing_reason": invoice.get("billing_reason"),
         "attempt_count": int(invoice.get("attempt_count") or 0),
         "hosted_invoice_url": invoice.get("hosted_invoice_url"),
-        "created": from_timestamp(invoice.get("created") or invoice.get("date")) or utcnow(),
+        "created": from_timestamp(invoice.get("created")) or utcnow(),
         "paid_at": from_timestamp(transitions.get("paid_at")),
     }
 
@@ -175,24 +178,35 @@ def _card_by_stripe_id(session: Session, stripe_id: str) -> PaymentMethod | None
     )
 
 
-# -- upserts -----------------------------------------------------------------------
-def upsert_customer(session: Session, customer: Obj, seen_at: datetime) -> Customer | None:
+def claim_customer(session: Session, stripe_customer_id: str | None) -> Customer | None:
+    """Our customer ``stripe_customer_id``, its row held until this transaction ends.
+
+    Whoever writes a customer's billing (a webhook's re-read, a reader's own change) holds
+    the row from before reading Stripe until the commit, so the last writer has read the
+    newest state. An UPDATE rather than ``SELECT ... FOR UPDATE``: a row lock on
+    PostgreSQL, and the write lock on SQLite, which has no row locks.
+    """
+    row = customer_by_stripe_id(session, stripe_customer_id)
+    if row is not None:
+        session.execute(update(Customer).where(Customer.id == row.id).values(synced_at=utcnow()))
+    return row
+
+
+# -- upserts: each writes the object as Stripe has it now -------------------------------
+def upsert_customer(session: Session, customer: Obj) -> Customer | None:
     """Refresh a known customer's default card and email (unknown customers are not ours)."""
     row = customer_by_stripe_id(session, customer.get("id"))
-    if row is None or is_stale(row, seen_at):
-        return row
+    if row is None:
+        return None
     if customer.get("deleted"):
         row.deleted = True
     else:
         row.email = customer.get("email") or row.email
         row.default_payment_method_id = customer_default_card_id(customer)
-    _mark_seen(row, seen_at)
     return row
 
 
-def upsert_subscription(
-    session: Session, subscription: Obj, seen_at: datetime
-) -> Subscription | None:
+def upsert_subscription(session: Session, subscription: Obj) -> Subscription | None:
     """Write a Stripe subscription of one of our customers; None when it is not ours."""
     row = subscription_by_stripe_id(session, subscription.get("id"))
     if row is None:
@@ -202,8 +216,6 @@ def upsert_subscription(
         row = Subscription(stripe_subscription_id=subscription["id"], customer_id=customer.id)
         row.created_at = from_timestamp(subscription.get("created")) or utcnow()
         session.add(row)
-    elif is_stale(row, seen_at):
-        return row
     fields = subscription_fields(subscription)
     if not fields["plan_code"]:
         with session.no_autoflush:  # a new row has no status yet: flushing it would fail
@@ -212,21 +224,28 @@ def upsert_subscription(
     for name, value in fields.items():
         setattr(row, name, value)
     row.was_active = row.was_active or row.status in ACTIVE_STATUSES
+    row.stripe_schedule_id = object_id(subscription.get("schedule"))
+    if row.stripe_schedule_id is None or row.plan_code == row.scheduled_plan_code:
+        row.scheduled_plan_code = row.scheduled_change_at = None  # done, or dropped
     latest = subscription.get("latest_invoice")
     if isinstance(latest, dict):
-        upsert_invoice(session, latest, seen_at)
+        upsert_invoice(session, latest)
         row.latest_invoice_status = latest.get("status")
+    elif row.latest_invoice_id:
+        with session.no_autoflush:
+            known = _invoice_by_stripe_id(session, row.latest_invoice_id)
+        row.latest_invoice_status = known.status if known else None
     if row.status not in ("past_due", "unpaid"):
         row.payment_failed_at = None
     elif row.payment_failed_at is None:
         # Stripe does not say when collection first failed; the open invoice's date is close.
-        invoice = _invoice_by_stripe_id(session, row.latest_invoice_id or "")
-        row.payment_failed_at = invoice.created if invoice else seen_at
-    _mark_seen(row, seen_at)
+        with session.no_autoflush:
+            invoice = _invoice_by_stripe_id(session, row.latest_invoice_id or "")
+        row.payment_failed_at = invoice.created if invoice else utcnow()
     return row
 
 
-def upsert_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Invoice | None:
+def upsert_invoice(session: Session, invoice: Obj) -> Invoice | None:
     """Write a Stripe invoice of one of our customers; None when it is not ours (or upcoming)."""
     if not invoice.get("id"):  # invoice.upcoming previews have no id
         return None
@@ -237,22 +256,24 @@ def upsert_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Invoice
             return None
         row = Invoice(stripe_invoice_id=invoice["id"], customer_id=customer.id)
         session.add(row)
-    elif is_stale(row, seen_at):
-        return row
     for name, value in invoice_fields(invoice).items():
         setattr(row, name, value)
     failure = invoice_failure_message(invoice)
     if failure or row.status == "paid":
         row.failure_message = failure
-    _mark_seen(row, seen_at)
+    billed = subscription_by_stripe_id(session, row.stripe_subscription_id)
+    if billed is not None and billed.latest_invoice_id == row.stripe_invoice_id:
+        billed.latest_invoice_status = row.status
+    intent = invoice_payment_intent(invoice)
+    if intent is not None or row.status in ("paid", "void", "uncollectible"):
+        # Known only when the payments came expanded; a settled invoice waits for nothing.
+        row.payment_intent_status = (intent or {}).get("status") if row.status != "paid" else None
     return row
 
 
-def upsert_card(session: Session, method: Obj, seen_at: datetime) -> PaymentMethod | None:
+def upsert_card(session: Session, method: Obj) -> PaymentMethod | None:
     """Write a card attached to one of our customers; a detached card is removed."""
     row = _card_by_stripe_id(session, method.get("id") or "")
-    if row is not None and is_stale(row, seen_at):
-        return row
     customer = customer_by_stripe_id(session, object_id(method.get("customer")))
     if customer is None or method.get("type", "card") != "card":
         if row is not None:
@@ -264,7 +285,6 @@ def upsert_card(session: Session, method: Obj, seen_at: datetime) -> PaymentMeth
     row.customer_id = customer.id
     for name, value in card_fields(method).items():
         setattr(row, name, value)
-    _mark_seen(row, seen_at)
     return row
 
 
@@ -275,39 +295,16 @@ def remove_card(session: Session, payment_method_id: str) -> None:
         session.delete(row)
 
 
-def record_failed_collection(
-    session: Session, invoice: Obj, seen_at: datetime
-) -> Subscription | None:
-    """An attempt to collect ``invoice`` failed: start the grace clock on its subscription.
-
-    Stripe moves a renewing subscription to ``past_due`` at this point (and says so in a
-    ``customer.subscription.updated`` event that may arrive later or, from the emulator,
-    never); a first payment keeps the subscription ``incomplete``.
-    """
-    row = subscription_by_stripe_id(session, invoice_subscription_id(invoice))
-    if row is None or is_stale(row, seen_at):
-        return row
-    row.latest_invoice_id = invoice["id"]
-    row.latest_invoice_status = invoice.get("status") or "open"
-    if row.status in ("active", "trialing"):
-        row.status = "past_due"
-    if row.status in ("past_due", "unpaid") and row.payment_failed_at is None:
-        row.payment_failed_at = seen_at
-    _mark_seen(row, seen_at)
-    return row
+WRITERS = {
+    "subscription": upsert_subscription,
+    "invoice": upsert_invoice,
+    "payment_method": upsert_card,
+    "customer": upsert_customer,
+}
 
 
-def record_paid_invoice(session: Session, invoice: Obj, seen_at: datetime) -> Subscription | None:
-    """``invoice`` was paid: a subscription waiting on it is active again."""
-    row = subscription_by_stripe_id(session, invoice_subscription_id(invoice))
-    if row is None or is_stale(row, seen_at):
-        return row
-    if row.latest_invoice_id in (None, invoice["id"]) or row.status != "active":
-        row.latest_invoice_id = invoice["id"]
-        row.latest_invoice_status = "paid"
-        if row.status in ("past_due", "unpaid", "incomplete"):
-            row.status = "active"
-            row.was_active = True
-        row.payment_failed_at = None
-    _mark_seen(row, seen_at)
-    return row
+def write(session: Session, obj: Obj) -> Any:
+    """Write one Stripe object of a type we mirror, as given (None: not ours, or a type
+    we do not mirror)."""
+    writer = WRITERS.get(str(obj.get("object")))
+    return writer(session, obj) if writer else None

@@ -1,49 +1,65 @@
-"""Webhook ingestion: store each verified event once and apply it in one transaction.
+"""Webhook events: store each verified event once, then apply it by re-reading Stripe.
 
-1. :func:`ingest` inserts a new event under its unique Stripe id, already marked
-   applied, and applies it in the same transaction: one commit per delivery. A second
-   delivery of the id inserts nothing (on PostgreSQL it waits on the first's uncommitted
-   key, on SQLite on the write lock) and goes on to step 3, where it finds it applied.
-2. If applying fails, the changes roll back and the raw event is stored on its own with
-   the error, so nothing is lost, and :class:`EventNotApplied` makes Stripe retry (or an
-   operator runs ``paywall replay-events``). A crash before the commit stores nothing,
-   but then Stripe got no answer and delivers again.
-3. :func:`apply_event` applies an event already stored: it claims the row (a
-   conditional UPDATE marking it applied), applies it and commits both together. Two
-   deliveries racing serialise on that UPDATE's lock (row lock on PostgreSQL, write lock
-   on SQLite); the loser finds it applied.
+1. :func:`store_event` inserts the event under its unique Stripe id (a duplicate delivery
+   inserts nothing) and commits; the endpoint answers 2xx at once.
+2. :func:`apply_event`, after the response, claims the stored event (a conditional UPDATE
+   marking it applied: two workers racing serialise on its lock, the loser finds it
+   applied), **re-reads the object the event is about from Stripe**, writes that current
+   state and commits both together. Arrival order is not Stripe's order and event times
+   are whole seconds, so the event's own copy of the object is never applied and no event
+   time is compared with ours: the re-read holds the customer's row from before reading
+   until the commit (:func:`billing.sync.claim_customer`), so the last write has the
+   newest state, whatever order events arrive in.
+3. If applying fails (Stripe unreachable, a bug), the change rolls back and the event stays
+   stored, unapplied, with the error, for ``paywall replay-events``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from enum import StrEnum
+from typing import Any, Protocol
 
 from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import sync
+from billing import dunning, sync
+from billing.errors import BillingRequestError
 from billing.models import WebhookEvent
 from billing.orm import utcnow
 
 Obj = dict[str, Any]
-CONFLICT_ATTEMPTS = 3
 
 
 class EventNotApplied(Exception):
     """Applying a stored event failed; it stays stored for a retry or a replay."""
 
 
+class Email(StrEnum):
+    """Emails an applied event owes, sent after the commit (see ``billing.dunning``)."""
+
+    PAYMENT_FAILED = "payment_failed"  # about an invoice: the renewal failed or needs 3-D Secure
+    TRIAL_ENDING = "trial_ending"  # about a subscription: its trial ends soon
+    DISPUTE = "dispute"  # about a subscription: canceled over a dispute (to staff)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One email owed: its kind and the local row it is about."""
+
+    email: Email
+    row_id: int
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one delivery."""
+    """What happened to one stored event."""
 
     event_id: str
     status: str  # "applied" | "duplicate"
-    dunning_invoice_ids: tuple[int, ...] = field(default=())
+    follow_ups: tuple[FollowUp, ...] = field(default=())
 
 
 def _insert_statement(dialect: str) -> Insert:
@@ -70,8 +86,8 @@ def _insert_once(session: Session, values: dict[str, Any]) -> bool:
     return session.execute(statement, values).first() is not None
 
 
-def _event_row(event: Obj, *, applied: bool) -> dict[str, Any]:
-    """Column values of a stored event, marked applied now or not applied yet."""
+def _event_row(event: Obj) -> dict[str, Any]:
+    """Column values of a newly stored event, not applied yet."""
     obj = (event.get("data") or {}).get("object") or {}
     now = utcnow()
     return {
@@ -81,39 +97,22 @@ def _event_row(event: Obj, *, applied: bool) -> dict[str, Any]:
         "created": sync.from_timestamp(event.get("created")) or now,
         "payload": event,
         "received_at": now,
-        "applied_at": now if applied else None,
-        "attempts": 1 if applied else 0,
+        "applied_at": None,
+        "attempts": 0,
     }
 
 
 def store_event(session: Session, event: Obj) -> bool:
     """Store a verified event unless its id is already stored; True when newly stored."""
-    stored = _insert_once(session, _event_row(event, applied=False))
+    stored = _insert_once(session, _event_row(event))
     session.commit()
     return stored
 
 
-def apply_event(session: Session, stripe_event_id: str, *, force: bool = False) -> Outcome:
-    """Apply a stored event once (``force``: again, still guarded by the object's clock).
-
-    Two events about one new object (``invoice.created`` and ``invoice.payment_failed``)
-    can race to insert its row; the loser rolls back and applies again on top of the
-    winner's row.
-    """
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            return _apply_once(session, stripe_event_id, force)
-        except IntegrityError as error:
-            session.rollback()
-            if attempt == CONFLICT_ATTEMPTS:
-                _record_failure(session, stripe_event_id, error)
-                raise EventNotApplied(f"{stripe_event_id}: {error}") from error
-    raise AssertionError("unreachable")
-
-
-def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
-    # Claim the event with one conditional UPDATE: it takes the row lock on PostgreSQL
-    # and the write lock on SQLite, so a racing delivery waits, then finds it claimed.
+def apply_event(
+    session: Session, gateway: StripeReader, stripe_event_id: str, *, force: bool = False
+) -> Outcome:
+    """Apply a stored event once (``force``: again), from Stripe's current objects."""
     claim = (
         update(WebhookEvent)
         .where(WebhookEvent.stripe_event_id == stripe_event_id)
@@ -132,43 +131,13 @@ def _apply_once(session: Session, stripe_event_id: str, force: bool) -> Outcome:
         select(WebhookEvent.payload).where(WebhookEvent.stripe_event_id == stripe_event_id)
     )
     try:
-        dunning = _apply(session, payload or {})
+        follow_ups = _apply(session, gateway, payload or {})
         session.commit()
-    except IntegrityError:
-        raise
     except Exception as error:
         session.rollback()
         _record_failure(session, stripe_event_id, error)
         raise EventNotApplied(f"{stripe_event_id}: {error}") from error
-    return Outcome(stripe_event_id, "applied", dunning)
-
-
-def ingest(session: Session, event: Obj) -> Outcome:
-    """Store and apply one verified event in one transaction (see the module docstring)."""
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            if _insert_once(session, _event_row(event, applied=True)):
-                dunning = _apply(session, event)
-                session.commit()
-                return Outcome(event["id"], "applied", dunning)
-        except IntegrityError as error:
-            session.rollback()  # a racing insert of the same new object: apply again
-            if attempt == CONFLICT_ATTEMPTS:
-                _store_failed(session, event, error)
-            continue
-        except Exception as error:
-            session.rollback()
-            _store_failed(session, event, error)
-        session.rollback()
-        return apply_event(session, event["id"])  # stored before: applied at most once
-    raise AssertionError("unreachable")
-
-
-def _store_failed(session: Session, event: Obj, error: Exception) -> NoReturn:
-    """Keep the raw event with the error that stopped it, then raise :class:`EventNotApplied`."""
-    if store_event(session, event):
-        _record_failure(session, event["id"], error)
-    raise EventNotApplied(f"{event['id']}: {error}") from error
+    return Outcome(stripe_event_id, "applied", follow_ups)
 
 
 def _record_failure(session: Session, stripe_event_id: str, error: Exception) -> None:
@@ -176,6 +145,7 @@ def _record_failure(session: Session, stripe_event_id: str, error: Exception) ->
         select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id)
     )
     if row is not None:
+        row.applied_at = None
         row.attempts += 1
         row.last_error = f"{type(error).__name__}: {error}"[:2000]
         session.commit()
@@ -192,16 +162,31 @@ def unapplied_event_ids(session: Session, event_ids: Iterable[str] = ()) -> list
     return list(session.scalars(query))
 
 
-# -- applying, by event type ---------------------------------------------------------------
-def _apply(session: Session, event: Obj) -> tuple[int, ...]:
-    """Apply one event's object to the local tables; returns invoices owed a dunning email."""
+# -- applying: re-read what the event is about, write it -----------------------------------
+class StripeReader(Protocol):
+    """The reads :func:`apply_event` makes (``billing.gateway.StripeGateway`` has them)."""
+
+    def retrieve_subscription(self, subscription_id: str) -> Obj: ...
+    def retrieve_invoice(self, invoice_id: str) -> Obj: ...
+    def retrieve_payment_method(self, payment_method_id: str) -> Obj: ...
+    def retrieve_customer(self, customer_id: str) -> Obj: ...
+    def retrieve_charge(self, charge_id: str) -> Obj: ...
+    def cancel_subscription_now(self, subscription_id: str) -> Obj: ...
+
+
+def _apply(session: Session, gateway: StripeReader, event: Obj) -> tuple[FollowUp, ...]:
+    """Apply one event; returns the emails it owes."""
     kind = str(event.get("type") or "")
     obj = (event.get("data") or {}).get("object") or {}
-    seen_at = sync.from_timestamp(event.get("created")) or utcnow()
     handler = handler_for(kind)
-    if handler is None:
+    if handler is None or not obj.get("id"):
         return ()  # stored and acknowledged; nothing of ours to change
-    return handler(session, obj, seen_at) or ()
+    try:
+        return handler(session, gateway, obj) or ()
+    except BillingRequestError as error:
+        if error.code != "resource_missing":
+            raise
+        return ()  # gone from Stripe since (a deleted draft invoice): nothing to write
 
 
 def handler_for(kind: str) -> Handler | None:
@@ -216,72 +201,134 @@ def handler_for(kind: str) -> Handler | None:
     return None
 
 
-def _subscription(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_subscription(session, obj, seen_at)
+def _customer_of(obj: Obj) -> str | None:
+    return sync.object_id(obj.get("customer"))
 
 
-def _invoice(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_invoice(session, obj, seen_at)
+def refresh_subscription(session: Session, gateway: StripeReader, subscription_id: str) -> Any:
+    """Write the subscription as Stripe has it now (None when it is not ours)."""
+    return sync.upsert_subscription(session, gateway.retrieve_subscription(subscription_id))
 
 
-def _invoice_paid(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_invoice(session, obj, seen_at)
-    sync.record_paid_invoice(session, obj, seen_at)
+def _subscription(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    if sync.claim_customer(session, _customer_of(obj)) is not None:
+        refresh_subscription(session, gateway, obj["id"])
 
 
-def _invoice_failed(session: Session, obj: Obj, seen_at: Any) -> tuple[int, ...]:
-    invoice = sync.upsert_invoice(session, obj, seen_at)
-    subscription = sync.record_failed_collection(session, obj, seen_at)
-    renewal_failed = subscription is not None and subscription.status in ("past_due", "unpaid")
-    if invoice is not None and renewal_failed and invoice.dunning_email_sent_at is None:
-        session.flush()
-        return (invoice.id,)
+def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """Re-read the invoice (with how it is being paid) and the subscription it bills; a
+    renewal that failed or waits for 3-D Secure owes the reader an email (once)."""
+    if sync.claim_customer(session, _customer_of(obj)) is None:
+        return ()
+    remote = gateway.retrieve_invoice(obj["id"])
+    invoice = sync.upsert_invoice(session, remote)
+    billed = ((remote.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    if isinstance(billed, dict):  # came expanded with the invoice
+        subscription = sync.upsert_subscription(session, billed)
+    elif billed:
+        subscription = refresh_subscription(session, gateway, billed)
+    else:
+        subscription = None
+    renewal_failed = subscription is not None and subscription.status in (
+        "past_due",
+        "unpaid",
+        "paused",
+    )
+    if invoice is None or invoice.status == "paid" or not invoice.attempt_count:
+        return ()
+    session.flush()
+    if renewal_failed and dunning.claim_failed_payment_notice(session, invoice.id):
+        return (FollowUp(Email.PAYMENT_FAILED, invoice.id),)
     return ()
 
 
-def _invoice_needs_action(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_invoice(session, obj, seen_at)
-    subscription = sync.subscription_by_stripe_id(session, sync.invoice_subscription_id(obj))
-    if subscription is not None and not sync.is_stale(subscription, seen_at):
-        subscription.latest_invoice_id = obj["id"]
-        subscription.latest_invoice_status = obj.get("status") or "open"
+def _trial_will_end(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """Re-read the subscription; its reader is owed a reminder before the first charge."""
+    if sync.claim_customer(session, _customer_of(obj)) is None:
+        return ()
+    subscription = refresh_subscription(session, gateway, obj["id"])
+    if subscription is None or subscription.status != "trialing":
+        return ()
+    session.flush()
+    return (FollowUp(Email.TRIAL_ENDING, subscription.id),)
 
 
-def _card(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_card(session, obj, seen_at)
+def _dispute(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """A reader disputed a payment: no further renewals (their live subscriptions are
+    canceled now), and staff are told. A refund alone does not end access."""
+    charge_id = sync.object_id(obj.get("charge"))
+    charge = gateway.retrieve_charge(charge_id) if charge_id else {}
+    customer = sync.claim_customer(session, _customer_of(charge))
+    if customer is None:
+        return ()
+    newest = None
+    for subscription in list(customer.subscriptions):
+        if subscription.status in sync.ACTIVE_STATUSES | {"paused", "incomplete"}:
+            canceled = gateway.cancel_subscription_now(subscription.stripe_subscription_id)
+            sync.upsert_subscription(session, canceled)
+            subscription.disputed_at = subscription.disputed_at or utcnow()
+        if newest is None or subscription.created_at > newest.created_at:
+            newest = subscription
+    if newest is None:
+        return ()
+    session.flush()
+    return (FollowUp(Email.DISPUTE, newest.id),)
 
 
-def _card_detached(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.remove_card(session, obj.get("id") or "")
+def _card(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    """A card attached, detached or changed: the card as Stripe has it (detached: removed)."""
+    method = gateway.retrieve_payment_method(obj["id"])
+    owner = _customer_of(method) or _customer_of(obj)
+    if sync.claim_customer(session, owner) is not None or _customer_of(method) is None:
+        sync.upsert_card(session, method)
 
 
-def _customer(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_customer(session, obj, seen_at)
+def _customer(session: Session, gateway: StripeReader, obj: Obj) -> None:
+    if sync.claim_customer(session, obj["id"]) is not None:
+        sync.upsert_customer(session, gateway.retrieve_customer(obj["id"]))
 
 
-def _customer_deleted(session: Session, obj: Obj, seen_at: Any) -> None:
-    sync.upsert_customer(session, {**obj, "deleted": True}, seen_at)
-
-
-def _nothing(session: Session, obj: Obj, seen_at: Any) -> None:
+def _nothing(session: Session, gateway: StripeReader, obj: Obj) -> None:
     """Acknowledged without a local change (the data arrives with another event)."""
 
 
-Handler = Callable[[Session, Obj, Any], "tuple[int, ...] | None"]
+Handler = Callable[[Session, StripeReader, Obj], "tuple[FollowUp, ...] | None"]
 
 HANDLERS: dict[str, Handler] = {
-    "customer.subscription.*": _subscription,  # created, updated, deleted, trial_will_end, ...
-    "invoice.paid": _invoice_paid,
-    "invoice.payment_succeeded": _invoice_paid,
-    "invoice.payment_failed": _invoice_failed,
-    "invoice.payment_action_required": _invoice_needs_action,
+    "customer.subscription.trial_will_end": _trial_will_end,
+    "customer.subscription.*": _subscription,  # created, updated, deleted, paused, ...
+    "charge.dispute.created": _dispute,
     "invoice.upcoming": _nothing,  # a preview with no id; card reminders come from our own job
-    "invoice.*": _invoice,  # created, finalized, updated, voided, marked_uncollectible
-    "payment_method.attached": _card,
-    "payment_method.updated": _card,
-    "payment_method.automatically_updated": _card,
-    "payment_method.detached": _card_detached,
+    "invoice.*": _invoice,  # created, finalized, paid, payment_failed, voided, ...
+    "payment_method.*": _card,  # attached, detached, updated, automatically_updated
     "customer.updated": _customer,
-    "customer.deleted": _customer_deleted,
+    "customer.deleted": _customer,
     "setup_intent.succeeded": _nothing,  # its card arrives with payment_method.attached
 }
+
+# The event types a webhook endpoint must send us (``paywall stripe setup-webhook``
+# subscribes to these; ``paywall stripe check`` lists any missing).
+SUBSCRIBED_EVENTS = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_action_required",
+    "invoice.marked_uncollectible",
+    "invoice.voided",
+    "invoice.upcoming",
+    "payment_method.attached",
+    "payment_method.detached",
+    "payment_method.updated",
+    "payment_method.automatically_updated",
+    "customer.updated",
+    "customer.deleted",
+    "setup_intent.succeeded",
+    "charge.dispute.created",
+)

@@ -57,6 +57,30 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def database_engine_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` with the database timeouts for the configured backend.
+
+    Without them a locked SQLite file holds a request for 5 s and an unreachable
+    PostgreSQL host for as long as the operating system tries to connect.
+    """
+    options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    timeout = settings["DATABASE_TIMEOUT_SECONDS"]
+    backend = settings["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0].split("+", 1)[0]
+    if backend == "sqlite":
+        connect_args: dict[str, Any] = {"timeout": timeout}  # waiting for another's lock
+    elif backend == "postgresql":
+        statement = settings["DATABASE_STATEMENT_TIMEOUT_SECONDS"]
+        connect_args = {
+            "connect_timeout": timeout,
+            "options": f"-c lock_timeout={timeout * 1000} -c statement_timeout={statement * 1000}",
+        }
+        options.setdefault("pool_timeout", timeout)
+    else:
+        return options
+    options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+    return options
+
+
 class Config:
     """Settings shared by every environment, read from the environment when built."""
 
@@ -70,7 +94,16 @@ class Config:
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # How long a request waits for the database (to connect, for a lock, for a pooled
+        # connection) before readers get "try again shortly" (503); and the longest any
+        # one statement may run on PostgreSQL.
+        self.DATABASE_TIMEOUT_SECONDS = env_int("PAYWALL_DATABASE_TIMEOUT_SECONDS", 2)
+        self.DATABASE_STATEMENT_TIMEOUT_SECONDS = env_int(
+            "PAYWALL_DATABASE_STATEMENT_TIMEOUT_SECONDS", 30
+        )
         self.REDIS_URL = env_str("REDIS_URL")
+        # Production without Redis is allowed only when it says it runs one process.
+        self.SINGLE_PROCESS = env_bool("PAYWALL_SINGLE_PROCESS", False)
 
         self.SITE_NAME = env_str("PAYWALL_SITE_NAME", "The Paywall Gazette")
         # The public address of the site, for every link in an email (never the request's
@@ -132,15 +165,23 @@ class Config:
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
+        # The largest request body any endpoint reads (the embed API's article PUT: 2 MB).
+        # Werkzeug enforces it on chunked bodies too, as it reads them: past it, 413.
+        self.MAX_CONTENT_LENGTH = env_int("PAYWALL_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
+
         # Stripe. Without STRIPE_SECRET_KEY, development talks to the local emulator.
         self.STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
         self.STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
         self.STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = env_str("STRIPE_API_BASE")  # unset: api.stripe.com
-        self.STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+        # Stripe.js is versioned by release; the endive release goes with the pinned API.
+        self.STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/endive/stripe.js")
         self.STRIPE_EMULATOR_PORT = env_int("PAYWALL_STRIPE_EMULATOR_PORT", 8420)
         self.STRIPE_TIMEOUT_SECONDS = env_int("PAYWALL_STRIPE_TIMEOUT_SECONDS", 20)
         self.STRIPE_NETWORK_RETRIES = env_int("PAYWALL_STRIPE_NETWORK_RETRIES", 2)
+        # Starts our idempotency keys and catalogue ids in Stripe; unset: derived from
+        # PAYWALL_BASE_URL's host, so staging and production on one account never collide.
+        self.STRIPE_ID_PREFIX = env_str("PAYWALL_STRIPE_ID_PREFIX")
 
     def finalise(self) -> dict[str, Any]:
         """Validate and return the settings as a plain mapping for ``app.config``."""
@@ -217,6 +258,14 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "PAYWALL_BASE_URL must be the site's address, e.g. https://news.example.com"
             )
+        if not settings["REDIS_URL"] and not settings["SINGLE_PROCESS"]:
+            raise ConfigError(
+                "Production needs REDIS_URL (e.g. redis://127.0.0.1:6379/0): rate limits on "
+                "sign-in, sign-up and emailed links are counted there, shared by every worker "
+                "and host; without it each process counts on its own, so N processes let N "
+                "times as many attempts through. If this deployment really runs one process, "
+                "set PAYWALL_SINGLE_PROCESS=true instead."
+            )
         return settings
 
 
@@ -241,7 +290,7 @@ def load_settings(env_name: str | None = None) -> dict[str, Any]:
 
 def emulator_stripe_settings(instance: Path, port: int) -> dict[str, Any]:
     """Stripe settings pointing at the local emulator (``paywall demo`` starts it)."""
-    from billing.emulator import (
+    from devstripe.emulator import (
         EMULATOR_PUBLISHABLE_KEY,
         EMULATOR_SECRET_KEY,
         api_base_for,

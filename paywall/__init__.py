@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, has_request_context, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import PROJECT_ROOT, load_settings
+from config import PROJECT_ROOT, database_engine_options, load_settings
+from paywall.bodies import SizedChunkedBodies
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,6 +25,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.from_mapping(settings)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(app.config)
+    if app.config["MAX_CONTENT_LENGTH"]:
+        app.wsgi_app = SizedChunkedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -89,11 +93,13 @@ def register_template_helpers(app: Flask) -> None:
 
     The masthead's links never change, so they are resolved once, on the first request,
     rather than by ``url_for`` on every page (this sits on the measured reading path).
+    An email rendered outside any request (a webhook's follow-up, a command) has no
+    masthead and cannot build them: they wait for a request.
     """
     links: dict[str, str] = {}
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:
-        if not links:
+        if not links and has_request_context():
             links.update({name: url_for(e, **args) for name, (e, args) in SITE_LINKS.items()})
         return {"site_name": app.config["SITE_NAME"], "links": links}

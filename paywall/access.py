@@ -47,6 +47,7 @@ class Reason(StrEnum):
     PAYMENT_INCOMPLETE = "payment_incomplete"
     SUBSCRIPTION_ENDED = "subscription_ended"
     PLAN_EXCLUDES_ARTICLE = "plan_excludes_article"
+    PAUSED = "paused"
 
 
 FULL_REASONS = frozenset(
@@ -86,6 +87,8 @@ class NoticeCode(StrEnum):
     CARD_EXPIRED = "card_expired"
     METER_REMAINING = "meter_remaining"
     TRIAL_ENDS_ON = "trial_ends_on"
+    CONFIRM_PAYMENT_BY = "confirm_payment_by"
+    PAYMENT_DISPUTED = "payment_disputed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +215,16 @@ def _renewal_in_flight(req: AccessRequest, period_end: datetime | None) -> bool:
     return period_end is not None and req.now < period_end + req.settings.grace_period
 
 
+def _subscription_gives_access(req: AccessRequest) -> bool:
+    """Paid up, in a trial or within the grace window after a failed renewal."""
+    sub = req.subscription
+    return sub is not None and (
+        sub.is_paid_up(req.now)
+        or sub.on_trial(req.now)
+        or sub.in_grace(req.now, req.settings.grace_period)
+    )
+
+
 # --- the rules, in order ---------------------------------------------------------------
 
 
@@ -235,12 +248,18 @@ def anonymous_reader(req: AccessRequest) -> Decision | None:
 
 
 def unverified_email(req: AccessRequest) -> Decision | None:
-    """When the publisher requires it, an account counts only once its email is confirmed."""
-    if req.settings.require_verified_email and not req.reader.email_verified:
-        if req.reader.comp_is_active(req.now):
-            return None
-        return Decision(Reason.REGISTRATION_REQUIRED, (Action.VERIFY_EMAIL,))
-    return None
+    """When the publisher requires it, an account opens free-account articles only once its
+    email is confirmed. Paid articles are the subscription's and the meter's business, and
+    a reader whose subscription gives access (or who is comped) is never held back."""
+    if (
+        req.article.level is not AccessLevel.REGISTERED
+        or not req.settings.require_verified_email
+        or req.reader.email_verified
+        or req.reader.comp_is_active(req.now)
+        or _subscription_gives_access(req)
+    ):
+        return None
+    return Decision(Reason.REGISTRATION_REQUIRED, (Action.VERIFY_EMAIL,))
 
 
 def registered_article(req: AccessRequest) -> Decision | None:
@@ -271,7 +290,8 @@ def without_live_subscription(req: AccessRequest) -> Decision | None:
         remaining = Notice(NoticeCode.METER_REMAINING, count=req.meter.remaining_after_this_view())
         return Decision(Reason.METERED, (Action.SUBSCRIBE,), (remaining,))
     if sub is not None:
-        return Decision(Reason.SUBSCRIPTION_ENDED, (Action.SUBSCRIBE,))
+        disputed = (Notice(NoticeCode.PAYMENT_DISPUTED),) if sub.disputed else ()
+        return Decision(Reason.SUBSCRIPTION_ENDED, (Action.SUBSCRIBE,), disputed)
     if req.meter.allowance > 0:
         return Decision(Reason.METER_EXHAUSTED, (Action.SUBSCRIBE,))
     return Decision(Reason.NO_SUBSCRIPTION, (Action.SUBSCRIBE,))
@@ -293,11 +313,25 @@ def incomplete_payment(req: AccessRequest) -> Decision | None:
     return Decision(Reason.PAYMENT_INCOMPLETE, (Action.CONFIRM_PAYMENT, Action.UPDATE_CARD))
 
 
+def paused(req: AccessRequest) -> Decision | None:
+    """Stripe paused the subscription: after a failed payment the card is the thing to fix;
+    a requested pause is its own state, resumed on request (never "confirm a payment")."""
+    sub = req.subscription
+    assert sub is not None
+    if not sub.is_paused():
+        return None
+    if sub.paused_on_request():
+        return Decision(Reason.PAUSED, (Action.RESUME,))
+    if not _card_is_usable(req):
+        return card_expired(req)
+    return Decision(Reason.PAYMENT_FAILED, (Action.UPDATE_CARD,))
+
+
 def trialing(req: AccessRequest) -> Decision | None:
     """In a trial (or its renewal is being charged right now)."""
     sub = req.subscription
     assert sub is not None
-    if sub.status != "trialing" or not (
+    if not sub.is_trialing() or not (
         sub.on_trial(req.now) or _renewal_in_flight(req, sub.trial_end)
     ):
         return None
@@ -308,14 +342,16 @@ def trialing(req: AccessRequest) -> Decision | None:
 
 
 def canceling(req: AccessRequest) -> Decision | None:
-    """Cancels at period end: read until then, with a way to resume."""
+    """Set to end (at period end, at ``cancel_at``, or collection paused): read until then,
+    with a way to resume when the reader may undo it."""
     sub = req.subscription
     assert sub is not None
     if not sub.is_canceling(req.now):
         return None
-    ends = sub.current_period_end
+    ends = sub.ends_at()
     notices = (Notice(NoticeCode.ENDS_ON, when=ends),) if ends else ()
-    return Decision(Reason.CANCELING, (Action.RESUME,), notices)
+    actions = (Action.RESUME,) if sub.can_resume() else ()
+    return Decision(Reason.CANCELING, actions, notices)
 
 
 def paid_up(req: AccessRequest) -> Decision | None:
@@ -324,7 +360,7 @@ def paid_up(req: AccessRequest) -> Decision | None:
     assert sub is not None
     if not (
         sub.is_paid_up(req.now)
-        or (sub.status == "active" and _renewal_in_flight(req, sub.current_period_end))
+        or (sub.is_active() and _renewal_in_flight(req, sub.current_period_end))
     ):
         return None
     notices = _card_notices(req)
@@ -338,8 +374,13 @@ def grace_period(req: AccessRequest) -> Decision | None:
     assert sub is not None
     if not sub.in_grace(req.now, req.settings.grace_period):
         return None
-    notice = Notice(NoticeCode.UPDATE_CARD_BY, when=sub.grace_ends_at(req.settings.grace_period))
-    return Decision(Reason.GRACE_PERIOD, (Action.UPDATE_CARD,), (notice, *_card_notices(req)))
+    by = sub.grace_ends_at(req.settings.grace_period)
+    if sub.renewal_needs_confirmation():
+        notice = Notice(NoticeCode.CONFIRM_PAYMENT_BY, when=by)
+        actions: tuple[Action, ...] = (Action.CONFIRM_PAYMENT, Action.UPDATE_CARD)
+    else:
+        notice, actions = Notice(NoticeCode.UPDATE_CARD_BY, when=by), (Action.UPDATE_CARD,)
+    return Decision(Reason.GRACE_PERIOD, actions, (notice, *_card_notices(req)))
 
 
 def card_expired(req: AccessRequest) -> Decision | None:
@@ -352,7 +393,11 @@ def card_expired(req: AccessRequest) -> Decision | None:
 
 
 def payment_failed(req: AccessRequest) -> Decision:
-    """Everything else that is live but not paid: the renewal failed and grace is over."""
+    """Everything else that is live but not paid: the renewal failed and grace is over
+    (or it waits for the reader to confirm it with their bank)."""
+    sub = req.subscription
+    if sub is not None and sub.renewal_needs_confirmation():
+        return Decision(Reason.PAYMENT_FAILED, (Action.CONFIRM_PAYMENT, Action.UPDATE_CARD))
     return Decision(Reason.PAYMENT_FAILED, (Action.UPDATE_CARD,))
 
 
@@ -366,6 +411,7 @@ RULES: tuple[Rule, ...] = (
     without_live_subscription,
     plan_excludes_article,
     incomplete_payment,
+    paused,
     trialing,
     canceling,
     paid_up,

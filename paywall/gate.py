@@ -79,7 +79,17 @@ GATE_COPY: dict[Reason, Copy] = {
         "Your plan doesn't include this article",
         "This article is part of a higher tier. Upgrade your plan to read it.",
     ),
+    Reason.PAUSED: Copy(
+        "Your subscription is paused",
+        "Nothing is charged while it's paused. Resume it to read on.",
+    ),
 }
+# The gate when a renewal waits for the reader's bank (3-D Secure), not for a new card.
+CONFIRM_RENEWAL_COPY = Copy(
+    "Confirm your renewal payment",
+    "Your bank wants you to confirm the payment for your subscription. "
+    "Confirm it to keep reading, or use another card.",
+)
 
 ACTION_ENDPOINTS: dict[Action, tuple[str, str]] = {
     Action.SIGN_IN: ("accounts.sign_in", "Sign in"),
@@ -122,6 +132,13 @@ def notice_text(notice: Notice) -> str:
             return f"You have {count} free {noun} left this month."
         case NoticeCode.TRIAL_ENDS_ON:
             return f"Your free trial ends on {_date(notice.when)}."
+        case NoticeCode.CONFIRM_PAYMENT_BY:
+            return (
+                "Your bank wants you to confirm your renewal payment. Confirm it by "
+                f"{_date(notice.when)} to keep reading."
+            )
+        case NoticeCode.PAYMENT_DISPUTED:
+            return "Your subscription was ended because a payment was disputed with your bank."
     return ""
 
 
@@ -140,6 +157,10 @@ def action_links(decision: Decision, return_to: str) -> tuple[ActionLink, ...]:
 def present(decision: Decision, return_to: str) -> Gate:
     """The gate (for a teaser) or the notices (for full access) of ``decision``."""
     copy = GATE_COPY.get(decision.reason, Copy("", ""))
+    if decision.reason is Reason.PAYMENT_FAILED and decision.actions[:1] == (
+        Action.CONFIRM_PAYMENT,
+    ):
+        copy = CONFIRM_RENEWAL_COPY
     return Gate(
         reason=decision.reason.value,
         access=decision.access,

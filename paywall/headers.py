@@ -1,7 +1,13 @@
-"""Security headers on every response.
+"""Security and caching headers on every response.
 
 The values never change while the app runs, so they are built once in ``init_app`` and
 copied onto each response: this sits on the reading path, which is measured.
+
+Caching is decided here, once, for the whole app: a response whose view did not set
+``Cache-Control`` itself is ``private, no-store``. Pages say who is signed in (the
+masthead) and carry CSRF tokens; account, billing and staff pages, articles in full
+and the API's answers carry one reader's data or text past the gate. Only responses
+whose view declares them shareable (the JWKS, ``embed.js``, static files) may be kept.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ CONTENT_SECURITY_POLICY = {
 
 
 def origin_of(url: str) -> str:
-    """``http://127.0.0.1:8420/js.stripe.com/v3/`` → ``http://127.0.0.1:8420``."""
+    """``http://127.0.0.1:8420/endive/stripe.js`` → ``http://127.0.0.1:8420``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -56,6 +62,9 @@ def security_headers(secure: bool, extra_origins: tuple[str, ...] = ()) -> dict[
     return headers
 
 
+PRIVATE = "private, no-store"
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response, and redirect http to https when asked to."""
     stripe_origins = {origin_of(app.config["STRIPE_JS_URL"])}
@@ -73,6 +82,8 @@ def init_app(app: Flask) -> None:
         # ... except the opener policy, which the embed's sign-in popup relaxes.
         if opener_policy[0] not in response.headers:
             response.headers.extend((opener_policy,))
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = PRIVATE
         return response
 
     if app.config["FORCE_HTTPS"]:

@@ -38,6 +38,40 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"paywall database: {where}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stripe_would_take_every_request() -> Iterator[None]:
+    """Fail the run if the product sent the Stripe emulator anything Stripe would refuse.
+
+    The emulator's adapter checks each request against the pinned SDK's contract; it
+    may have recorded a request and let it through (see ``start_emulator(strict=...)``),
+    so every emulator this run started is asked at the end.
+    """
+    yield
+    from devstripe.emulator import started
+
+    refused: dict[tuple[str, str], list[str]] = {}  # (method, why): the requests
+    for emulator in started:
+        for violation in emulator.violations():
+            why = (violation.get("error") or {}).get("message") or str(violation.get("error"))
+            request = f"{violation['method']} {violation['path']} {violation['params']}"
+            refused.setdefault((violation["method"], why), []).append(request)
+    if refused:
+        listing = "\n".join(
+            f"  {why} ({len(requests)} times), e.g. {requests[0]}"
+            for (_, why), requests in refused.items()
+        )
+        total = sum(len(requests) for requests in refused.values())
+        pytest.fail(f"Stripe would refuse {total} request(s) the product made:\n{listing}")
+
+
+@pytest.fixture(autouse=True)
+def new_installation_at_stripe(request: pytest.FixtureRequest) -> None:
+    """Each test is a new installation (its database starts empty, so reader ids repeat):
+    idempotency keys of earlier tests, which Stripe keeps for a day, must not replay."""
+    if "emulator" in request.fixturenames:
+        request.getfixturevalue("emulator").forget_idempotency_keys()
+
+
 # --- a real SMTP server on loopback -------------------------------------------------
 
 

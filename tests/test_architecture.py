@@ -33,14 +33,16 @@ def test_the_access_decision_is_pure():
     assert imported_modules(ROOT / "paywall" / "access.py") <= allowed
 
 
-def test_the_stripe_sdk_is_imported_only_by_the_gateway():
-    importers = [
+def test_the_stripe_sdk_is_imported_only_by_the_gateway_and_the_contract():
+    """Product code reaches Stripe through the gateway alone; the tooling reads the SDK's
+    generated contract in one module."""
+    importers = sorted(
         str(path.relative_to(ROOT))
-        for folder in ("paywall", "billing", "config", "tests", "bench")
+        for folder in ("paywall", "billing", "config", "devstripe", "tests", "bench")
         for path in (ROOT / folder).rglob("*.py")
         if "stripe" in imported_modules(path)
-    ]
-    assert importers == ["billing/gateway.py"]
+    )
+    assert importers == ["billing/gateway.py", "devstripe/contract.py"]
 
 
 def test_the_gpl_emulator_is_never_imported():
@@ -48,5 +50,17 @@ def test_the_gpl_emulator_is_never_imported():
         str(path.relative_to(ROOT))
         for path in ROOT.rglob("*.py")
         if ".venv" not in path.parts and "localstripe" in imported_modules(path)
+    ]
+    assert importers == []
+
+
+def test_product_code_never_imports_the_stand_in_for_stripe():
+    """One path to Stripe: only the demo command starts the emulator; nothing else in the
+    product knows it exists (config names its address and keys as development defaults)."""
+    importers = [
+        str(path.relative_to(ROOT))
+        for folder in ("billing", "paywall")
+        for path in (ROOT / folder).rglob("*.py")
+        if "devstripe" in imported_modules(path) and "demo" not in path.parts
     ]
     assert importers == []

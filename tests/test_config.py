@@ -36,6 +36,7 @@ SERVICE_NAMES = ", ".join(SERVICE_ENV)
 def service_env(monkeypatch):
     for name, value in SERVICE_ENV.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
 
 
 @pytest.mark.parametrize(
@@ -77,6 +78,38 @@ def test_production_cookies_are_secure(monkeypatch, service_env):
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
     assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/paywall"
+
+
+def production_env(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 64)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db/paywall")
+    for name, value in SERVICE_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_production_refuses_to_start_without_shared_rate_limit_storage(monkeypatch):
+    production_env(monkeypatch)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("PAYWALL_SINGLE_PROCESS", raising=False)
+    with pytest.raises(ConfigError) as refused:
+        load_settings("production")
+    message = str(refused.value)
+    assert "REDIS_URL" in message
+    assert "rate limit" in message  # says why
+    assert "PAYWALL_SINGLE_PROCESS=true" in message  # and the way out for one process
+
+
+def test_production_with_redis_shares_rate_limit_counts(monkeypatch):
+    production_env(monkeypatch)
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
+    assert load_settings("production")["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/0"
+
+
+def test_a_single_process_production_may_count_in_memory(monkeypatch):
+    production_env(monkeypatch)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("PAYWALL_SINGLE_PROCESS", "true")
+    assert load_settings("production")["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
 @pytest.mark.parametrize(

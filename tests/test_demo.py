@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from billing.emulator import WEBHOOK_DELAY_SECONDS
+from devstripe.emulator import WEBHOOK_DELAY_SECONDS
 from paywall.accounts.models import Reader
 from paywall.accounts.passwords import verify_password
 from paywall.articles.models import Article
@@ -27,7 +27,7 @@ def count(model) -> int:
 
 
 def test_demo_seeds_articles_and_accounts_and_is_safe_to_rerun(make_app, mailbox):
-    from billing.emulator import free_port
+    from devstripe.emulator import free_port
 
     app = make_app(STRIPE_EMULATOR_PORT=free_port())
     runner = app.test_cli_runner()
@@ -67,6 +67,7 @@ def test_demo_refuses_to_run_in_production(make_app, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("DATABASE_URL", "postgresql://unused/paywall")
     monkeypatch.setenv("PAYWALL_BASE_URL", "https://news.example.com")
+    monkeypatch.setenv("PAYWALL_SINGLE_PROCESS", "true")
     for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
         monkeypatch.setenv(name, "x_live_unused")
     app = make_app(ENV_NAME="production")
@@ -143,7 +144,7 @@ def test_paywall_demo_command_serves_the_site(tmp_path: Path):
 
 def test_demo_seeds_a_subscriber_in_every_billing_state(make_app, mailbox):
     """``paywall demo`` starts the emulator and makes each demo subscriber through it."""
-    from billing.emulator import free_port
+    from devstripe.emulator import free_port
     from paywall.access import Reason
     from paywall.accounts.models import Reader
     from paywall.articles.reading import decide_for

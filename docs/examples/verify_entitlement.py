@@ -18,14 +18,19 @@ def paywall_keys(paywall: str) -> jwt.PyJWKClient:
 
 
 def may_read(token: str, *, paywall: str, site_key: str, access: str, tiers=()) -> bool:
-    """May the token's reader read an article with this access level (and plan tiers)?"""
-    key = paywall_keys(paywall).get_signing_key_from_jwt(token)
+    """May the token's reader read an article with this access level (and plan tiers)?
+
+    Anything short of a genuine, current token for this site is "no": junk, an expired
+    token, a ``kid`` the JWKS doesn't have, or the JWKS out of reach.
+    """
     try:
+        key = paywall_keys(paywall).get_signing_key_from_jwt(token)
         claims = jwt.decode(
             token, key, algorithms=["EdDSA"], audience=site_key, issuer=paywall, leeway=30
         )
-    except jwt.InvalidTokenError:
+    except jwt.PyJWTError:
         return False
+    granted_tiers = claims.get("tiers") or []
     if access == "tiers":
-        return "*" in claims["tiers"] or bool(set(tiers) & set(claims["tiers"]))
-    return access in claims["access"]
+        return "*" in granted_tiers or bool(set(tiers) & set(granted_tiers))
+    return access in (claims.get("access") or [])

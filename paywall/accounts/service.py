@@ -8,12 +8,13 @@ from datetime import datetime
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
 from paywall.accounts.models import Reader, Role, SessionReader
 from paywall.accounts.passwords import hash_password, needs_rehash, verify_password
+from paywall.accounts.sessions import forget_reader
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
 from paywall.mailer import absolute_url, send_email
@@ -163,12 +164,37 @@ def reader_for_sign_in_link(token: str) -> Reader:
 
 
 def use_sign_in_link(token: str) -> Reader:
-    """Spend a sign-in link: it proves the mailbox, so the email counts as verified."""
+    """Spend a sign-in link: it proves the mailbox, so the email counts as verified.
+
+    Spent in one conditional UPDATE (the sign-in time it was issued for must still be
+    the stored one), so of several uses at the same moment exactly one signs in.
+    """
     reader = reader_for_sign_in_link(token)
+    now = utcnow()
+    changes: dict[str, object] = {"last_signed_in_at": now}
     if reader.email_verified_at is None:
-        reader.email_verified_at = utcnow()
-    record_sign_in(reader)
+        changes["email_verified_at"] = now
+    issued_for = Reader.last_signed_in_at.is_not_distinct_from(reader.last_signed_in_at)
+    _spend_link(reader, issued_for, changes)
     return reader
+
+
+def _spend_link(reader: Reader, still_unused: ColumnElement[bool], changes: dict) -> None:
+    """Apply ``changes`` to ``reader`` only while the link is unused; else TokenError.
+
+    The check and the change are one UPDATE, so the database lets one request through.
+    """
+    spent = db.session.execute(
+        update(Reader)
+        .where(Reader.id == reader.id, still_unused)
+        .values(changes)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise TokenError(expired=False)
+    db.session.commit()  # expires ``reader``: its next use reads the new row
+    forget_reader(reader.id)
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -191,12 +217,20 @@ def reader_for_reset(token: str) -> Reader:
 
 
 def reset_password(token: str, new_password: str) -> Reader:
-    """Set a new password from a reset link; every other session is signed out."""
+    """Set a new password from a reset link; every other session is signed out.
+
+    The link is spent with the security stamp it was issued for, in one conditional
+    UPDATE: of several uses at the same moment exactly one changes the password.
+    """
     reader = reader_for_reset(token)
-    _set_password(reader, new_password)
+    _check_new_password(new_password)
+    changes: dict[str, object] = {
+        "password_hash": hash_password(new_password),
+        "security_stamp": Reader.security_stamp + 1,
+    }
     if reader.email_verified_at is None:
-        reader.email_verified_at = utcnow()
-    db.session.commit()
+        changes["email_verified_at"] = utcnow()
+    _spend_link(reader, Reader.security_stamp == reader.security_stamp, changes)
     return reader
 
 
@@ -210,9 +244,13 @@ def change_password(reader_id: int, current: str, new_password: str) -> Reader:
     return reader
 
 
-def _set_password(reader: Reader, new_password: str) -> None:
+def _check_new_password(new_password: str) -> None:
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def _set_password(reader: Reader, new_password: str) -> None:
+    _check_new_password(new_password)
     reader.password_hash = hash_password(new_password)
     reader.security_stamp += 1  # signs out other sessions and spends reset links
 

@@ -7,10 +7,11 @@ reconciliation keep current; Stripe is never called from here.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
@@ -20,6 +21,7 @@ from paywall.access import (
     ANONYMOUS,
     AccessLevel,
     AccessRequest,
+    ArticleAccess,
     Decision,
     Meter,
     ReaderState,
@@ -95,13 +97,47 @@ def meter_for(reader_id: int, article_id: int, now: datetime) -> Meter:
     return Meter(allowance=allowance, used=rows[0] or 0, counted_this_article=bool(rows[1]))
 
 
-def record_meter_view(reader_id: int, article_id: int, now: datetime) -> None:
-    """Spend a free view on this article (once per article per month)."""
-    db.session.add(MeterView(reader_id=reader_id, article_id=article_id, period=meter_period(now)))
+def claim_meter_view(reader_id: int, article_id: int, now: datetime, allowance: int) -> bool:
+    """Spend a free view on this article if one is left this month; False if none is.
+
+    Counting and spending are one statement, and the reader's row is locked first on
+    databases that lock rows (PostgreSQL; SQLite runs one writer at a time anyway), so
+    views at the same moment never spend more than the allowance. An article already
+    counted this month (by a request a moment ago) stays readable.
+    """
+    period = meter_period(now)
+    db.session.execute(select(Reader.id).where(Reader.id == reader_id).with_for_update())
+    used = (
+        select(func.count())
+        .select_from(MeterView)
+        .where(MeterView.reader_id == reader_id, MeterView.period == period)
+        .scalar_subquery()
+    )
+    view = select(
+        literal(reader_id),
+        literal(article_id),
+        literal(period),
+        literal(now, MeterView.viewed_at.type),
+    ).where(used < allowance)
+    columns = ["reader_id", "article_id", "period", "viewed_at"]
     try:
+        claim = insert(MeterView).from_select(columns, view)
+        claimed = db.session.execute(claim.execution_options(preserve_rowcount=True))
         db.session.commit()
     except IntegrityError:  # another request of the same reader counted it first
         db.session.rollback()
+        return True
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _unconfirmed_email_matters(state: ReaderState, access: ArticleAccess) -> bool:
+    """The publisher requires confirmed emails for free-account articles, and this one is
+    such an article read by a reader who has not confirmed theirs."""
+    return (
+        access.level is AccessLevel.REGISTERED
+        and current_app.config["REQUIRE_VERIFIED_EMAIL"]
+        and not state.email_verified
+    )
 
 
 def decide_for(
@@ -122,20 +158,30 @@ def decide_for(
     # Billing state and the meter only matter to a signed-in reader on a paid article who
     # is neither staff nor comped (those rules answer before any billing rule).
     paying_matters = not state.is_staff and not state.comp_is_active(now)
+    settings = access_settings()
     if reader is not None and paying_matters and access.level in SUBSCRIBER_LEVELS:
         subscription, card = billing_snapshots(reader.id, billing_fresh_after)
         meter = meter_for(reader.id, article.id, now)
-    decision = decide(
-        AccessRequest(
-            reader=state,
-            article=access,
-            now=now,
-            subscription=subscription,
-            card=card,
-            meter=meter,
-            settings=access_settings(),
-        )
+    elif reader is not None and paying_matters and _unconfirmed_email_matters(state, access):
+        # A subscriber is never held back by an unconfirmed email: look the subscription up.
+        subscription, card = billing_snapshots(reader.id, billing_fresh_after)
+    request = AccessRequest(
+        reader=state,
+        article=access,
+        now=now,
+        subscription=subscription,
+        card=card,
+        meter=meter,
+        settings=settings,
     )
-    if reader is not None and decision.reason is Reason.METERED and not meter.counted_this_article:
-        record_meter_view(reader.id, article.id, now)
+    decision = decide(request)
+    if (
+        reader is not None
+        and decision.reason is Reason.METERED
+        and not meter.counted_this_article
+        and not claim_meter_view(reader.id, article.id, now, meter.allowance)
+    ):
+        # Other views of this reader spent the last free one a moment ago.
+        spent = Meter(allowance=meter.allowance, used=meter.allowance)
+        decision = decide(replace(request, meter=spent))
     return decision

@@ -54,11 +54,7 @@ def article(slug: str) -> Response:
         abort(404, "There is no article at this address.")
     # The reader's own billing changes are seen at once; others' within seconds.
     decision = decide_for(reader, found, billing_fresh_after=billing_changed_at())
-    response = make_response(article_page(found, decision, reader))
-    # The page depends on who asks: no shared cache may keep it.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.vary.add("Cookie")
-    return response
+    return make_response(article_page(found, decision, reader))
 
 
 @bp.route("/editor/articles/new", methods=["GET", "POST"])

@@ -1,21 +1,26 @@
-"""Billing commands: sync-catalog, reconcile, replay-events, send-card-reminders."""
+"""Billing commands: sync-catalog, reconcile, replay-events, send-card-reminders, and
+``stripe check`` / ``stripe setup-webhook`` for going live."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
+from billing import golive
 from billing.catalog import sync_catalog
 from billing.errors import BillingError
 from billing.orm import utcnow
 from billing.reconcile import customers_to_reconcile, refresh_customer
-from billing.webhooks import EventNotApplied, apply_event, unapplied_event_ids
+from billing.webhooks import unapplied_event_ids
 from paywall.accounts.models import Reader
 from paywall.accounts.service import normalise_email
 from paywall.billing import bp
-from paywall.billing.notices import send_card_reminders, send_failed_payment_notices
+from paywall.billing.notices import send_card_reminders
 from paywall.billing.support import gateway
+from paywall.billing.webhook import apply_stored_event
 from paywall.extensions import db
+from paywall.mailer import absolute_url
 
 
 @bp.cli.command("sync-catalog")
@@ -48,18 +53,24 @@ def reconcile_command(email: str | None, everyone: bool) -> None:
     if email and not customers:
         click.echo(f"{email} has no Stripe customer: nothing to reconcile.")
         return
-    changed = failed = 0
+    changed = failed = troubled = 0
     for customer in customers:
         try:
-            changes = refresh_customer(db.session, gateway(), customer)
+            result = refresh_customer(db.session, gateway(), customer)
         except BillingError as error:
             failed += 1
             click.secho(f"{customer.email}: {error.message}", fg="red", err=True)
             continue
-        changed += bool(changes)
-        for line in changes:
+        changed += bool(result.changes)
+        troubled += bool(result.problems)
+        for line in result.changes:
             click.echo(f"{customer.email}: {line}")
-    click.echo(f"Reconciled {len(customers)} customers: {changed} changed, {failed} failed.")
+        for line in result.problems:
+            click.secho(f"{customer.email}: CHECK {line}", fg="yellow")
+    click.echo(
+        f"Reconciled {len(customers)} customers: {changed} changed, {failed} failed, "
+        f"{troubled} to check (more than one live subscription, or a period paid twice)."
+    )
     if failed:
         raise SystemExit(1)
 
@@ -71,15 +82,12 @@ def replay_events_command(event_ids: tuple[str, ...]) -> None:
     pending = unapplied_event_ids(db.session, event_ids)
     applied = failed = 0
     for event_id in pending:
-        try:
-            outcome = apply_event(db.session, event_id, force=bool(event_ids))
-        except EventNotApplied as error:
+        if apply_stored_event(event_id, force=bool(event_ids)):
+            applied += 1
+            click.echo(f"{event_id}: applied")
+        else:
             failed += 1
-            click.secho(f"{event_id}: still failing: {error}", fg="red", err=True)
-            continue
-        applied += 1
-        send_failed_payment_notices(outcome.dunning_invoice_ids)
-        click.echo(f"{event_id}: {outcome.status}")
+            click.secho(f"{event_id}: still failing (see the log)", fg="red", err=True)
     click.echo(f"{applied} applied, {failed} failed.")
     if failed:
         raise SystemExit(1)
@@ -92,3 +100,49 @@ def send_card_reminders_command() -> None:
     click.echo(f"{sent} reminders sent, {failed} failed.")
     if failed:
         raise SystemExit(1)
+
+
+@bp.cli.group("stripe")
+def stripe_group() -> None:
+    """Check and set up the Stripe account before going live."""
+
+
+def _webhook_url() -> str:
+    return absolute_url("billing.stripe_webhook")
+
+
+@stripe_group.command("check")
+def stripe_check_command() -> None:
+    """Say what is wrong with the Stripe account, its webhook endpoint and the catalogue."""
+    findings = golive.check(
+        db.session,
+        gateway(),
+        secret_key=current_app.config["STRIPE_SECRET_KEY"] or "",
+        webhook_url=_webhook_url(),
+    )
+    colours = {"ok": "green", "warning": "yellow", "error": "red"}
+    for finding in findings:
+        click.secho(f"{finding.level:>7}  {finding.text}", fg=colours[finding.level])
+    errors = sum(finding.level == "error" for finding in findings)
+    click.echo(f"{errors} problem(s) to fix." if errors else "Ready to go live.")
+    if errors:
+        raise SystemExit(1)
+
+
+@stripe_group.command("setup-webhook")
+def stripe_setup_webhook_command() -> None:
+    """Create or update the webhook endpoint for PAYWALL_BASE_URL/stripe/webhook."""
+    url = _webhook_url()
+    try:
+        done = golive.setup_webhook(gateway(), url)
+    except BillingError as error:
+        raise click.ClickException(f"Stripe: {error.message}") from error
+    if not done.created:
+        click.echo(f"Updated webhook endpoint {done.endpoint_id} for {url}: every event we")
+        click.echo("handle, enabled. Its signing secret is unchanged (STRIPE_WEBHOOK_SECRET).")
+        return
+    click.echo(f"Created webhook endpoint {done.endpoint_id} for {url}.")
+    click.secho(f"Signing secret (shown once): {done.secret}", bold=True)
+    click.echo("Set STRIPE_WEBHOOK_SECRET to it and restart the app.")
+    for old in done.replaced:
+        click.echo(f"Then delete the old endpoint {old} (another API version) in Stripe.")

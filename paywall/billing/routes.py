@@ -15,10 +15,21 @@ from wtforms.fields.choices import SelectChoice
 
 from billing import service
 from billing.catalog import active_plans
-from billing.errors import BillingStateError, CardDeclined
+from billing.errors import (
+    BillingOutcomeUnknown,
+    BillingStateError,
+    BillingUnavailable,
+    CardDeclined,
+)
 from billing.orm import utcnow
 from billing.reconcile import refresh_customer
-from billing.state import live_subscription, overview_for_reader, snapshots_for_reader
+from billing.state import (
+    format_money,
+    live_subscription,
+    overview_for_reader,
+    plan_view,
+    snapshots_for_reader,
+)
 from billing.sync import customer_for_reader
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
@@ -37,6 +48,12 @@ def _back(target: str | None) -> Response:
     return redirect(target or url_for("billing.account"))
 
 
+def _payment_being_checked() -> bool:
+    """A purchase's outcome is unknown: no second one is offered until it is settled."""
+    customer = customer_for_reader(db.session, current_user.id)
+    return customer is not None and customer.state_unknown_since is not None
+
+
 def _has_live_subscription() -> bool:
     customer = customer_for_reader(db.session, current_user.id)
     return customer is not None and live_subscription(db.session, customer.id) is not None
@@ -48,6 +65,8 @@ def subscribe() -> str | Response:
     """The plans on sale; the reader picks one."""
     if _has_live_subscription():
         flash("You already have a subscription. You can change its plan here.", "info")
+        return redirect(url_for("billing.account"))
+    if _payment_being_checked():
         return redirect(url_for("billing.account"))
     return render_template("billing/plans.html", plans=active_plans(db.session), next=_next() or "")
 
@@ -92,8 +111,10 @@ def checkout(code: str) -> tuple[str, int] | Response:
             )
         except CardDeclined as declined:
             error = f"{declined.message} No payment was taken; try another card."
+        except BillingOutcomeUnknown:
+            return _checking_the_payment(target)
         except BillingStateError as refused:
-            if refused.code != "already_subscribed":
+            if refused.code not in ("already_subscribed", "state_unknown"):
                 error = refused.message
             else:
                 flash(refused.message, "warning")
@@ -109,10 +130,39 @@ def checkout(code: str) -> tuple[str, int] | Response:
     return _card_page("billing/checkout.html", form, status, plan=plan, error=error)
 
 
+def _checking_the_payment(target: str | None) -> Response:
+    """Stripe may have acted on a purchase whose answer was lost: re-read at once, and
+    never say nothing was charged, nor offer a second purchase, until it is settled."""
+    _settle_unknown_state()
+    if _subscription_is_running():
+        flash("Your subscription is active. Welcome aboard!", "success")
+        return _back(target)
+    flash(
+        "We could not hear back from the payment service, so we are checking whether your "
+        "payment went through. Your account will show the result shortly; please don't "
+        "pay again meanwhile.",
+        "warning",
+    )
+    return redirect(url_for("billing.account"))
+
+
+def _settle_unknown_state() -> None:
+    """Re-read the reader's billing when a purchase's outcome is unknown (best effort)."""
+    customer = customer_for_reader(db.session, current_user.id)
+    if customer is None or customer.state_unknown_since is None:
+        return
+    mark_billing_changed()
+    try:
+        refresh_customer(db.session, gateway(), customer)
+    except BillingUnavailable:
+        db.session.rollback()
+
+
 @bp.get("/account/billing")
 @login_required
 def account() -> str:
     """Plan, status, renewal, card on file and invoices, with what the reader can do."""
+    _settle_unknown_state()
     overview = overview_for_reader(db.session, current_user.id)
     plans = [
         p for p in active_plans(db.session) if not overview.plan or p.code != overview.plan.code
@@ -151,6 +201,8 @@ def update_card() -> tuple[str, int] | Response:
         except (CardDeclined, BillingStateError) as refused:
             error = refused.message
         else:
+            if result.needs_confirmation:
+                return redirect(url_for("billing.confirm_payment", next=target or ""))
             if result.declined:
                 error = f"Your new card is saved, but the payment failed: {result.declined}"
             else:
@@ -175,7 +227,7 @@ def confirm_payment() -> str | Response:
         if customer is not None:
             mark_billing_changed()
             refresh_customer(db.session, gateway(), customer)
-        if _subscription_is_running():
+        if _payment_went_through():
             flash("Payment confirmed. Welcome aboard!", "success")
             return _back(_next(form.next.data))
         flash("The payment is still not confirmed. Try again or use another card.", "warning")
@@ -187,8 +239,27 @@ def confirm_payment() -> str | Response:
     if client_secret is None:
         flash("There is no payment waiting for confirmation.", "info")
         return redirect(url_for("billing.account"))
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    renewal = subscription is not None and subscription.renewal_needs_confirmation()
     return render_template(
-        "billing/confirm.html", form=form, client_secret=client_secret, **stripe_page_settings()
+        "billing/confirm.html",
+        form=form,
+        client_secret=client_secret,
+        renewal=renewal,
+        **stripe_page_settings(),
+    )
+
+
+def _payment_went_through() -> bool:
+    """The payment the bank asked to confirm is paid: the subscription runs with neither
+    its first payment nor a renewal outstanding (a past-due renewal is not confirmed)."""
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    return (
+        subscription is not None
+        and subscription.is_live()
+        and not subscription.has_incomplete_payment()
+        and not subscription.is_past_due()
+        and not subscription.is_unpaid()
     )
 
 
@@ -232,28 +303,60 @@ def resume() -> str | Response:
         except BillingStateError as refused:
             flash(refused.message, "warning")
             return redirect(url_for("billing.account"))
-        flash("Your subscription will renew as before.", "success")
+        flash("Your subscription is running and renews as before.", "success")
         return _back(_next(form.next.data))
-    return render_template("billing/resume.html", form=form)
+    subscription, _ = snapshots_for_reader(db.session, current_user.id)
+    paused = subscription is not None and subscription.paused_on_request()
+    return render_template("billing/resume.html", form=form, paused=paused)
 
 
-@bp.post("/account/billing/plan")
+def _plan_choices() -> list[SelectChoice]:
+    return [SelectChoice(p.code, p.name) for p in active_plans(db.session)]
+
+
+@bp.route("/account/billing/plan", methods=["GET", "POST"])
 @login_required
 @stripe_errors_handled
-def change_plan() -> Response:
-    """Move to another plan."""
-    form = ChangePlanForm()
-    form.plan.choices = [SelectChoice(p.code, p.name) for p in active_plans(db.session)]
+def change_plan() -> str | Response:
+    """Show what a move to another plan costs and when it applies (GET), then make it."""
+    form = ChangePlanForm(plan=request.args.get("plan", ""))
+    form.plan.choices = _plan_choices()
     if form.validate_on_submit():
-        try:
-            mark_billing_changed()
-            service.change_plan(db.session, gateway(), current_user.id, form.plan.data)
-        except (BillingStateError, CardDeclined) as refused:
-            flash(refused.message, "warning")
-        else:
-            flash("Your plan is changed.", "success")
-    else:
+        return _make_plan_change(form.plan.data)
+    if form.is_submitted() or form.plan.data not in {c.value for c in form.plan.choices}:
         flash("Choose one of the plans on offer.", "warning")
+        return redirect(url_for("billing.account"))
+    try:
+        change = service.preview_plan_change(db.session, gateway(), current_user.id, form.plan.data)
+    except BillingStateError as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("billing.account"))
+    overview = overview_for_reader(db.session, current_user.id)
+    return render_template(
+        "billing/change_plan.html",
+        form=form,
+        change=change,
+        new_plan=plan_view(change.plan),
+        overview=overview,
+        due_now=format_money(change.due_now, change.currency),
+    )
+
+
+def _make_plan_change(plan_code: str) -> Response:
+    try:
+        mark_billing_changed()
+        result = service.change_plan(db.session, gateway(), current_user.id, plan_code)
+    except BillingStateError as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("billing.account"))
+    if result.needs_confirmation:
+        return redirect(url_for("billing.confirm_payment"))
+    if result.declined:
+        flash(f"Your plan is unchanged: {result.declined}", "warning")
+    elif result.applied:
+        flash("Your new plan starts now.", "success")
+    elif result.applies_at:
+        flash(f"Your plan changes on {result.applies_at:%-d %B %Y}.", "success")
     return redirect(url_for("billing.account"))
 
 
@@ -265,7 +368,7 @@ def refresh() -> Response:
     customer = customer_for_reader(db.session, current_user.id)
     if NextForm().validate_on_submit() and customer is not None:
         mark_billing_changed()
-        changes = refresh_customer(db.session, gateway(), customer)
+        changes = refresh_customer(db.session, gateway(), customer).changes
         message = "We found changes and updated your account." if changes else "All up to date."
         flash(message, "info")
     return redirect(url_for("billing.account"))

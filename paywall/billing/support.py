@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from flask_login import current_user
 
 from billing.errors import BillingRequestError, BillingUnavailable
-from billing.gateway import GatewaySettings, StripeGateway
+from billing.gateway import GatewaySettings, StripeGateway, installation_prefix
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,6 +28,7 @@ def gateway() -> StripeGateway:
                 api_base=config.get("STRIPE_API_BASE"),
                 timeout_seconds=config["STRIPE_TIMEOUT_SECONDS"],
                 network_retries=config["STRIPE_NETWORK_RETRIES"],
+                id_prefix=config.get("STRIPE_ID_PREFIX") or installation_prefix(config["BASE_URL"]),
             )
         )
         current_app.extensions["stripe_gateway"] = found

@@ -1,20 +1,23 @@
-"""``POST /stripe/webhook``: verify, store once, apply, acknowledge.
+"""``POST /stripe/webhook``: verify, store once, answer; apply after the response.
 
-Answers 400 to a bad or missing signature (nothing stored), 200 to a duplicate, and 500
-when applying fails so Stripe retries; the event stays stored for ``replay-events``.
+Answers 400 to a bad or missing signature (nothing stored) and 200 once the event is
+stored (a duplicate: 200, stored once). The event is then applied by re-reading Stripe,
+after the response has gone, so Stripe never waits on our reads; an event that could not
+be applied stays stored for ``paywall replay-events``.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 
 from billing.errors import InvalidSignature
 from billing.gateway import StripeGateway
-from billing.webhooks import EventNotApplied, ingest
+from billing.webhooks import EventNotApplied, apply_event, store_event
 from paywall.billing import bp
-from paywall.billing.notices import send_failed_payment_notices
+from paywall.billing.notices import send_follow_ups
+from paywall.billing.support import gateway
 from paywall.extensions import csrf, db
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,25 @@ MAX_EVENT_BYTES = 512 * 1024
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify(error={"code": code, "message": message}), status
+
+
+def apply_stored_event(event_id: str, *, force: bool = False) -> bool:
+    """Apply one stored event and send what it owes (emails); False when it failed."""
+    try:
+        outcome = apply_event(db.session, gateway(), event_id, force=force)
+    except EventNotApplied:
+        log.exception("webhook event %s stored but not applied", event_id)
+        return False
+    send_follow_ups(outcome.follow_ups)
+    return True
+
+
+def _apply_after_response(app: Flask, event_id: str) -> None:
+    with app.app_context():
+        try:
+            apply_stored_event(event_id)
+        finally:
+            db.session.remove()
 
 
 @bp.post("/stripe/webhook")
@@ -41,10 +63,9 @@ def stripe_webhook() -> tuple[Response, int]:
     except InvalidSignature as error:
         log.warning("refused a webhook with a bad signature: %s", error.message)
         return _error(400, error.code, "Signature verification failed.")
-    try:
-        outcome = ingest(db.session, event)
-    except EventNotApplied:
-        log.exception("webhook event %s stored but not applied", event["id"])
-        return _error(500, "event_not_applied", "Stored; applying failed. Stripe will retry.")
-    send_failed_payment_notices(outcome.dunning_invoice_ids)
-    return jsonify(received=True, status=outcome.status), 200
+    stored = store_event(db.session, event)
+    response = jsonify(received=True, status="stored" if stored else "duplicate")
+    if stored:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(lambda: _apply_after_response(app, event["id"]))
+    return response, 200

@@ -12,11 +12,11 @@ from sqlalchemy import delete, update
 
 from billing import service
 from billing.catalog import PlanInput, save_plan, sync_catalog
-from billing.emulator import VISA, EmulatorClient
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import utcnow
 from billing.reconcile import refresh_customer
 from billing.sync import customer_for_reader
+from devstripe.emulator import VISA, EmulatorClient
 from paywall.accounts.models import Reader
 from paywall.billing.support import gateway
 from paywall.extensions import db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
-from billing.emulator import (
+from devstripe.emulator import (
     EMULATOR_SECRET_KEY,
     Emulator,
     EmulatorClient,
@@ -40,6 +41,7 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     from paywall.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     upgrade()
+    _log_the_app()
     emulator = _start_stripe_emulator(host, port)
     if emulator is not None:
         # The emulator is our child process: stop it however the demo ends (an error while
@@ -79,6 +81,12 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
         emulator.stop()
 
 
+def _log_the_app() -> None:
+    """Log the app at INFO to the console: the emails the demo writes, every traceback."""
+    logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")  # unless configured
+    logging.getLogger(current_app.import_name).setLevel(logging.INFO)
+
+
 def _start_stripe_emulator(host: str, port: int) -> Emulator | None:
     """Start the Stripe emulator unless real Stripe keys are configured."""
     config = current_app.config
@@ -89,7 +97,7 @@ def _start_stripe_emulator(host: str, port: int) -> Emulator | None:
     instance.mkdir(parents=True, exist_ok=True)
     try:
         emulator = start_emulator(
-            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log"
+            config["STRIPE_EMULATOR_PORT"], log_path=instance / "localstripe.log", strict=True
         )
     except EmulatorError as error:
         raise click.ClickException(f"{error} (port {config['STRIPE_EMULATOR_PORT']})") from error
@@ -107,8 +115,8 @@ def _send_webhooks_from_now_on(emulator: Emulator, host: str, port: int) -> None
     failed renewals back (the emulator has no clock); its own events, posted once the site
     is up, would undo that (lapsed@ would read as paid up again).
     """
-    emulator.let_deliveries_pass()
     try:
+        emulator.let_deliveries_pass()
         emulator.register_webhook(
             "paywall-demo",
             f"http://{host}:{port}/stripe/webhook",

@@ -23,7 +23,7 @@ from paywall.embed.decisions import decision_json, iso
 from paywall.embed.entitlements import entitlement_token
 from paywall.embed.errors import ApiError, invalid_key, invalid_request, unknown_article
 from paywall.embed.openapi import openapi_document
-from paywall.embed.signing import published_keys
+from paywall.embed.signing import SigningKeyUnreadable, published_keys
 from paywall.embed.sites import SiteRecord, site_for_secret_key
 from paywall.embed.tokens import TokenReader, reader_for_token
 from paywall.extensions import csrf
@@ -163,7 +163,10 @@ def server_entitlements() -> Response:
 
 def entitlements_body(site: SiteRecord, token: TokenReader | None) -> dict[str, object]:
     """A fresh entitlement token for the token's reader (or nobody) and its expiry."""
-    jwt_token, expires_at = entitlement_token(site, token.reader if token else None)
+    try:
+        jwt_token, expires_at = entitlement_token(site, token.reader if token else None)
+    except SigningKeyUnreadable as error:
+        raise ApiError(503, "signing_key_unreadable", str(error)) from error
     return {"token": jwt_token, "expires_at": iso(expires_at)}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.orm import Base, utcnow
@@ -111,6 +111,16 @@ class SigningKey(Base):
     """An Ed25519 key pair for entitlement tokens; the private half is stored encrypted."""
 
     __tablename__ = "embed_signing_keys"
+    __table_args__ = (
+        # At most one active key: two instances signing for the first time make one.
+        Index(
+            "uq_embed_signing_keys_one_active",
+            text("(retired_at IS NULL)"),
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)

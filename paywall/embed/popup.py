@@ -97,7 +97,7 @@ def connect() -> str | BaseResponse:
         first = "sign_up" if request.args.get("then") in SIGN_UP_FIRST else "sign_in"
         return redirect(url_for(f"accounts.{first}", next=here))
     token, expires_at = issue_token(site.id, current_user.id, current_user.security_stamp)
-    response = Response(
+    return Response(
         render_template(
             "embed/connect.html",
             site=site,
@@ -107,8 +107,6 @@ def connect() -> str | BaseResponse:
             next_step=_next_step(request.args.get("then"), site, origin),
         )
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/embed/done")

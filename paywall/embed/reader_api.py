@@ -25,7 +25,6 @@ from paywall.embed.tokens import TokenReader, reader_for_token, revoke_token
 SITE_PREFIX = "/api/v1/sites/"
 METHODS = "GET, DELETE, OPTIONS"
 CORS_ORIGIN = "embed_cors_origin"
-PRIVATE = (("Cache-Control", "private, no-store"),)
 
 
 def request_site() -> SiteRecord:
@@ -77,7 +76,7 @@ def decision(site_key: str, external_id: str) -> Response:
     origin = g.get(CORS_ORIGIN) or site.first_origin
     decision = decision_json(site, external_id, reader, origin, fresh_after())
     body = json.dumps(decision, separators=(",", ":"))
-    return Response(body, mimetype="application/json", headers=PRIVATE)
+    return Response(body, mimetype="application/json")
 
 
 @api_bp.delete("/api/v1/sites/<site_key>/token")
@@ -94,6 +93,4 @@ def sign_out(site_key: str) -> tuple[str, int]:
 def entitlements(site_key: str) -> Response:
     """A signed entitlement token for the token's reader, for the site's own servers."""
     site = request_site()
-    response = jsonify(entitlements_body(site, request_reader(site, required=True)))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return jsonify(entitlements_body(site, request_reader(site, required=True)))

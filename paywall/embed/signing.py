@@ -2,8 +2,13 @@
 
 Private keys are stored encrypted (Fernet, from ``cryptography``) under a key derived
 with HKDF from ``PAYWALL_SIGNING_KEYS_SECRET`` or, when that is unset, from
-``SECRET_KEY``. A copy of the database alone therefore cannot sign tokens; changing the
-secret makes stored keys unreadable, and the next signature then makes a fresh key.
+``SECRET_KEY``. A copy of the database alone therefore cannot sign tokens. Every host
+must share that secret: a host that cannot decrypt the active key logs an error and
+refuses to sign (:class:`SigningKeyUnreadable`) rather than make a key of its own,
+which would retire the key of every other host. After changing the secret on purpose,
+``paywall rotate-signing-key`` makes a key under the new one.
+There is at most one active key (a unique index); the first signature ever makes it,
+once, however many instances ask at the same moment.
 ``paywall rotate-signing-key`` starts signing with a new key at once; the old one stays
 in the JWKS for ``PUBLISH_RETIRED_FOR`` so tokens it signed keep verifying until they
 expire, and verifiers refetch the JWKS when they meet an unknown ``kid``.
@@ -13,9 +18,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -25,11 +31,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from jwt.algorithms import OKPAlgorithm
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
 from paywall.embed.models import SigningKey
 from paywall.extensions import db, local_cache
 
+log = logging.getLogger(__name__)
 ALGORITHM = "EdDSA"
 PUBLISH_RETIRED_FOR = timedelta(days=1)
 KEY_CACHE = "paywall.embed_signing_key"
@@ -51,8 +59,39 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
+class SigningKeyUnreadable(RuntimeError):
+    """The active signing key was encrypted under another secret than this host's."""
+
+
 def create_signing_key() -> SigningKey:
     """Make a new key pair, sign with it from now on, and retire the current one."""
+    now = utcnow()
+    db.session.execute(
+        update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=now)
+    )
+    key = _new_key(now)
+    db.session.add(key)
+    db.session.commit()
+    local_cache(KEY_CACHE, KEY_CACHE_SECONDS, 1).forget("active")
+    return key
+
+
+def _first_key() -> SigningKey:
+    """Make the first signing key, unless another instance made it a moment ago."""
+    key = _new_key(utcnow())
+    db.session.add(key)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the unique index on active keys: someone else's won
+        db.session.rollback()
+        found = _active_row()
+        assert found is not None
+        return found
+    return key
+
+
+def _new_key(now: datetime) -> SigningKey:
+    """A new key pair as a row (not yet added), its private half encrypted."""
     private_key = Ed25519PrivateKey.generate()
     kid = secrets.token_urlsafe(12)
     jwk: dict[str, Any] = OKPAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
@@ -62,38 +101,39 @@ def create_signing_key() -> SigningKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    now = utcnow()
-    db.session.execute(
-        update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=now)
-    )
-    key = SigningKey(
+    return SigningKey(
         kid=kid,
         public_jwk=json.dumps(jwk),
         private_key_encrypted=_fernet().encrypt(pem).decode(),
         created_at=now,
     )
-    db.session.add(key)
-    db.session.commit()
-    local_cache(KEY_CACHE, KEY_CACHE_SECONDS, 1).forget("active")
-    return key
+
+
+def _active_row() -> SigningKey | None:
+    return db.session.scalar(select(SigningKey).where(SigningKey.retired_at.is_(None)))
 
 
 def active_key() -> ActiveKey:
-    """The key to sign with (made on first use; kept a minute per worker)."""
+    """The key to sign with (made on first use; kept a minute per worker).
+
+    Raises :class:`SigningKeyUnreadable` (and logs why) when this host's secret cannot
+    decrypt it.
+    """
     cache = local_cache(KEY_CACHE, KEY_CACHE_SECONDS, 1)
     found: ActiveKey | None = cache.get("active")
     if found is not None:
         return found
-    row = db.session.scalar(
-        select(SigningKey)
-        .where(SigningKey.retired_at.is_(None))
-        .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
-    )
-    private_key = _decrypt(row) if row is not None else None
-    if row is None or private_key is None:
-        row = create_signing_key()
-        private_key = _decrypt(row)
-        assert private_key is not None
+    row = _active_row() or _first_key()
+    private_key = _decrypt(row)
+    if private_key is None:
+        message = (
+            f"The entitlement signing key {row.kid} cannot be decrypted on this host: its "
+            "PAYWALL_SIGNING_KEYS_SECRET (or, when unset, SECRET_KEY) differs from the one "
+            "the key was stored with. Give every host the same secret; if it changed on "
+            "purpose, run `paywall rotate-signing-key`."
+        )
+        log.error(message)
+        raise SigningKeyUnreadable(message)
     found = ActiveKey(row.kid, private_key)
     cache.put("active", found)
     return found

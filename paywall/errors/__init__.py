@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
+import sqlalchemy.exc
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from paywall.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +24,12 @@ ERROR_CODES = {
     413: "payload_too_large",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+RETRY_AFTER_SECONDS = 10
+DATABASE_UNAVAILABLE = "We can't reach our database just now. Please try again in a moment."
+# SQLite's words for "someone else holds the lock" and "the file is not there for us".
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
 
 
 def wants_json() -> bool:
@@ -49,8 +58,40 @@ def error_response(
     return page, status
 
 
+def database_unavailable(error: Exception) -> bool:
+    """The database is locked, down, out of reach or too slow (not a bug in a query).
+
+    A pool that stays empty, a connection that could not be made or was lost, and on
+    PostgreSQL the error classes of connections (08), resources (53), a lock not got
+    in time (55P03) and cancelled statements or shutdowns (57).
+    """
+    if isinstance(error, sqlalchemy.exc.TimeoutError):
+        return True
+    if not isinstance(error, sqlalchemy.exc.OperationalError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate[:2] in {"08", "53", "57"} or sqlstate == "55P03"
+    message = str(error.orig).lower()
+    return "connection" in message or any(words in message for words in SQLITE_UNAVAILABLE)
+
+
 def register(app: Flask) -> None:
     """Install the handlers on ``app``."""
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    def database_error(error: Exception) -> Response | tuple[Response | str, int]:
+        if not database_unavailable(error):
+            return unexpected_error(error)
+        log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        response = make_response(error_response(503, DATABASE_UNAVAILABLE, "database_unavailable"))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:

@@ -198,6 +198,21 @@ def test_notices_carry_the_facts_they_announce(req):
 # --- who always / never reads ------------------------------------------------------------
 
 
+unverified_requests = access_requests(
+    reader=st.builds(ReaderState, signed_in=st.just(True), email_verified=st.just(False)),
+    article=paid_articles,
+)
+
+
+@QUICK
+@given(unverified_requests)
+def test_requiring_a_verified_email_never_changes_a_paid_article(req):
+    """The setting is about free-account articles; subscriptions and the meter decide the rest."""
+    required = replace(req, settings=replace(req.settings, require_verified_email=True))
+    not_required = replace(req, settings=replace(req.settings, require_verified_email=False))
+    assert decide(required) == decide(not_required)
+
+
 @QUICK
 @given(requests)
 def test_anonymous_readers_never_get_a_non_free_article_in_full(req):

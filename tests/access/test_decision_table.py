@@ -151,9 +151,26 @@ ROWS = {
     "verified reader, verification required": Row(
         article=REGISTERED, settings=VERIFICATION_REQUIRED, reason=Reason.REGISTERED_READER,
     ),
-    "unverified reader, verification required, paid article": Row(
+    "unverified reader, verification required, metered paid article": Row(
         reader=UNVERIFIED, settings=VERIFICATION_REQUIRED, meter=Meter(allowance=3),
-        access="teaser", reason=Reason.REGISTRATION_REQUIRED, actions=(Action.VERIFY_EMAIL,),
+        reason=Reason.METERED, actions=SUBSCRIBE, notices=(meter_left(2),),
+    ),
+    "unverified subscriber, verification required, paid article": Row(
+        reader=UNVERIFIED, settings=VERIFICATION_REQUIRED, subscription=sub(),
+        reason=Reason.SUBSCRIBER,
+    ),
+    "unverified subscriber, verification required, registered article": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        subscription=sub(), reason=Reason.REGISTERED_READER,
+    ),
+    "unverified reader in a trial, verification required, registered article": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        subscription=sub("trialing", trial_end=NOW + 3 * DAY), reason=Reason.REGISTERED_READER,
+    ),
+    "unverified reader whose subscription lapsed, verification required, registered article": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        subscription=sub("unpaid"), access="teaser", reason=Reason.REGISTRATION_REQUIRED,
+        actions=(Action.VERIFY_EMAIL,),
     ),
     "unverified comped reader, verification required": Row(
         reader=ReaderState(signed_in=True, is_comped=True), settings=VERIFICATION_REQUIRED,
@@ -257,9 +274,55 @@ ROWS = {
         access="teaser", reason=Reason.PAYMENT_INCOMPLETE,
         actions=(Action.CONFIRM_PAYMENT, Action.UPDATE_CARD),
     ),
-    "paused subscription": Row(
-        subscription=sub("paused"), card=None, access="teaser", reason=Reason.PAYMENT_INCOMPLETE,
+    # --- paused by Stripe (status_details.paused) -----------------------------------------
+    "paused after a failed payment: update the card": Row(
+        subscription=sub("paused", pause_reason="final_payment_failure"),
+        access="teaser", reason=Reason.PAYMENT_FAILED, actions=UPDATE_CARD,
+    ),
+    "paused after a failed first payment, no card on file": Row(
+        subscription=sub("paused", pause_reason="first_payment_failure"), card=None,
+        access="teaser", reason=Reason.CARD_EXPIRED, actions=UPDATE_CARD,
+    ),
+    "paused on request: its own state, never 'confirm a payment'": Row(
+        subscription=sub("paused", pause_reason="pause_requested"),
+        access="teaser", reason=Reason.PAUSED, actions=(Action.RESUME,),
+    ),
+    # --- a renewal waiting for 3-D Secure ---------------------------------------------------
+    "renewal needs 3-D Secure, in grace: confirm first": Row(
+        subscription=sub(
+            "past_due", payment_failed_at=FAILED_TWO_DAYS_AGO, latest_payment_needs_action=True
+        ),
+        reason=Reason.GRACE_PERIOD, actions=(Action.CONFIRM_PAYMENT, Action.UPDATE_CARD),
+        notices=(Notice(NoticeCode.CONFIRM_PAYMENT_BY, when=FAILED_TWO_DAYS_AGO + GRACE),),
+    ),
+    "renewal needs 3-D Secure, grace over: confirm first": Row(
+        subscription=sub(
+            "past_due", payment_failed_at=FAILED_EIGHT_DAYS_AGO, latest_payment_needs_action=True
+        ),
+        access="teaser", reason=Reason.PAYMENT_FAILED,
         actions=(Action.CONFIRM_PAYMENT, Action.UPDATE_CARD),
+    ),
+    # --- ending on a date: cancel_at, pause_collection ------------------------------------
+    "cancel_at ahead: ends on that day, resumable": Row(
+        subscription=sub(cancel_at=NOW + 3 * DAY), reason=Reason.CANCELING,
+        actions=(Action.RESUME,), notices=(Notice(NoticeCode.ENDS_ON, when=NOW + 3 * DAY),),
+    ),
+    "cancel_at passed": Row(
+        subscription=sub(cancel_at=NOW - SECOND), access="teaser",
+        reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+    ),
+    "collection paused: reads to the period end, not resumable by the reader": Row(
+        subscription=sub(collection_paused=True), reason=Reason.CANCELING,
+        notices=(Notice(NoticeCode.ENDS_ON, when=PERIOD_END),),
+    ),
+    "collection paused and the period is over": Row(
+        subscription=sub(collection_paused=True), now=PERIOD_END, access="teaser",
+        reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+    ),
+    "canceled after a disputed payment: says why": Row(
+        subscription=sub("canceled", disputed=True), access="teaser",
+        reason=Reason.SUBSCRIPTION_ENDED, actions=SUBSCRIBE,
+        notices=(Notice(NoticeCode.PAYMENT_DISPUTED),),
     ),
     # --- trials ------------------------------------------------------------------------
     "trial running": Row(
@@ -410,7 +473,7 @@ def test_the_table_agrees_with_the_design_on_which_reasons_are_full():
         "grace_period", "comped", "staff", "metered",
     }  # fmt: skip
     assert {str(reason) for reason in FULL_REASONS} == full_in_design
-    assert len(Reason) == 18
+    assert len(Reason) == 19
 
 
 # --- boundaries: the exact instant a deadline passes ---------------------------------

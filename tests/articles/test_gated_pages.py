@@ -167,3 +167,44 @@ def test_no_gated_response_leaks_the_rest_of_any_demo_article(client, runner, ap
         body = client.get(f"/articles/{article.slug}").get_data(as_text=True)
         assert 'id="paywall-gate"' in body
         assert last_paragraph not in body, article.slug
+
+
+def active_subscription_for(reader) -> None:
+    """Local billing rows of a paid-up subscription, as a webhook would have left them."""
+    from billing.models import Customer, Subscription
+
+    customer = Customer(reader_id=reader.id, stripe_customer_id=f"cus_{reader.id}")
+    db.session.add(customer)
+    db.session.flush()
+    db.session.add(
+        Subscription(
+            stripe_subscription_id=f"sub_{reader.id}",
+            customer_id=customer.id,
+            status="active",
+            current_period_end=datetime.now(UTC) + timedelta(days=20),
+        )
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("access_level", ["registered", "paid"])
+def test_requiring_verified_emails_never_holds_back_a_paying_subscriber(
+    make_app, mailbox, access_level
+):
+    app = make_app(REQUIRE_VERIFIED_EMAIL=True)
+    client = app.test_client()
+    with app.app_context():
+        reader = ReaderFactory(email_verified_at=None)
+        active_subscription_for(reader)
+        slug = ArticleFactory(access_level=access_level).slug
+        sign_in_client(client, reader)
+    assert_full(client.get(f"/articles/{slug}"))
+
+
+def test_requiring_verified_emails_asks_an_unverified_free_account_to_confirm(make_app, mailbox):
+    app = make_app(REQUIRE_VERIFIED_EMAIL=True)
+    client = app.test_client()
+    with app.app_context():
+        sign_in_client(client, ReaderFactory(email_verified_at=None))
+        slug = ArticleFactory(access_level="registered").slug
+    assert_gated(client.get(f"/articles/{slug}"), "registration_required")

@@ -1,11 +1,13 @@
-"""Billing against the real Stripe emulator: a ``localstripe`` process per test run, and
-an app served on a live port so the emulator's signed webhooks reach it over HTTP."""
+"""Billing against the real Stripe emulator (``localstripe`` behind the devstripe adapter,
+started once per run), and an app served on a live port so the emulator's signed
+webhooks reach it over HTTP."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from flask import Flask
 from webtest import TestApp
 
 from billing.catalog import PlanInput, save_plan, sync_catalog
-from billing.emulator import (
+from devstripe.emulator import (
     EMULATOR_PUBLISHABLE_KEY,
     EMULATOR_SECRET_KEY,
     Emulator,
@@ -37,11 +39,17 @@ DEMO_PLANS = (
 )
 
 
+def start_stand_in(log: Path) -> Emulator:
+    """localstripe behind the adapter: a request Stripe would refuse is refused (and the
+    run fails at its end, see tests/conftest.py); answers carry only the pinned shapes."""
+    return start_emulator(log_path=log, strict=True)
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The Stripe emulator, started once per run (a dev dependency: never skipped)."""
     log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    running = start_emulator(log_path=log)
+    running = start_stand_in(log)
     yield running
     running.stop()
 

@@ -1,4 +1,4 @@
-"""Test-side access to the Stripe emulator (the client itself lives in billing.emulator).
+"""Test-side access to the Stripe emulator (the client itself lives in devstripe.emulator).
 
 What the browser does (confirm a card on a SetupIntent) and what Stripe does on its own
 clock (bill a renewal) are not app code, so tests do them here, over HTTP, as the real
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from billing.emulator import (  # noqa: F401  (re-exported for the tests)
+from devstripe.emulator import (  # noqa: F401  (re-exported for the tests)
     ALWAYS_AUTHENTICATE,
     DECLINED_ON_CHARGE,
     VISA,

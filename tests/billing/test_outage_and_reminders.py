@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from billing.emulator import start_emulator
 from billing.models import PaymentMethod
 from paywall.billing.support import gateway
 from paywall.embed.demo_site import serving
-from tests.billing.conftest import LiveBilling, put_plans_on_sale, stripe_settings
+from tests.billing.conftest import LiveBilling, put_plans_on_sale, start_stand_in, stripe_settings
 from tests.conftest import free_port
 from tests.factories import SECRET
 from tests.helpers import text
@@ -21,7 +20,7 @@ from tests.helpers import text
 @pytest.fixture
 def doomed_billing(make_app, mailbox, tmp_path):
     """A billing app on an emulator of its own, which the test may stop."""
-    emulator = start_emulator(log_path=tmp_path / "doomed-localstripe.log")
+    emulator = start_stand_in(tmp_path / "doomed-localstripe.log")
     settings = stripe_settings(emulator, "whsec_doomed")
     app, twin = make_app(**settings), make_app(**settings)
     with serving(app, "127.0.0.1", free_port()) as url:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from billing.models import Customer, Plan
+from paywall.billing.support import gateway
 from tests.factories import SECRET, EditorFactory
 from tests.helpers import sign_in, text
 
@@ -34,8 +35,10 @@ def test_an_editor_adds_a_plan_and_it_is_on_sale_through_stripe(billing_app, str
     done = form.submit().follow()
 
     assert "in sync with Stripe" in text(done)
-    assert "paywall_student_450usd_month" in done.text
-    plan = stripe_side.get("/v1/plans/paywall_student_450usd_month")
+    with billing_app.twin.app_context():  # this installation's prefix, from its address
+        plan_id = f"{gateway().id_prefix}_student_450usd_month"
+    assert plan_id in done.text
+    plan = stripe_side.get(f"/v1/plans/{plan_id}")
     assert plan["amount"] == 450 and plan["metadata"]["paywall_plan"] == "student"
     reader = billing_app.subscriber()
     assert "$4.50 / month" in text(reader.web.get("/subscribe"))

@@ -154,19 +154,64 @@ def test_cancel_keeps_access_until_the_period_ends_and_resume_undoes_it(billing_
     assert snapshot_of(billing_app, reader.email)[0].cancel_at_period_end is False
 
 
-def test_change_plan_moves_the_subscription_to_the_premium_tier(billing_app):
+def choose_plan(reader, code: str):
+    """Pick ``code`` on the account page: the page saying what it costs and when."""
+    form = reader.billing_page().forms["change-plan-form"]
+    form["plan"] = code
+    return form.submit()
+
+
+def test_an_upgrade_shows_the_price_difference_is_invoiced_at_once_and_applies(billing_app):
     premium_slug = billing_app.article(access_level="tiers", tiers="premium")
     reader = billing_app.subscriber()
     reader.subscribe("monthly")
     assert gate_reason(reader.read(premium_slug)) == "plan_excludes_article"
 
-    page = reader.billing_page()
-    form = page.forms["change-plan-form"]
-    form["plan"] = "premium"
-    form.submit()
+    preview = choose_plan(reader, "premium")
+    due = preview.html.select_one("#due-now").get_text()
+    assert due.startswith("$") and due != "$0.00", text(preview)
+    assert snapshot_of(billing_app, reader.email)[0].tier == "standard"  # nothing yet
+    done = preview.forms["confirm-plan-form"].submit().follow()
 
+    assert "Your new plan starts now" in text(done)
     assert snapshot_of(billing_app, reader.email)[0].tier == "premium"
     assert SECRET in reader.read(premium_slug).text
+
+    def invoices(session):
+        return session.scalars(select(Invoice.amount_paid).order_by(Invoice.created)).all()
+
+    assert len(billing_app.query(invoices)) == 2  # the first month, then the upgrade at once
+
+
+def scheduled_change(page) -> str | None:
+    """What the account page says of a plan change to come, if anything."""
+    found = page.html.select_one("#scheduled-change")
+    return " ".join(found.get_text().split()) if found else None
+
+
+def test_a_downgrade_waits_for_the_period_end(billing_app, stripe_side):
+    reader = billing_app.subscriber()
+    reader.subscribe("premium")
+    period_end = snapshot_of(billing_app, reader.email)[0].current_period_end
+
+    preview = choose_plan(reader, "monthly")
+    assert "Nothing is charged now" in text(preview)
+    done = preview.forms["confirm-plan-form"].submit().follow()
+
+    assert f"Your plan changes on {period_end:%-d %B %Y}" in text(done)
+    assert snapshot_of(billing_app, reader.email)[0].tier == "premium"
+    page = reader.billing_page()
+    assert scheduled_change(page) == f"Changes to Monthly on {period_end:%-d %B %Y}."
+
+    # The period ends: Stripe renews on the new plan, and the change is no longer to come.
+    customer_id, subscription_id = stripe_ids(billing_app, reader.email)
+    let_stripe_catch_up()
+    renewal = stripe_side.bill_renewal(customer_id, subscription_id)
+    assert (renewal["status"], renewal["amount_paid"]) == ("paid", 900)
+    wait_for(lambda: snapshot_of(billing_app, reader.email)[0].tier == "standard")
+    page = reader.billing_page()
+    assert scheduled_change(page) is None and "Changes to" not in text(page)
+    assert snapshot_of(billing_app, reader.email)[0].plan_name == "Monthly"
 
 
 def test_no_reader_sees_or_changes_another_readers_billing(billing_app, stripe_side):

@@ -80,7 +80,7 @@ def test_card_snapshots_are_immutable_values():
         ("past_due", True, False, True, False),
         ("unpaid", True, False, False, True),
         ("incomplete", True, True, False, False),
-        ("paused", True, True, False, False),
+        ("paused", True, False, False, False),  # paused is not a first payment waiting
         ("canceled", False, False, False, False),
         ("incomplete_expired", False, False, False, False),
     ],
@@ -93,6 +93,29 @@ def test_status_predicates(status, live, incomplete, past_due, unpaid):
     assert sub.has_incomplete_payment() is incomplete
     assert sub.is_past_due() is past_due
     assert sub.is_unpaid() is unpaid
+
+
+@pytest.mark.parametrize(
+    ("reason", "for_payment", "on_request"),
+    [
+        ("final_payment_failure", True, False),
+        ("first_payment_failure", True, False),
+        ("trial_end_without_payment_method", True, False),
+        ("pause_requested", False, True),
+    ],
+)
+def test_a_pause_says_why(reason, for_payment, on_request):
+    sub = snapshot("paused", pause_reason=reason)
+    assert (sub.paused_for_payment(), sub.paused_on_request()) == (for_payment, on_request)
+    assert sub.renews_at() is None and not sub.has_incomplete_payment()
+
+
+def test_a_renewal_needs_confirmation_only_while_it_is_owed():
+    waiting = {"latest_payment_needs_action": True}
+    assert snapshot("past_due", **waiting).renewal_needs_confirmation()
+    assert snapshot("unpaid", **waiting).renewal_needs_confirmation()
+    assert not snapshot("active", **waiting).renewal_needs_confirmation()
+    assert not snapshot("past_due").renewal_needs_confirmation()
 
 
 # --- trial, paid-up, canceling ---------------------------------------------------------

@@ -47,6 +47,28 @@ def test_a_reader_subscribes_with_4242_through_the_card_form(billing_app, page):
     assert status_of(billing_app, reader.email) == "active"
 
 
+def test_the_card_form_loads_the_endive_release_of_stripe_js(billing_app, page):
+    """Stripe.js is versioned by release: the pinned API goes with endive, which has none
+    of the legacy methods the dahlia release removed."""
+    reader = billing_app.subscriber()
+    sign_in(page, billing_app.url, reader.email, "/subscribe/monthly")
+    loaded = page.eval_on_selector_all("script[src]", "scripts => scripts.map(s => s.src)")
+    assert f"{billing_app.emulator.api_base}/endive/stripe.js" in loaded
+    kinds = page.evaluate("""() => {
+      const stripe = Stripe("pk_test_x");
+      const names = ["confirmCardSetup", "confirmCardPayment", "elements", "handleCardSetup",
+        "handleCardPayment", "confirmPaymentIntent", "confirmSetupIntent", "createSource",
+        "retrieveSource"];
+      return Object.fromEntries(names.map(name => [name, typeof stripe[name]]));
+    }""")
+    assert kinds == {
+        "confirmCardSetup": "function", "confirmCardPayment": "function", "elements": "function",
+        "handleCardSetup": "undefined", "handleCardPayment": "undefined",
+        "confirmPaymentIntent": "undefined", "confirmSetupIntent": "undefined",
+        "createSource": "undefined", "retrieveSource": "undefined",
+    }  # fmt: skip
+
+
 def test_a_declined_card_is_explained_on_the_form(billing_app, page):
     reader = billing_app.subscriber()
     sign_in(page, billing_app.url, reader.email, "/subscribe/monthly")

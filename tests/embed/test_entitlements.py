@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from paywall.embed.models import SigningKey
 from paywall.extensions import db
@@ -109,3 +109,82 @@ def test_the_documented_example_verifies_a_live_token(embed_server, readers):
     assert not example.may_read(signed, paywall=base, site_key="pw_pk_other", access="paid")
     assert not example.may_read(signed[:-4] + "AAAA", paywall=base, site_key=site, access="paid")
     assert EXAMPLE.read_text() in (ROOT / "docs" / "embed.md").read_text()
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("verify_entitlement", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example
+
+
+def test_the_documented_example_says_no_access_to_bad_tokens_instead_of_raising(
+    embed_server, readers
+):
+    base, served = embed_server
+    publisher = make_publisher(served)
+    signed = entitlement(
+        publisher, token_through_popup(served, readers.comped(), publisher.site_key)
+    )
+    claims = jwt.decode(signed, options={"verify_signature": False})
+    header = jwt.get_unverified_header(signed)
+    with served.app_context():
+        from paywall.embed.signing import active_key
+
+        private_key = active_key().private_key
+    expired = jwt.encode(
+        {**claims, "iat": claims["iat"] - 3600, "exp": claims["iat"] - 600},
+        private_key,
+        algorithm="EdDSA",
+        headers={"kid": header["kid"]},
+    )
+    unknown_kid = jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": "no-such"})
+    no_kid = jwt.encode(claims, private_key, algorithm="EdDSA")
+    example = load_example()
+    for bad in ("", "junk", "a.b.c", "e30.e30.", expired, unknown_kid, no_kid):
+        assert (
+            example.may_read(bad, paywall=base, site_key=publisher.site_key, access="free") is False
+        )
+    unreachable = "http://127.0.0.1:9"  # nothing listens on the discard port
+    assert not example.may_read(
+        signed, paywall=unreachable, site_key=publisher.site_key, access="free"
+    )
+
+
+def test_first_use_on_two_instances_at_once_makes_exactly_one_signing_key(make_app, mailbox):
+    from tests.live import at_once
+
+    instances = [make_app(EMBED_SITE_CACHE_SECONDS=0) for _ in range(2)]
+    publisher = make_publisher(instances[0])
+    clients = [instances[n % 2].test_client() for n in range(8)]
+    answers = at_once(
+        [
+            lambda c=client: c.get("/api/v1/entitlements", headers=publisher.auth())
+            for client in clients
+        ]
+    )
+    assert [a.status_code for a in answers] == [200] * 8
+    kids = {jwt.get_unverified_header(a.get_json()["token"])["kid"] for a in answers}
+    with instances[0].app_context():
+        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 1
+    assert len(kids) == 1
+
+
+def test_a_host_with_another_secret_says_so_instead_of_replacing_the_key(make_app, mailbox, caplog):
+    first = make_app(EMBED_SITE_CACHE_SECONDS=0)
+    publisher = make_publisher(first)
+    assert publisher.client.get("/api/v1/entitlements", headers=publisher.auth()).status_code == 200
+    other = make_app(EMBED_SITE_CACHE_SECONDS=0, SECRET_KEY="another-secret-key-0123456789-abcdef")
+    answer = other.test_client().get("/api/v1/entitlements", headers=publisher.auth())
+    assert answer.status_code == 503
+    error = answer.get_json()["error"]
+    assert error["code"] == "signing_key_unreadable"
+    assert "PAYWALL_SIGNING_KEYS_SECRET" in error["message"]
+    assert any(
+        record.levelname == "ERROR" and "SECRET_KEY" in record.getMessage()
+        for record in caplog.records
+    )
+    with first.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 1
+    # The host with the right secret keeps signing with the same key.
+    assert publisher.client.get("/api/v1/entitlements", headers=publisher.auth()).status_code == 200

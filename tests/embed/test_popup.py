@@ -27,7 +27,7 @@ def test_popup_signs_the_reader_in_then_hands_a_token_to_the_registered_origin(
     assert signed_in.headers[COOP] == "unsafe-none"
     handoff = signed_in.follow()
     assert handoff.headers[COOP] == "unsafe-none"
-    assert handoff.headers["Cache-Control"] == "no-store"
+    assert handoff.headers["Cache-Control"] == "private, no-store"
     box = handoff.html.find(id="paywall-connect")
     assert box["data-origin"] == ORIGIN
     assert box["data-token"].startswith("pw_rt_")
