@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, has_request_context, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import PROJECT_ROOT, database_engine_options, load_settings
@@ -93,11 +93,13 @@ def register_template_helpers(app: Flask) -> None:
 
     The masthead's links never change, so they are resolved once, on the first request,
     rather than by ``url_for`` on every page (this sits on the measured reading path).
+    Emails rendered outside a request (commands, work after a response) have no masthead
+    and no request to resolve links against; they link with ``mailer.absolute_url``.
     """
     links: dict[str, str] = {}
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:
-        if not links:
+        if not links and has_request_context():
             links.update({name: url_for(e, **args) for name, (e, args) in SITE_LINKS.items()})
         return {"site_name": app.config["SITE_NAME"], "links": links}
