@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime
 from functools import cache
 
@@ -17,7 +16,7 @@ from paywall.accounts.passwords import hash_password, needs_rehash, verify_passw
 from paywall.accounts.sessions import forget_reader
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
-from paywall.mailer import absolute_url, send_email
+from paywall.mailer import MailNotSent, absolute_url, send_email
 from paywall.validation import FieldError
 
 log = logging.getLogger(__name__)
@@ -140,7 +139,7 @@ def _email_link(
     link = absolute_url(endpoint, token=token, **url_args)
     try:
         send_email(reader.email, subject, template, reader=reader, link=link)
-    except (OSError, smtplib.SMTPException):
+    except MailNotSent:
         log.exception("could not send the %s email to reader %s", purpose, reader.id)
         return False
     return True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+
 import pytest
 from argon2 import PasswordHasher
 from itsdangerous import TimestampSigner
@@ -13,6 +16,7 @@ from paywall.accounts.passwords import needs_rehash
 from paywall.accounts.sessions import load_session_reader
 from paywall.accounts.tokens import Purpose, make_token
 from paywall.extensions import db
+from paywall.mailer import outbox_path
 from paywall.security import safe_next_url
 from tests.conftest import browser_for, free_port
 from tests.factories import DEFAULT_PASSWORD, ReaderFactory
@@ -191,6 +195,40 @@ def test_sign_up_survives_a_mail_outage(make_app, mailbox):
     assert web.get("/account").status_code == 200  # the account exists and is signed in
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Reader)) == 1
+
+
+def break_the_outbox(app) -> None:  # type: ignore[no-untyped-def]
+    """Leave the embedded default nowhere to write mail (root may write anywhere else)."""
+    outbox = outbox_path(app)
+    shutil.rmtree(outbox)
+    outbox.write_text("not a folder")
+
+
+@pytest.mark.parametrize("outage", ["outbox not writable", "SMTP server down"])
+@pytest.mark.parametrize(
+    ("path", "form_id"),
+    [("/signin/link", "request-link-form"), ("/password/forgot", "forgot-password-form")],
+)
+def test_a_mail_outage_still_answers_check_your_email(
+    make_app, mailbox, caplog, outage, path, form_id
+):
+    if outage == "outbox not writable":
+        app = make_app(MAIL_SERVER=None)
+        break_the_outbox(app)
+    else:
+        app = make_app(MAIL_PORT=free_port())  # nothing listens there
+    with app.app_context():
+        ReaderFactory(email="ann@example.com")
+    web = browser_for(app)
+    form = web.get(path).forms[form_id]
+    form["email"] = "ann@example.com"
+    with caplog.at_level(logging.ERROR, logger="paywall"):
+        page = form.submit()
+    # The same page as when the email went out (and as for an address with no account).
+    assert page.status_code == 200
+    assert "Check your email" in text(page) and "If an account exists for" in text(page)
+    failures = [r for r in caplog.records if "could not send" in r.getMessage()]
+    assert failures and failures[0].levelno == logging.ERROR and failures[0].exc_info
 
 
 def test_emailed_link_requests_are_rate_limited(make_app, mailbox):
