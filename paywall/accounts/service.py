@@ -7,12 +7,18 @@ from datetime import datetime
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
 from paywall.accounts.models import Reader, Role, SessionReader
-from paywall.accounts.passwords import hash_password, needs_rehash, verify_password
+from paywall.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_weakness,
+    verify_password,
+)
 from paywall.accounts.sessions import forget_reader
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
@@ -20,7 +26,6 @@ from paywall.mailer import MailNotSent, absolute_url, send_email
 from paywall.validation import FieldError
 
 log = logging.getLogger(__name__)
-MIN_PASSWORD_LENGTH = 10
 # Purpose -> (subject, email template, endpoint the link opens)
 LINK_EMAILS = {
     Purpose.VERIFY_EMAIL: ("Confirm your email address", "verify_email", "accounts.verify_email"),
@@ -60,8 +65,7 @@ def register(email: str, password: str, name: str = "") -> tuple[Reader, bool]:
     account that was just created (the account page can send the link again).
     """
     email = normalise_email(email)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    _check_new_password(password, email, name)
     if find_by_email(email) is not None:
         raise AccountError("email", "An account with this email already exists. Sign in instead?")
     reader = Reader(
@@ -222,7 +226,7 @@ def reset_password(token: str, new_password: str) -> Reader:
     UPDATE: of several uses at the same moment exactly one changes the password.
     """
     reader = reader_for_reset(token)
-    _check_new_password(new_password)
+    _check_new_password(new_password, reader.email, reader.name)
     changes: dict[str, object] = {
         "password_hash": hash_password(new_password),
         "security_stamp": Reader.security_stamp + 1,
@@ -243,13 +247,15 @@ def change_password(reader_id: int, current: str, new_password: str) -> Reader:
     return reader
 
 
-def _check_new_password(new_password: str) -> None:
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+def _check_new_password(new_password: str, email: str, name: str) -> None:
+    """Refuse a password that is short or easy to guess (see ``password_weakness``)."""
+    weakness = password_weakness(new_password, (email, name, current_app.config["SITE_NAME"]))
+    if weakness:
+        raise AccountError("password", weakness)
 
 
 def _set_password(reader: Reader, new_password: str) -> None:
-    _check_new_password(new_password)
+    _check_new_password(new_password, reader.email, reader.name)
     reader.password_hash = hash_password(new_password)
     reader.security_stamp += 1  # signs out other sessions and spends reset links
 
@@ -263,6 +269,8 @@ def create_or_promote_staff(email: str, password: str | None, role: Role) -> tup
         raise AccountError("email", f"{email!r} is not a valid email address.")
     reader = find_by_email(email)
     created = reader is None
+    if password:  # before anything is added to the session
+        _check_new_password(password, normalise_email(email), reader.name if reader else "")
     if reader is None:
         if not password:
             raise AccountError("password", "A new account needs a password.")
