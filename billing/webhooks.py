@@ -12,23 +12,29 @@
    newest state, whatever order events arrive in.
 3. If applying fails (Stripe unreachable, a bug), the change rolls back and the event stays
    stored, unapplied, with the error, for ``paywall replay-events``.
+
+A correctly signed body that is not a Stripe event (:func:`event_problem`) is kept apart,
+as received, for inspection (:class:`MalformedWebhook`): it is never applied.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import Insert, LargeBinary, String, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing import dunning, sync
 from billing.errors import BillingRequestError
 from billing.models import WebhookEvent
-from billing.orm import utcnow
+from billing.orm import Base, utcnow
 
 Obj = dict[str, Any]
 
@@ -107,6 +113,68 @@ def store_event(session: Session, event: Obj) -> bool:
     stored = _insert_once(session, _event_row(event))
     session.commit()
     return stored
+
+
+# -- signed, but not a Stripe event -----------------------------------------------------
+class MalformedWebhook(Base):
+    """A correctly signed webhook body that is not a Stripe event we can store: kept as
+    received for a person to inspect, never applied (it is not in the events table)."""
+
+    __tablename__ = "billing_malformed_webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # a redelivery: kept once
+    reason: Mapped[str] = mapped_column(String(200))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Stripe's timestamps are whole seconds; past year 9999 no datetime holds one.
+LAST_TIMESTAMP = 253_402_300_799
+
+
+def event_problem(event: Any) -> str | None:
+    """Why a verified payload is not a Stripe event we can store, or None when it is."""
+    if not isinstance(event, dict):
+        return "not a JSON object"
+    if not _identifier(event.get("id"), 255):
+        return "no event id"
+    if not _identifier(event.get("type"), 80):
+        return "no event type"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "no data.object"
+    object_id = data["object"].get("id")
+    if object_id is not None and not _identifier(object_id, 255):
+        return "data.object.id is not an id"
+    created = event.get("created")
+    if created is not None and not (
+        type(created) is int and 0 <= created <= LAST_TIMESTAMP  # not a bool, not a float
+    ):
+        return "created is not a timestamp"
+    return None
+
+
+def _identifier(value: Any, longest: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= longest and value.isprintable()
+
+
+def store_malformed(session: Session, body: bytes, reason: str) -> int:
+    """Keep a signed body that is not an event (once, however often it is delivered);
+    returns its row id."""
+    digest = hashlib.sha256(body).hexdigest()
+    query = select(MalformedWebhook.id).where(MalformedWebhook.sha256 == digest)
+    row_id = session.scalar(query)
+    if row_id is None:
+        row = MalformedWebhook(sha256=digest, reason=reason[:200], body=body)
+        session.add(row)
+        try:
+            session.commit()
+            return row.id
+        except IntegrityError:  # the same body, delivered again at the same moment
+            session.rollback()
+            row_id = session.scalar(query)
+    return row_id or 0
 
 
 def apply_event(

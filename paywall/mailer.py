@@ -20,6 +20,10 @@ from paywall.extensions import mail
 log = logging.getLogger(__name__)
 
 
+class MailNotSent(Exception):
+    """The mail server or the outbox did not take a message; the cause is chained."""
+
+
 def outbox_path(app: Flask) -> Path:
     """Folder the embedded default writes messages to, one file per message."""
     return Path(app.instance_path) / "outbox"
@@ -31,7 +35,10 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("MAIL_BACKEND", "smtp")
     else:
         outbox = outbox_path(app)
-        outbox.mkdir(parents=True, exist_ok=True)
+        try:
+            outbox.mkdir(parents=True, exist_ok=True)
+        except OSError:  # the site still serves; each email then fails, and says so
+            log.exception("cannot create the mail outbox %s", outbox)
         app.config.setdefault("MAIL_BACKEND", "file")
         app.config.setdefault("MAIL_FILE_PATH", str(outbox))
     mail.init_app(app)
@@ -49,7 +56,12 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 def send_email(to: str, subject: str, template: str, **context: Any) -> None:
-    """Render ``template`` with ``context`` and send it to ``to``."""
+    """Render ``template`` with ``context`` and send it to ``to``.
+
+    Raises :class:`MailNotSent` whatever the backend raised (a refused or dropped SMTP
+    connection, a bad login, an outbox that cannot be written): callers decide whether
+    the email may be lost, and a template mistake stays the bug it is.
+    """
     text = render_template(f"email/{template}.txt", **context)
     message = EmailMultiAlternatives(
         subject=subject,
@@ -61,6 +73,9 @@ def send_email(to: str, subject: str, template: str, **context: Any) -> None:
         message.attach_alternative(
             render_template(f"email/{template}.html", **context), "text/html"
         )
-    message.send()
+    try:
+        message.send()
+    except Exception as error:  # each backend fails its own way (OSError, SMTPException, ...)
+        raise MailNotSent(f"could not send {template!r} to {to}: {error}") from error
     if current_app.config["MAIL_BACKEND"] == "file":
         log.info("email to %s: %s\n%s", to, subject, text)

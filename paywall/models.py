@@ -1,6 +1,7 @@
 """Imports every model module so the metadata (and Alembic) sees all tables."""
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
+from billing.webhooks import MalformedWebhook
 from paywall.accounts.models import Reader, Role
 from paywall.articles.models import Article, MeterView
 from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey
@@ -9,6 +10,7 @@ __all__ = [
     "Article",
     "Customer",
     "Invoice",
+    "MalformedWebhook",
     "MeterView",
     "PaymentMethod",
     "Plan",

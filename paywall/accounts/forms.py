@@ -1,4 +1,4 @@
-"""Account forms. Domain rules (uniqueness, password length) live in the service."""
+"""Account forms. Domain rules (which passwords are accepted) live in the service."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def printable_text(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Use letters, numbers and punctuation only.")
 
 
+PASSWORD_HINT = "At least 10 characters and hard to guess: a few unrelated words work well."  # noqa: S105
 EMAIL_VALIDATORS = [
     DataRequired("Enter your email address."),
     Email("Enter a valid email address."),
@@ -32,7 +33,7 @@ class SignUpForm(FlaskForm):
     email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
     password = PasswordField(
         "Password", validators=[DataRequired("Choose a password."), Length(max=200)],
-        description="At least 10 characters.",
+        description=PASSWORD_HINT,
     )  # fmt: skip
     next = HiddenField()
 
@@ -58,7 +59,7 @@ class ConfirmForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password", validators=[DataRequired("Choose a password."), Length(max=200)],
-        description="At least 10 characters.",
+        description=PASSWORD_HINT,
     )  # fmt: skip
     confirm = PasswordField(
         "Repeat the new password", validators=[EqualTo("password", "The passwords don't match.")]

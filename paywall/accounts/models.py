@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import ColumnElement, String, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.orm import Base, utcnow
@@ -47,6 +48,19 @@ class Reader(UserMixin, Base):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @hybrid_property
+    def awaiting_confirmation(self) -> bool:
+        """Signed up, and the mailbox never proven: neither the emailed confirmation link
+        nor a sign-in or reset link has been used. It cannot sign in by password, or
+        signing up and then in would tell anyone whether an address already had an account.
+        """
+        return self.email_verified_at is None and self.last_signed_in_at is None
+
+    @awaiting_confirmation.inplace.expression
+    @classmethod
+    def _awaiting_confirmation_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.email_verified_at.is_(None), cls.last_signed_in_at.is_(None))
 
     def get_id(self) -> str:
         """Session identity: id plus the security stamp, so a stamp bump signs out everywhere."""

@@ -27,6 +27,11 @@ from paywall.security import safe_next_url
 from paywall.validation import show_on_form
 
 LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works once."
+SIGN_UP_SENT = "We've sent an email to {email}. Open the link in it to finish."
+SIGN_IN_FAILED = (
+    "That email and password don't match an account. "
+    "Just signed up? Open the link we emailed you first."
+)
 MAIL_FAILED = "We couldn't send the confirmation email just now. Please try again in a minute."
 SAFE_METHODS = frozenset({"GET", "HEAD"})  # requests that change nothing
 
@@ -68,26 +73,44 @@ def _go_on(target: str | None) -> Response:
 @bp.route("/signup", methods=["GET", "POST"])
 @rate_limited("SIGNUP_RATE_LIMIT")
 def sign_up() -> str | Response:
-    """Create an account; a verification link is emailed."""
+    """Start an account; the emailed link finishes it (the same answer for a taken email)."""
     if current_user.is_authenticated:
         return _go_on(_next_target())
     form = SignUpForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            reader, sent = service.register(
-                form.email.data, form.password.data, form.name.data or ""
+            service.sign_up(
+                form.email.data,
+                form.password.data,
+                form.name.data or "",
+                _next_target(form.next.data),
             )
         except service.AccountError as error:
             show_on_form(form, error)
         else:
-            login_user(reader)
-            service.record_sign_in(reader)
-            if sent:
-                flash(f"Welcome! We've sent a confirmation link to {reader.email}.", "success")
-            else:
-                flash(f"Welcome! Your account is ready. {MAIL_FAILED}", "warning")
-            return _go_on(_next_target(form.next.data))
+            return render_template(
+                "accounts/link_sent.html",
+                heading="Check your email to finish",
+                message=SIGN_UP_SENT.format(email=form.email.data),
+            )
     return render_template("accounts/sign_up.html", form=form)
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+def confirm_sign_up(token: str) -> str | Response:
+    """Finish signing up from the emailed link (GET shows a button; POST confirms the
+    email and signs in, once), then go on to where the reader was going."""
+    form = ConfirmForm()
+    try:
+        reader = service.reader_for_sign_up_link(token)
+        if form.validate_on_submit():
+            reader = service.use_sign_up_link(token)
+            login_user(reader)
+            flash("Welcome! Your email address is confirmed and you're signed in.", "success")
+            return _go_on(_next_target())
+    except TokenError as error:
+        return _bad_link(error, "accounts.request_sign_in_link", "Email me a sign-in link")
+    return render_template("accounts/confirm_sign_up.html", form=form, reader=reader)
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -100,7 +123,7 @@ def sign_in() -> str | Response:
     if form.validate_on_submit():
         reader = service.authenticate(form.email.data, form.password.data)
         if reader is None:
-            form.password.errors.append("That email and password don't match an account.")
+            form.password.errors.append(SIGN_IN_FAILED)
         else:
             login_user(reader, remember=form.remember.data)
             service.record_sign_in(reader)

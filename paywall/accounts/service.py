@@ -3,31 +3,37 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
 from paywall.accounts.models import Reader, Role, SessionReader
-from paywall.accounts.passwords import hash_password, needs_rehash, verify_password
+from paywall.accounts.passwords import (
+    hash_password,
+    needs_rehash,
+    password_weakness,
+    verify_password,
+)
 from paywall.accounts.sessions import forget_reader
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
-from paywall.mailer import absolute_url, send_email
+from paywall.mailer import MailNotSent, absolute_url, send_email
 from paywall.validation import FieldError
 
 log = logging.getLogger(__name__)
-MIN_PASSWORD_LENGTH = 10
 # Purpose -> (subject, email template, endpoint the link opens)
 LINK_EMAILS = {
+    Purpose.SIGN_UP: ("Confirm your email to finish signing up", "confirm_sign_up",
+                      "accounts.confirm_sign_up"),
     Purpose.VERIFY_EMAIL: ("Confirm your email address", "verify_email", "accounts.verify_email"),
     Purpose.SIGN_IN: ("Your sign-in link", "signin_link", "accounts.sign_in_with_link"),
     Purpose.RESET_PASSWORD: ("Reset your password", "reset_password", "accounts.reset_password"),
-}
+}  # fmt: skip
 
 
 class AccountError(FieldError):
@@ -54,27 +60,83 @@ def find_by_email(address: str) -> Reader | None:
     return db.session.scalar(select(Reader).where(Reader.email == normalise_email(address)))
 
 
-def register(email: str, password: str, name: str = "") -> tuple[Reader, bool]:
-    """Create an account and send the email-verification link.
+# --- sign-up ----------------------------------------------------------------------------
 
-    Returns the reader and whether the link went out: a mail outage must not lose the
-    account that was just created (the account page can send the link again).
+
+def sign_up(email: str, password: str, name: str = "", next_url: str | None = None) -> None:
+    """Start an account for ``email``; the caller answers the same whether or not it has one.
+
+    A new address gets an account awaiting confirmation and an email whose link confirms
+    the address and signs in, once (then on to ``next_url``). An address that has an
+    account gets an email saying someone tried, with links to sign in or to choose a new
+    password. Both ways check and hash the password and send one email, so neither the
+    answer nor its time tells them apart; a mail outage is logged, never shown.
     """
-    email = normalise_email(email)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
-    if find_by_email(email) is not None:
-        raise AccountError("email", "An account with this email already exists. Sign in instead?")
-    reader = Reader(
-        email=email, name=name.strip(), password_hash=hash_password(password), security_stamp=0
-    )
+    email, name = normalise_email(email), name.strip()
+    _check_new_password(password, email, name)
+    password_hash = hash_password(password)  # both ways: the same work
+    reader = find_by_email(email)
+    if reader is None:
+        reader = _create_awaiting_confirmation(email, name, password_hash)
+        if reader is not None:
+            _email_link(reader, Purpose.SIGN_UP, {"email": email}, next=next_url)
+            return
+        reader = find_by_email(email)  # the same address signed up a moment ago
+    if reader is not None:
+        _email_account_exists(reader, next_url)
+
+
+def _create_awaiting_confirmation(email: str, name: str, password_hash: str) -> Reader | None:
+    """A new account for ``email``, or None if another request has just made one."""
+    reader = Reader(email=email, name=name, password_hash=password_hash, security_stamp=0)
     db.session.add(reader)
     try:
         db.session.commit()
-    except IntegrityError as exc:  # the same email signed up a moment ago
+    except IntegrityError:
         db.session.rollback()
-        raise AccountError("email", "An account with this email already exists.") from exc
-    return reader, send_verification_email(reader)
+        return None
+    return reader
+
+
+def _email_account_exists(reader: Reader, next_url: str | None) -> bool:
+    """Tell the owner of an address that someone tried to sign up with it: sign in, or
+    choose a new password (with a reset link, as "forgot your password" would send)."""
+    reset = make_token(Purpose.RESET_PASSWORD, {"id": reader.id, "stamp": reader.security_stamp})
+    return _send(
+        reader,
+        "Someone tried to sign up with your email address",
+        "account_exists",
+        sign_in_url=absolute_url("accounts.sign_in", next=next_url),
+        link=absolute_url("accounts.reset_password", token=reset),
+    )
+
+
+def reader_for_sign_up_link(token: str) -> Reader:
+    """The new account a sign-up link confirms, while it still awaits confirmation."""
+    payload = read_token(Purpose.SIGN_UP, token)
+    reader = db.session.get(Reader, payload.get("id"))
+    if reader is None or reader.email != payload.get("email") or not reader.awaiting_confirmation:
+        raise TokenError(expired=False)
+    return reader
+
+
+def use_sign_up_link(token: str) -> Reader:
+    """Spend a sign-up link: the address is confirmed and the reader signed in.
+
+    Spent in one conditional UPDATE (the account must still await confirmation), so of
+    several uses at the same moment exactly one signs in.
+    """
+    reader = reader_for_sign_up_link(token)
+    now = utcnow()
+    _spend_link(
+        reader,
+        Reader.awaiting_confirmation,
+        {"email_verified_at": now, "last_signed_in_at": now},
+    )
+    return reader
+
+
+# --- sign-in ------------------------------------------------------------------------------
 
 
 def authenticate(email: str, password: str) -> Reader | None:
@@ -83,7 +145,7 @@ def authenticate(email: str, password: str) -> Reader | None:
     if reader is None or not reader.password_hash:
         verify_password(_dummy_hash(), password)  # the same work every time: no timing hint
         return None
-    if not verify_password(reader.password_hash, password):
+    if not verify_password(reader.password_hash, password) or reader.awaiting_confirmation:
         return None
     if needs_rehash(reader.password_hash):
         reader.password_hash = hash_password(password)  # saved by record_sign_in
@@ -138,10 +200,15 @@ def _email_link(
     subject, template, endpoint = LINK_EMAILS[purpose]
     token = make_token(purpose, {"id": reader.id, **payload})
     link = absolute_url(endpoint, token=token, **url_args)
+    return _send(reader, subject, template, link=link)
+
+
+def _send(reader: Reader | SessionReader, subject: str, template: str, **context: object) -> bool:
+    """Email ``reader``; False, with the error logged, when the mail server or outbox failed."""
     try:
-        send_email(reader.email, subject, template, reader=reader, link=link)
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send the %s email to reader %s", purpose, reader.id)
+        send_email(reader.email, subject, template, reader=reader, **context)
+    except MailNotSent:
+        log.exception("could not send the email %r to reader %s", subject, reader.id)
         return False
     return True
 
@@ -223,7 +290,7 @@ def reset_password(token: str, new_password: str) -> Reader:
     UPDATE: of several uses at the same moment exactly one changes the password.
     """
     reader = reader_for_reset(token)
-    _check_new_password(new_password)
+    _check_new_password(new_password, reader.email, reader.name)
     changes: dict[str, object] = {
         "password_hash": hash_password(new_password),
         "security_stamp": Reader.security_stamp + 1,
@@ -244,13 +311,15 @@ def change_password(reader_id: int, current: str, new_password: str) -> Reader:
     return reader
 
 
-def _check_new_password(new_password: str) -> None:
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+def _check_new_password(new_password: str, email: str, name: str) -> None:
+    """Refuse a password that is short or easy to guess (see ``password_weakness``)."""
+    weakness = password_weakness(new_password, (email, name, current_app.config["SITE_NAME"]))
+    if weakness:
+        raise AccountError("password", weakness)
 
 
 def _set_password(reader: Reader, new_password: str) -> None:
-    _check_new_password(new_password)
+    _check_new_password(new_password, reader.email, reader.name)
     reader.password_hash = hash_password(new_password)
     reader.security_stamp += 1  # signs out other sessions and spends reset links
 
@@ -264,6 +333,8 @@ def create_or_promote_staff(email: str, password: str | None, role: Role) -> tup
         raise AccountError("email", f"{email!r} is not a valid email address.")
     reader = find_by_email(email)
     created = reader is None
+    if password:  # before anything is added to the session
+        _check_new_password(password, normalise_email(email), reader.name if reader else "")
     if reader is None:
         if not password:
             raise AccountError("password", "A new account needs a password.")

@@ -2,7 +2,8 @@
 
 Each purpose has its own salt, so a token made for one can never be used for another.
 Single use comes from binding the token to state that using it changes: the security
-stamp (password reset), the last sign-in time (sign-in link) or the email (verification).
+stamp (password reset), the last sign-in time (sign-in link), the account still awaiting
+its confirmation (sign-up) or the email (verification).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
 class Purpose(StrEnum):
+    SIGN_UP = "sign-up"  # confirms a new account's email and signs in
     VERIFY_EMAIL = "verify-email"
     RESET_PASSWORD = "reset-password"  # noqa: S105  (a salt name, not a secret)
     SIGN_IN = "sign-in-link"
 
 
 MAX_AGE_SETTING = {
+    Purpose.SIGN_UP: "VERIFY_EMAIL_MAX_AGE",
     Purpose.VERIFY_EMAIL: "VERIFY_EMAIL_MAX_AGE",
     Purpose.RESET_PASSWORD: "RESET_PASSWORD_MAX_AGE",
     Purpose.SIGN_IN: "SIGNIN_LINK_MAX_AGE",

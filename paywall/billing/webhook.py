@@ -1,20 +1,28 @@
 """``POST /stripe/webhook``: verify, store once, answer; apply after the response.
 
-Answers 400 to a bad or missing signature (nothing stored) and 200 once the event is
-stored (a duplicate: 200, stored once). The event is then applied by re-reading Stripe,
-after the response has gone, so Stripe never waits on our reads; an event that could not
-be applied stays stored for ``paywall replay-events``.
+Answers 400 to a bad or missing signature (nothing stored), 400 to a correctly signed
+body that is not a Stripe event (kept for inspection, never applied) and 200 once the
+event is stored (a duplicate: 200, stored once). The event is then applied by re-reading
+Stripe, after the response has gone, so Stripe never waits on our reads; an event that
+could not be applied stays stored for ``paywall replay-events``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, Response, current_app, jsonify, request
 
 from billing.errors import InvalidSignature
 from billing.gateway import StripeGateway
-from billing.webhooks import EventNotApplied, apply_event, store_event
+from billing.webhooks import (
+    EventNotApplied,
+    apply_event,
+    event_problem,
+    store_event,
+    store_malformed,
+)
 from paywall.billing import bp
 from paywall.billing.notices import send_follow_ups
 from paywall.billing.support import gateway
@@ -54,18 +62,42 @@ def stripe_webhook() -> tuple[Response, int]:
     if (request.content_length or 0) > MAX_EVENT_BYTES:
         return _error(413, "payload_too_large", "Event too large.")
     payload = request.get_data(cache=False)
+    header = request.headers.get("Stripe-Signature")
     try:
         event = StripeGateway.parse_event(
-            payload,
-            request.headers.get("Stripe-Signature"),
-            current_app.config["STRIPE_WEBHOOK_SECRET"],
+            payload, header, current_app.config["STRIPE_WEBHOOK_SECRET"]
         )
     except InvalidSignature as error:
-        log.warning("refused a webhook with a bad signature: %s", error.message)
-        return _error(400, error.code, "Signature verification failed.")
+        if not _signed_but_not_an_event(header, error):
+            log.warning("refused a webhook with a bad signature: %s", error.message)
+            return _error(400, error.code, "Signature verification failed.")
+        return _malformed(payload, f"not a Stripe event: {error.message}")
+    except RecursionError:  # JSON nested deeper than the parser goes (signature verified)
+        return _malformed(payload, "not a Stripe event: JSON nested too deeply")
+    problem = event_problem(event)
+    if problem:
+        return _malformed(payload, problem)
     stored = store_event(db.session, event)
     response = jsonify(received=True, status="stored" if stored else "duplicate")
     if stored:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         response.call_on_close(lambda: _apply_after_response(app, event["id"]))
     return response, 200
+
+
+def _signed_but_not_an_event(header: str | None, error: InvalidSignature) -> bool:
+    """Whether the gateway refused the body after its signature verified.
+
+    ``parse_event`` checks the signature first, then parses, and raises InvalidSignature
+    for both: a body that is not JSON (chained from the JSON error) or not an event
+    (nothing chained) got past the signature check.
+    """
+    cause = error.__cause__
+    return bool(header) and (cause is None or isinstance(cause, json.JSONDecodeError))
+
+
+def _malformed(payload: bytes, reason: str) -> tuple[Response, int]:
+    """Keep a correctly signed body that is not an event, and say so (400)."""
+    row_id = store_malformed(db.session, payload, reason)
+    log.error("kept a signed webhook that is not a Stripe event (row %s): %s", row_id, reason)
+    return _error(400, "malformed_event", "Signed, but not a Stripe event; kept for inspection.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -152,7 +153,12 @@ def test_change_password_needs_the_current_one(web, app_ctx):
 
 
 def test_resend_verification_email(web, app_ctx, mailbox):
-    ReaderFactory(email="unverified@example.com", email_verified_at=None)
+    # An account from before sign-up confirmed the email: it signed in unconfirmed.
+    ReaderFactory(
+        email="unverified@example.com",
+        email_verified_at=None,
+        last_signed_in_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
     sign_in(web, "unverified@example.com")
     account = web.get("/account")
     assert "isn't confirmed yet" in text(account)

@@ -68,3 +68,24 @@ def test_a_sign_in_link_used_four_times_at_once_signs_in_once(make_app, mailbox)
             assert sorted(statuses) == [302] + [400] * (TIMES - 1), statuses
             signed_in = [browser.get("/account")[0] == 200 for browser in browsers]
             assert signed_in == [status == 302 for status in statuses]
+
+
+def test_a_sign_up_link_used_four_times_at_once_signs_in_once(make_app, mailbox):
+    app = make_app()
+    with served(app) as base:
+        LiveBrowser(base).submit(
+            "/signup", {"email": "race@example.com", "password": "a long enough password"}
+        )
+        link = path_of(mailbox.link_to("race@example.com", "/signup/confirm/"))
+        browsers = [LiveBrowser(base) for _ in range(TIMES)]
+        tokens = [browser.csrf_token(link) for browser in browsers]
+        answers = at_once(
+            [
+                lambda b=browser, t=token: b.request(link, {"csrf_token": t})
+                for browser, token in zip(browsers, tokens, strict=True)
+            ]
+        )
+        statuses = [status for status, _, _ in answers]
+        assert sorted(statuses) == [302] + [400] * (TIMES - 1), statuses
+        signed_in = [browser.get("/account")[0] == 200 for browser in browsers]
+        assert signed_in == [status == 302 for status in statuses]

@@ -64,6 +64,24 @@ def test_sign_up_button_opens_the_sign_up_page(web, publisher):
     assert start.follow().headers[COOP] == "unsafe-none"
 
 
+def test_signing_up_in_the_popup_finishes_on_the_connect_page(web, publisher, mailbox):
+    """The emailed link opens in a tab of its own, with no opener: the connect page there
+    says to press the site's button again, which then finds the reader signed in."""
+    start = web.get(f"/embed/connect?site={publisher.site_key}&origin={ORIGIN}&then=sign_up")
+    form = start.follow().forms["sign-up-form"]
+    form["email"] = "popup-new@example.com"
+    form["password"] = "a long enough password"
+    assert "Check your email to finish" in text(form.submit())
+
+    link = urlsplit(mailbox.link_to("popup-new@example.com", "/signup/confirm/"))
+    confirm = web.get(f"{link.path}?{link.query}")
+    connect = confirm.forms["confirm-sign-up-form"].submit()
+    assert urlsplit(connect.location).path == "/embed/connect"
+    handoff = connect.follow()
+    assert handoff.html.find(id="paywall-connect")["data-token"].startswith("pw_rt_")
+    assert handoff.html.find(attrs={"data-connect-orphan": True})
+
+
 def test_ordinary_pages_keep_the_strict_opener_policy(web):
     assert web.get("/signin").headers[COOP] == "same-origin-allow-popups"
     assert web.get("/signin?next=/account").headers[COOP] == "same-origin-allow-popups"
