@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -18,6 +19,7 @@ MONTHS_PER_INTERVAL = {"day": 30.0, "week": 52 / 12, "month": 1.0, "year": 1 / 1
 
 @dataclass(frozen=True, slots=True)
 class SubscriberRow:
+    customer_id: int
     reader_id: int
     plan_name: str
     status: str
@@ -25,6 +27,10 @@ class SubscriberRow:
     current_period_end: datetime | None
     card: str  # "visa 4242 12/30" or ""
     disputed_at: datetime | None = None
+
+    @property
+    def status_words(self) -> str:
+        return STATUS_WORDS.get(self.status, self.status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,43 +41,77 @@ class RevenueSummary:
     by_status: dict[str, int]
 
 
-def subscriber_rows(session: Session, limit: int = 500) -> list[SubscriberRow]:
-    """Every reader's current subscription, live ones first."""
-    rows = session.execute(
-        select(Subscription, Customer.reader_id, Plan.name, PaymentMethod)
-        .join(Customer, Customer.id == Subscription.customer_id)
+# How each status reads on the staff pages (the Stripe strings stay in ``billing``).
+STATUS_WORDS = {
+    "active": "Active",
+    "trialing": "Free trial",
+    "past_due": "Payment failed, retrying",
+    "unpaid": "Unpaid",
+    "incomplete": "Waiting for payment",
+    "incomplete_expired": "Never paid",
+    "paused": "Paused",
+    "canceled": "Ended",
+}
+
+# The subscribers list is newest customer first, sought by customer id.
+SUBSCRIBER_ORDER = (Customer.id,)
+
+
+def subscribers_query(
+    *, status: str | None = None, reader_ids: Select[tuple[int]] | None = None
+) -> Select[Any]:
+    """One row per subscriber (a customer with a live or once-active subscription): the
+    current subscription, its plan and the default card; unordered, for a pager.
+
+    ``status`` keeps subscribers whose current subscription has it; ``reader_ids`` (a
+    select of reader ids, e.g. an email search) keeps those readers.
+    """
+    counts = Subscription.was_active.is_(True) | Subscription.status.in_(LIVE_STATUSES)
+    current = (
+        select(Subscription.id)
+        .where(Subscription.customer_id == Customer.id, counts)
+        .order_by(
+            Subscription.status.in_(LIVE_STATUSES).desc(),
+            Subscription.created_at.desc(),
+            Subscription.id.desc(),
+        )
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    query = (
+        select(Subscription, Customer.id, Customer.reader_id, Plan.name, PaymentMethod)
+        .select_from(Customer)
+        .join(Subscription, Subscription.id == current)
         .outerjoin(Plan, Plan.code == Subscription.plan_code)
         .outerjoin(
             PaymentMethod,
             PaymentMethod.stripe_payment_method_id == Customer.default_payment_method_id,
         )
-        .where(Subscription.was_active.is_(True) | Subscription.status.in_(LIVE_STATUSES))
-        .order_by(Subscription.status.in_(LIVE_STATUSES).desc(), Subscription.created_at.desc())
-        .limit(limit)
     )
-    seen: set[int] = set()
-    result = []
-    for subscription, reader_id, plan_name, card in rows:
-        if reader_id in seen:
-            continue
-        seen.add(reader_id)
-        label = (
-            f"{card.brand} {card.last4} {card.exp_month:02d}/{card.exp_year % 100:02d}"
-            if card
-            else ""
-        )
-        result.append(
-            SubscriberRow(
-                reader_id=reader_id,
-                plan_name=plan_name or subscription.plan_code or subscription.stripe_plan_id,
-                status=subscription.status,
-                cancel_at_period_end=subscription.cancel_at_period_end,
-                current_period_end=subscription.current_period_end,
-                card=label,
-                disputed_at=subscription.disputed_at,
-            )
-        )
-    return result
+    if status is not None:
+        query = query.where(Subscription.status == status)
+    if reader_ids is not None:
+        query = query.where(Customer.reader_id.in_(reader_ids))
+    return query
+
+
+def subscriber_row(row: Row[Any]) -> SubscriberRow:
+    """A row of :func:`subscribers_query` as the subscribers page shows it."""
+    subscription, customer_id, reader_id, plan_name, card = row
+    label = (
+        f"{card.brand} {card.last4} {card.exp_month:02d}/{card.exp_year % 100:02d}" if card else ""
+    )
+    return SubscriberRow(
+        customer_id=customer_id,
+        reader_id=reader_id,
+        plan_name=plan_name or subscription.plan_code or subscription.stripe_plan_id,
+        status=subscription.status,
+        cancel_at_period_end=subscription.cancel_at_period_end,
+        current_period_end=subscription.current_period_end,
+        card=label,
+        disputed_at=subscription.disputed_at,
+    )
 
 
 def revenue_summary(session: Session, now: datetime, currency: str = "usd") -> RevenueSummary:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.orm import Base, utcnow
@@ -15,6 +15,8 @@ class Article(Base):
     """A published (or draft) article with its pre-rendered teaser and full HTML."""
 
     __tablename__ = "articles"
+    # The front page seeks by (published_at, id), newest first.
+    __table_args__ = (Index("ix_articles_published_at_id", "published_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -22,7 +24,7 @@ class Article(Base):
     author: Mapped[str] = mapped_column(String(200), default="")
     dek: Mapped[str] = mapped_column(String(500), default="")
     # None: a draft, visible to staff only.
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_at: Mapped[datetime | None]
     access_level: Mapped[str] = mapped_column(String(16), default=AccessLevel.PAID)
     # Plan tiers, comma-separated; read only when access_level is "tiers".
     tiers: Mapped[str] = mapped_column(String(200), default="")

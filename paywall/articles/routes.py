@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC
 
 import click
-from flask import Response, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -19,14 +28,15 @@ from paywall.articles.pages import article_page
 from paywall.articles.reading import decide_for
 from paywall.articles.service import (
     ArticleError,
-    all_articles_for_staff,
     find_article,
     find_page,
-    published_articles,
+    front_page,
+    newest_drafts,
     save_article,
 )
 from paywall.billing.freshness import billing_changed_at
 from paywall.extensions import db
+from paywall.pagination import BadCursor
 from paywall.validation import show_on_form
 
 
@@ -38,10 +48,17 @@ def _signed_in_reader() -> SessionReader | None:
 
 @bp.get("/")
 def home() -> str:
-    """The front page: published articles, newest first (staff also see drafts)."""
+    """The front page: published articles, newest first, a page at a time (staff also
+    see scheduled articles, and the newest drafts above the first page)."""
     reader = _signed_in_reader()
-    query = all_articles_for_staff() if reader and reader.is_staff else published_articles()
-    return render_template("articles/home.html", articles=db.session.scalars(query).all())
+    staff = bool(reader and reader.is_staff)
+    older, newer = request.args.get("older"), request.args.get("newer")
+    try:
+        page = front_page(staff=staff, older=older, newer=newer)
+    except BadCursor:
+        abort(400, "This page of stories does not exist; start again from the front page.")
+    drafts, draft_count = newest_drafts() if staff and page.newer is None else ([], 0)
+    return render_template("articles/home.html", page=page, drafts=drafts, draft_count=draft_count)
 
 
 @bp.get("/articles/<slug>")

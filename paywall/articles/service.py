@@ -9,13 +9,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 
 from billing.orm import utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
 from paywall.extensions import LocalCache, db, local_cache
+from paywall.pagination import PAGE_SIZE, Page, seek_page
 from paywall.validation import FieldError
 
 
@@ -131,11 +132,54 @@ def published_articles(now: datetime | None = None) -> Select[tuple[Article]]:
     )
 
 
-def all_articles_for_staff() -> Select[tuple[Article]]:
-    """Every article, drafts first, then newest published."""
-    return select(Article).order_by(
-        Article.published_at.is_(None).desc(), Article.published_at.desc(), Article.id.desc()
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """An article as a list shows it: never its body."""
+
+    id: int
+    slug: str
+    title: str
+    author: str
+    dek: str
+    published_at: datetime | None
+    access_level: str
+    tiers: str
+
+
+_SUMMARY_COLUMNS = tuple(getattr(Article, f.name) for f in fields(ArticleSummary))
+_FRONT_PAGE_ORDER = (Article.published_at, Article.id)
+
+
+def front_page(
+    *, staff: bool, older: str | None = None, newer: str | None = None
+) -> Page[ArticleSummary]:
+    """A page of the front page, newest first; staff also see scheduled articles.
+
+    Raises :class:`~paywall.pagination.BadCursor` for a cursor this app did not make.
+    """
+    query = select(*_SUMMARY_COLUMNS).where(Article.published_at.is_not(None))
+    if not staff:
+        query = query.where(Article.published_at <= utcnow())
+    return seek_page(
+        db.session,
+        query,
+        _FRONT_PAGE_ORDER,
+        older=older,
+        newer=newer,
+        shape=(datetime, int),
+        item=lambda row: ArticleSummary(*row),
+        key=lambda summary: (summary.published_at, summary.id),
     )
+
+
+def newest_drafts(limit: int = PAGE_SIZE) -> tuple[list[ArticleSummary], int]:
+    """The newest drafts (for the editor's front page) and how many drafts there are."""
+    drafts = Article.published_at.is_(None)
+    rows = db.session.execute(
+        select(*_SUMMARY_COLUMNS).where(drafts).order_by(Article.id.desc()).limit(limit)
+    )
+    total = db.session.scalar(select(func.count()).select_from(Article).where(drafts))
+    return [ArticleSummary(*row) for row in rows], int(total or 0)
 
 
 def find_article(slug: str, *, include_unpublished: bool) -> Article | None:

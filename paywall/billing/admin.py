@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from billing.catalog import PlanInput, all_plans, save_plan, sync_catalog
 from billing.errors import BillingError
 from billing.orm import utcnow
-from billing.reports import revenue_summary, subscriber_rows
+from billing.reports import (
+    STATUS_WORDS,
+    SUBSCRIBER_ORDER,
+    revenue_summary,
+    subscriber_row,
+    subscribers_query,
+)
 from paywall.accounts.comps import comped_readers, grant_comp, revoke_comp
 from paywall.accounts.decorators import staff_required
 from paywall.accounts.models import Reader
-from paywall.accounts.service import AccountError
+from paywall.accounts.service import AccountError, normalise_email
 from paywall.billing import bp
 from paywall.billing.forms import CompForm, NextForm, PlanForm
 from paywall.billing.support import gateway
 from paywall.extensions import db
+from paywall.pagination import BadCursor, seek_page
 from paywall.validation import form_errors_text, show_on_form
 
 
@@ -69,17 +76,42 @@ def sync_plans() -> Response:
 @bp.get("/admin/subscribers")
 @staff_required
 def subscribers() -> str:
-    """Subscribers with plan, status, card and renewal; revenue at a glance."""
-    rows = subscriber_rows(db.session)
+    """Subscribers a page at a time, searched by email and filtered by status, with plan,
+    card and renewal; revenue at a glance."""
+    search = request.args.get("email", "").strip()[:254]
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUS_WORDS:
+        abort(400, "There is no such subscription status.")
+    reader_ids = (
+        select(Reader.id).where(Reader.email.contains(normalise_email(search), autoescape=True))
+        if search
+        else None
+    )
+    try:
+        page = seek_page(
+            db.session,
+            subscribers_query(status=status, reader_ids=reader_ids),
+            SUBSCRIBER_ORDER,
+            older=request.args.get("older"),
+            newer=request.args.get("newer"),
+            shape=(int,),
+            item=subscriber_row,
+            key=lambda row: (row.customer_id,),
+        )
+    except BadCursor:
+        abort(400, "This page of subscribers does not exist; start again from the first.")
     emails = dict(
         db.session.execute(
-            select(Reader.id, Reader.email).where(Reader.id.in_([r.reader_id for r in rows]))
+            select(Reader.id, Reader.email).where(Reader.id.in_([r.reader_id for r in page.items]))
         ).all()
     )
     return render_template(
         "billing/admin_subscribers.html",
-        rows=rows,
+        page=page,
         emails=emails,
+        search=search,
+        status=status,
+        statuses=STATUS_WORDS,
         revenue=revenue_summary(db.session, utcnow()),
         comp_form=CompForm(),
         comped=comped_readers(),
