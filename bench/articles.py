@@ -244,6 +244,9 @@ def production_environment(secret_key: str, database_url: str, workdir: Path) ->
         "DATABASE_URL": database_url,
         "PAYWALL_INSTANCE_PATH": str(workdir),
         "PAYWALL_BASE_URL": os.environ.get("PAYWALL_BASE_URL", "http://127.0.0.1"),
+        # Production counts rate limits in Redis, shared by the workers (it refuses to start
+        # without it); the local server unless the environment names another.
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         # Production refuses to start without Stripe keys; the reading path never calls
         # Stripe, so placeholders do (an environment's real keys win).
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_benchmark"),

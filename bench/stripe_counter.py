@@ -15,6 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
 
 class StripeCounter:
@@ -40,10 +41,13 @@ class StripeCounter:
                 with lock:
                     counter.calls += 1
                     counter.paths.append(f"GET {self.path}")
-                found = counter.objects.get(self.path.split("?")[0])
+                path, _, query = self.path.partition("?")
+                found = counter.objects.get(path)
                 if found is None:
                     self._refuse()
                     return
+                if "subscription_details.subscription" in unquote(query):
+                    found = counter.expand_subscription(found)
                 if latency_ms:
                     time.sleep(latency_ms / 1000)
                 self._answer(200, json.dumps(found).encode())
@@ -62,6 +66,19 @@ class StripeCounter:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def expand_subscription(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """``invoice`` with the subscription it bills expanded, as Stripe answers
+        ``expand[]=parent.subscription_details.subscription``."""
+        details = (invoice.get("parent") or {}).get("subscription_details") or {}
+        subscription = self.objects.get(f"/v1/subscriptions/{details.get('subscription')}")
+        if subscription is None:
+            return invoice
+        parent = {
+            **invoice["parent"],
+            "subscription_details": {**details, "subscription": subscription},
+        }
+        return {**invoice, "parent": parent}
 
     def __enter__(self) -> StripeCounter:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
