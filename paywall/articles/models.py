@@ -27,7 +27,7 @@ class Article(Base):
     published_at: Mapped[datetime | None]
     access_level: Mapped[str] = mapped_column(String(16), default=AccessLevel.PAID)
     # Plan tiers, comma-separated; read only when access_level is "tiers".
-    tiers: Mapped[str] = mapped_column(String(200), default="")
+    tiers: Mapped[str] = mapped_column(Text, default="")
     # What the editor wrote (Markdown or HTML), kept to re-render on edit.
     body_source: Mapped[str] = mapped_column(Text, default="")
     body_format: Mapped[str] = mapped_column(String(16), default="markdown")

@@ -26,6 +26,7 @@ from paywall.extensions import LocalCache, db, local_cache
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
 TIER = re.compile(r"[A-Za-z0-9_-]{1,40}")
+MAX_TIERS = 20
 # Written to mean the same in Python and in the OpenAPI document's (ECMAScript) patterns.
 CANONICAL_URL = re.compile(r"https?://[^\x00-\x20\x7f-\xa0/]+[^\x00]*")
 ACCESS_LEVELS = ("free", "registered", "paid", "tiers")
@@ -92,6 +93,8 @@ def parse_article_input(body: object) -> ArticleInput:
         isinstance(t, str) and TIER.fullmatch(t) for t in tiers
     ):
         raise invalid_request("tiers must be a list of plan tier names.", "tiers")
+    if len(tiers) > MAX_TIERS:
+        raise invalid_request(f"Name at most {MAX_TIERS} plan tiers.", "tiers")
     if access == "tiers" and not tiers:
         raise invalid_request("Name at least one plan tier for a tier-only article.", "tiers")
     paragraphs = body.get("teaser_paragraphs")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from paywall.access import Action, Reason
-from paywall.embed.articles import ACCESS_LEVELS, CANONICAL_URL, EXTERNAL_ID, TIER
+from paywall.embed.articles import ACCESS_LEVELS, CANONICAL_URL, EXTERNAL_ID, MAX_TIERS, TIER
 
 ERROR_CODES = (
     "invalid_request, invalid_key, invalid_token, unknown_site, unknown_article, "
@@ -123,6 +123,7 @@ SCHEMAS: dict[str, Any] = {
                             "tiers": {
                                 "type": "array",
                                 "minItems": 1,
+                                "maxItems": MAX_TIERS,
                                 "items": {"type": "string", "pattern": f"^{TIER.pattern}$"},
                             },
                         },

@@ -108,3 +108,15 @@ def test_the_content_api_needs_no_csrf_token_and_sets_no_cookie(publisher):
     response = publisher.put("story-5")
     assert response.status_code == 201
     assert "Set-Cookie" not in response.headers
+
+
+def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(publisher):
+    """Twenty 40-character tier names passed the 200-character column on PostgreSQL as a
+    500 (schemathesis found it); they are stored whole, and a twenty-first is refused."""
+    names = [f"{n:02d}" + "t" * 38 for n in range(20)]
+    saved = publisher.put("many-tiers", access="tiers", tiers=names)
+    assert saved.status_code == 201, saved.get_json()
+    assert saved.get_json()["tiers"] == names
+    refused = publisher.put("too-many-tiers", access="tiers", tiers=[*names, "extra"])
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["field"] == "tiers"
