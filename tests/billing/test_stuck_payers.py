@@ -483,13 +483,11 @@ def test_paused_collection_reads_until_the_period_end_then_ends(billing_app, str
     slug = billing_app.article()
     reader, _, subscription_id = subscribed(billing_app)
     period_end = snapshot_of(billing_app, reader.email)[0].current_period_end
-    # Staff pause collection in the dashboard (void the invoices meanwhile). The adapter
-    # holds the field (an overlay: localstripe has no pause_collection) and Stripe's event
-    # says so.
-    billing_app.emulator.overlay(
-        subscription_id, {"pause_collection": {"behavior": "void", "resumes_at": None}}
+    # Staff pause collection in the dashboard (void the invoices meanwhile): the API call
+    # the dashboard makes, and Stripe's customer.subscription.updated that follows.
+    stripe_side.post(
+        f"/v1/subscriptions/{subscription_id}", {"pause_collection": {"behavior": "void"}}
     )
-    stripe_side.send_event("customer.subscription.updated", subscription_id)
     settled(billing_app, reader.email, collection_paused=True)
 
     article = reader.read(slug)
