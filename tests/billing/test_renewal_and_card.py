@@ -242,3 +242,14 @@ def test_no_reader_sees_or_changes_another_readers_billing(billing_app, stripe_s
 
 def _csrf(page) -> str:
     return page.html.select_one('input[name="csrf_token"]')["value"]
+
+
+def test_a_lapsed_reader_is_offered_to_pay_first_on_the_account_page(billing_app, stripe_side):
+    reader = billing_app.subscriber()
+    lapse(billing_app, stripe_side, reader)
+
+    page = reader.billing_page()
+    pay = page.html.select_one("#pay-now-button")
+    assert pay is not None and pay["href"].startswith("/account/billing/card")
+    assert "$9.00" in pay.text  # the overdue amount, before anything else
+    assert "next-renewal" not in page.text
