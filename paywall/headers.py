@@ -39,7 +39,8 @@ def origin_of(url: str) -> str:
 
 
 def content_security_policy(extra_origins: tuple[str, ...] = ()) -> str:
-    """The CSP; ``extra_origins`` (the local Stripe emulator) may serve scripts and API calls."""
+    """The CSP; ``extra_origins`` (where STRIPE_JS_URL and STRIPE_API_BASE point, when not
+    Stripe itself) may serve scripts and API calls."""
     policy = dict(CONTENT_SECURITY_POLICY)
     for origin in extra_origins:
         for directive in ("script-src", "connect-src"):

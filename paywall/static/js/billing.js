@@ -1,4 +1,4 @@
-// Card forms and payment confirmation with Stripe.js (or the local emulator's stand-in).
+// Card forms and payment confirmation with Stripe.js (the release STRIPE_JS_URL names).
 // Card details go from the browser to Stripe; only the confirmed SetupIntent id is posted.
 (function () {
   "use strict";
