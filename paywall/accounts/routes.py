@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask import flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
@@ -100,17 +103,37 @@ def sign_up() -> str | Response:
 def confirm_sign_up(token: str) -> str | Response:
     """Finish signing up from the emailed link (GET shows a button; POST confirms the
     email and signs in, once), then go on to where the reader was going."""
+    return _sign_in_by_link(
+        token,
+        find=service.reader_for_sign_up_link,
+        use=service.use_sign_up_link,
+        welcome="Welcome! Your email address is confirmed and you're signed in.",
+        retry_label="Email me a sign-in link",
+        template="accounts/confirm_sign_up.html",
+    )
+
+
+def _sign_in_by_link(
+    token: str,
+    *,
+    find: Callable[[str], Any],
+    use: Callable[[str], Any],
+    welcome: str,
+    retry_label: str,
+    template: str,
+) -> str | Response:
+    """An emailed link that signs in: GET shows a button (mail scanners open links), POST
+    spends the link once and goes on to where the reader was going."""
     form = ConfirmForm()
     try:
-        reader = service.reader_for_sign_up_link(token)
+        reader = find(token)
         if form.validate_on_submit():
-            reader = service.use_sign_up_link(token)
-            login_user(reader)
-            flash("Welcome! Your email address is confirmed and you're signed in.", "success")
+            login_user(use(token))
+            flash(welcome, "success")
             return _go_on(_next_target())
     except TokenError as error:
-        return _bad_link(error, "accounts.request_sign_in_link", "Email me a sign-in link")
-    return render_template("accounts/confirm_sign_up.html", form=form, reader=reader)
+        return _bad_link(error, "accounts.request_sign_in_link", retry_label)
+    return render_template(template, form=form, reader=reader)
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -155,17 +178,14 @@ def request_sign_in_link() -> str | Response:
 @bp.route("/signin/link/<token>", methods=["GET", "POST"])
 def sign_in_with_link(token: str) -> str | Response:
     """Confirm and spend an emailed sign-in link (GET shows a button; POST signs in)."""
-    form = ConfirmForm()
-    try:
-        reader = service.reader_for_sign_in_link(token)
-        if form.validate_on_submit():
-            reader = service.use_sign_in_link(token)
-            login_user(reader)
-            flash("You're signed in.", "success")
-            return _go_on(_next_target())
-    except TokenError as error:
-        return _bad_link(error, "accounts.request_sign_in_link", "Email me a new sign-in link")
-    return render_template("accounts/confirm_link.html", form=form, reader=reader)
+    return _sign_in_by_link(
+        token,
+        find=service.reader_for_sign_in_link,
+        use=service.use_sign_in_link,
+        welcome="You're signed in.",
+        retry_label="Email me a new sign-in link",
+        template="accounts/confirm_link.html",
+    )
 
 
 @bp.route("/verify/<token>")

@@ -191,17 +191,9 @@ def find_article(slug: str, *, include_unpublished: bool) -> Article | None:
 
 
 @dataclass(frozen=True, slots=True)
-class ArticlePage:
+class ArticlePage(ArticleSummary):
     """What the article page needs: one row, no ORM identity (the reading path is hot)."""
 
-    id: int
-    slug: str
-    title: str
-    author: str
-    dek: str
-    published_at: datetime | None
-    access_level: str
-    tiers: str
     teaser_html: str
     full_html: str
 
