@@ -949,6 +949,26 @@ def check_object(obj: Mapping[str, Any], object_name: str | None = None) -> list
     return walker.report
 
 
+def empty_value(path: str, annotation: Any) -> Any:
+    """A placeholder of a field's declared type, for ``missing_fields(fill=...)``: null
+    when the type allows it, an expandable field's id type, a Literal's first value, an
+    empty list, list object or hash, else the scalar's zero."""
+    origin = typing.get_origin(annotation) or annotation
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return None if type(None) in args else empty_value(path, args[0])
+    if origin is typing.Literal:
+        return args[0]
+    if origin is list:
+        return []
+    name = getattr(origin, "__name__", "")
+    if name == "ListObject":
+        return {"object": "list", "data": [], "has_more": False, "url": ""}
+    if name in ("UntypedStripeObject", "dict") or hasattr(origin, "_inner_class_types"):
+        return {}
+    return {bool: False, int: 0, float: 0.0, str: ""}.get(origin)
+
+
 def missing_fields(
     obj: dict[str, Any], object_name: str | None = None, *, fill: Fill | None = None
 ) -> list[str]:

@@ -60,8 +60,6 @@ import json
 import logging
 import re
 import time
-import types
-import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -527,26 +525,8 @@ def _complete(obj: Obj) -> Obj:
     if importlib.util.find_spec("devstripe.contract") is None:
         return obj
     contract = importlib.import_module("devstripe.contract")
-    contract.missing_fields(obj, fill=_empty_value)
+    contract.missing_fields(obj, fill=contract.empty_value)
     return obj
-
-
-def _empty_value(path: str, annotation: Any) -> Any:
-    """The value a field has when nothing is known: null when allowed, else empty."""
-    origin = typing.get_origin(annotation) or annotation
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return None if type(None) in args else _empty_value(path, args[0])
-    if origin is typing.Literal:
-        return args[0]
-    if origin is list:
-        return []
-    name = getattr(origin, "__name__", "")
-    if name == "ListObject":
-        return {"object": "list", "data": [], "has_more": False, "url": ""}
-    if name in ("UntypedStripeObject", "dict") or hasattr(origin, "_inner_class_types"):
-        return {}
-    return {bool: False, int: 0, float: 0.0, str: ""}.get(origin)
 
 
 def _payment_intent(invoice: Obj) -> Obj | None:

@@ -16,37 +16,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
-from devstripe.contract import check_object, missing_fields
+from devstripe.contract import check_object, empty_value, missing_fields
 
 HERE = Path(__file__).parent
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
-
-
-def default(path: str, annotation: Any) -> Any:
-    """A placeholder of the declared type: null whenever the type allows it."""
-    origin = typing.get_origin(annotation) or annotation
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType) and type(None) in args:
-        return None
-    if origin in (typing.Union, types.UnionType):  # an expandable field: its id
-        return default(path, args[0])
-    if origin is typing.Literal:
-        return args[0]
-    if origin is list:
-        return []
-    name = getattr(origin, "__name__", "")
-    if name == "ListObject":
-        return {"object": "list", "data": [], "has_more": False, "url": "/v1/..."}
-    if name in ("UntypedStripeObject", "dict"):
-        return {}
-    if hasattr(origin, "_inner_class_types"):  # a nested StripeObject: filled in turn
-        return {}
-    return {bool: False, int: 0, str: ""}.get(origin)
 
 
 def remove(document: dict[str, Any], path: str) -> None:
@@ -76,7 +52,7 @@ def complete(path: Path) -> None:
         remove(event, unknown)
 
     def fill(where: str, annotation: Any) -> Any:
-        value = default(where, annotation)
+        value = empty_value(where, annotation)
         if value is not None:
             print(f"{path.relative_to(HERE)}: check {where} = {json.dumps(value)}")
         return value
