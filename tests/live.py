@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,8 +20,8 @@ from http.cookiejar import CookieJar
 from typing import Any, TypeVar
 
 from flask import Flask
+from werkzeug.serving import make_server
 
-from paywall.embed.demo_site import serving
 from tests.conftest import free_port
 
 T = TypeVar("T")
@@ -77,6 +79,47 @@ def at_once(calls: list[Callable[[], T]]) -> list[T]:
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+class _RequestThreads:
+    """A WSGI app that notes the thread of each request (the dev server runs one thread
+    per connection and closes it after one response, work after the response included)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        self.threads.add(threading.current_thread())
+        return self.app(environ, start_response)
+
+    def join(self, timeout: float) -> list[str]:
+        """Wait for every request thread; the names of those still running."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self.threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [thread.name for thread in self.threads if thread.is_alive()]
+
+
+@contextmanager
+def serving(app: Any, host: str, port: int) -> Iterator[str]:
+    """Serve a WSGI app on a thread, a thread per request; yields its base URL.
+
+    On leaving, waits for the requests in flight to finish, so no request of one test
+    (a late webhook, say) still runs while the next test sets up.
+    """
+    requests = _RequestThreads(app)
+    server = make_server(host, port, requests, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        running = requests.join(timeout=30)
+        assert not running, f"requests to {host}:{port} still running: {running}"
 
 
 @contextmanager

@@ -8,8 +8,7 @@ render each teaser themselves and load ``embed.js`` with one script tag; nothing
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from markupsafe import escape
@@ -125,19 +124,6 @@ def link_published_articles(site: Site) -> list[Story]:
         stories.append(Story(article.slug, article.title, article.dek, article.teaser_html))
     db.session.commit()
     return stories
-
-
-@contextmanager
-def serving(app, host: str, port: int) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Serve a WSGI app on a thread; yields its base URL."""
-    server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def serve_in_background(publisher: DemoPublisher) -> str | None:

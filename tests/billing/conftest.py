@@ -22,12 +22,12 @@ from devstripe.emulator import (
     start_emulator,
 )
 from paywall.billing.support import gateway
-from paywall.embed.demo_site import serving
 from paywall.extensions import db
 from tests.billing.actors import Subscriber
 from tests.billing.emulated import StripeSide
 from tests.conftest import free_port
 from tests.factories import ArticleFactory, ReaderFactory
+from tests.live import serving
 
 WEBHOOK_NAME = "paywall-tests"
 NOWHERE = "http://127.0.0.1:9/"  # the discard port: refused at once

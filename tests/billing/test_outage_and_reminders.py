@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from billing.models import PaymentMethod
 from paywall.billing.support import gateway
-from paywall.embed.demo_site import serving
 from tests.billing.conftest import LiveBilling, put_plans_on_sale, start_stand_in, stripe_settings
 from tests.conftest import free_port
 from tests.factories import SECRET
 from tests.helpers import text
+from tests.live import serving
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from billing.catalog import PlanInput, save_plan, sync_catalog
 from billing.models import Invoice, Subscription, WebhookEvent
 from paywall.accounts.models import Role
 from paywall.billing.support import gateway
-from paywall.embed.demo_site import serving
 from paywall.extensions import db
 from tests.billing.actors import client_secret_of
 from tests.billing.conftest import WEBHOOK_NAME, stripe_settings
@@ -33,6 +32,7 @@ from tests.billing.test_subscribe import gate_reason, snapshot_of
 from tests.conftest import free_port
 from tests.factories import SECRET
 from tests.helpers import text
+from tests.live import serving
 
 NOTHING_WAS_CHARGED = ("nothing was charged", "no payment was taken")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from paywall.embed.demo_site import serving
 from tests.conftest import free_port
+from tests.live import serving
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

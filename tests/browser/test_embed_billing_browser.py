@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from paywall.embed.demo_site import link_published_articles, publisher_app, serving
+from paywall.embed.demo_site import link_published_articles, publisher_app
 from paywall.embed.sites import create_site
 from tests.billing import conftest as billing
 from tests.billing.test_renewal_and_card import lapse, status_of
@@ -18,6 +18,7 @@ from tests.browser.test_billing_browser import fill_card
 from tests.browser.test_embed_browser import RECORD_EVENTS, gate, sign_in_within
 from tests.conftest import free_port
 from tests.factories import SECRET
+from tests.live import serving
 
 emulator, stripe_side, billing_app = billing.emulator, billing.stripe_side, billing.billing_app
 

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from paywall.embed.demo_site import Story, link_published_articles, publisher_app, serving
+from paywall.embed.demo_site import Story, link_published_articles, publisher_app
 from paywall.embed.sites import create_site, find_site
 from tests.conftest import free_port
 from tests.factories import DEFAULT_PASSWORD, SECRET, ArticleFactory, ReaderFactory
+from tests.live import serving
 
 RECORD_EVENTS = """
 window.__decisions = [];

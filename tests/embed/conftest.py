@@ -121,8 +121,8 @@ def readers(app: Flask) -> Iterator[Readers]:
 @pytest.fixture
 def embed_server(make_app: Any, mailbox: Any) -> Iterator[tuple[str, Flask]]:
     """The app on a live loopback port, its BASE_URL its own address (as in production)."""
-    from paywall.embed.demo_site import serving
     from tests.conftest import free_port
+    from tests.live import serving
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
