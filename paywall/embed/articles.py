@@ -7,9 +7,8 @@ editor writes. This module only maps the site's ids to article rows.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -19,122 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from billing.orm import utcnow
 from paywall.articles.models import Article
 from paywall.articles.service import ArticleError, ArticlePage, save_article
-from paywall.embed.errors import ApiError, invalid_request, unknown_article
+from paywall.embed.errors import ApiError, unknown_article
 from paywall.embed.models import SiteArticle
+from paywall.embed.schemas import ArticleInput
 from paywall.embed.sites import SiteRecord
 from paywall.extensions import LocalCache, db, local_cache
+from paywall.pagination import encode_cursor, seek_page
 
-EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,199}")
-TIER = re.compile(r"[A-Za-z0-9_-]{1,40}")
-MAX_TIERS = 20
-# Written to mean the same in Python and in the OpenAPI document's (ECMAScript) patterns.
-CANONICAL_URL = re.compile(r"https?://[^\x00-\x20\x7f-\xa0/]+[^\x00]*")
-ACCESS_LEVELS = ("free", "registered", "paid", "tiers")
 PAGE_CACHE = "paywall.embed_article_pages"
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleInput:
-    """A validated ``PUT /api/v1/articles/{id}`` body."""
-
-    title: str
-    body_html: str
-    access: str = "paid"
-    tiers: tuple[str, ...] = ()
-    teaser_paragraphs: int | None = None
-    canonical_url: str = ""
-    author: str = ""
-    dek: str = ""
-    published_at: datetime | None = None
-
-
-def check_external_id(external_id: str) -> str:
-    """``external_id`` if it is a usable id (letters, digits and ``._~-``, 200 at most)."""
-    if not EXTERNAL_ID.fullmatch(external_id):
-        raise invalid_request(
-            "Article ids are 1-200 letters, digits, '.', '_', '~' or '-'.", "external_id"
-        )
-    return external_id
-
-
-def _text(body: dict[str, Any], name: str, limit: int, required: bool = False) -> str:
-    value = body.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise invalid_request(f"{name} must be a string.", name)
-    if not _storable(value):
-        raise invalid_request(f"{name} must be UTF-8 text without NUL characters.", name)
-    if required and not value.strip():
-        raise invalid_request(f"{name} is required.", name)
-    if len(value) > limit:
-        raise invalid_request(f"{name} is longer than {limit} characters.", name)
-    return value
-
-
-def _storable(value: str) -> bool:
-    """Text every database can keep: valid UTF-8 (no lone surrogates) and no NUL."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in value
-
-
-def parse_article_input(body: object) -> ArticleInput:
-    """Validate a JSON body; raises :class:`ApiError` (``invalid_request``) naming the field."""
-    if not isinstance(body, dict):
-        raise invalid_request("Send a JSON object.")
-    access = body.get("access", "paid")
-    if access not in ACCESS_LEVELS:
-        raise invalid_request(f"access must be one of {', '.join(ACCESS_LEVELS)}.", "access")
-    tiers = body.get("tiers", [])
-    if not isinstance(tiers, list) or not all(
-        isinstance(t, str) and TIER.fullmatch(t) for t in tiers
-    ):
-        raise invalid_request("tiers must be a list of plan tier names.", "tiers")
-    if len(tiers) > MAX_TIERS:
-        raise invalid_request(f"Name at most {MAX_TIERS} plan tiers.", "tiers")
-    if access == "tiers" and not tiers:
-        raise invalid_request("Name at least one plan tier for a tier-only article.", "tiers")
-    paragraphs = body.get("teaser_paragraphs")
-    if paragraphs is not None and (
-        isinstance(paragraphs, bool) or not isinstance(paragraphs, int) or not 0 <= paragraphs <= 50
-    ):
-        raise invalid_request("teaser_paragraphs must be a whole number 0-50.", "teaser_paragraphs")
-    canonical = _text(body, "canonical_url", 2000)
-    if canonical and not CANONICAL_URL.fullmatch(canonical):
-        raise invalid_request("canonical_url must be an http(s) URL.", "canonical_url")
-    return ArticleInput(
-        title=_text(body, "title", 300, required=True),
-        body_html=_text(body, "body_html", 1_000_000, required=True),
-        access=access,
-        tiers=tuple(tiers),
-        teaser_paragraphs=paragraphs,
-        canonical_url=canonical,
-        author=_text(body, "author", 200),
-        dek=_text(body, "dek", 500),
-        published_at=_published_at(body.get("published_at")),
-    )
-
-
-def _published_at(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise invalid_request("published_at must be an ISO 8601 date-time.", "published_at")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise invalid_request(
-            "published_at must be an ISO 8601 date-time.", "published_at"
-        ) from exc
-    if moment.tzinfo is None:
-        raise invalid_request("published_at needs a time zone, e.g. 'Z'.", "published_at")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:
-        raise invalid_request("published_at is out of range.", "published_at") from exc
 
 
 def find_site_article(site: SiteRecord, external_id: str) -> tuple[SiteArticle, Article] | None:
@@ -149,7 +40,6 @@ def find_site_article(site: SiteRecord, external_id: str) -> tuple[SiteArticle, 
 
 def put_article(site: SiteRecord, external_id: str, given: ArticleInput) -> tuple[dict, bool]:
     """Create or update the site's article ``external_id``; returns it and whether it is new."""
-    check_external_id(external_id)
     found = find_site_article(site, external_id)
     created = found is None
     article = found[1] if found else None
@@ -207,18 +97,32 @@ def delete_article(site: SiteRecord, external_id: str) -> None:
     forget_page(site.id, external_id)
 
 
-def list_articles(site: SiteRecord, limit: int, after: int) -> tuple[list[dict], int | None]:
-    """A page of the site's articles in the order they were created, after cursor ``after``."""
-    rows = db.session.execute(
-        select(SiteArticle, Article)
+def list_articles(
+    site: SiteRecord, limit: int, older_than: int | None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the site's articles, newest first, and the cursor of the next page.
+
+    The cursor is the position of the page's last article (None after the last page):
+    pass it back as ``older_than``.
+    """
+    query = (
+        select(SiteArticle.id, SiteArticle, Article)
         .join(Article, Article.id == SiteArticle.article_id)
-        .where(SiteArticle.site_id == site.id, SiteArticle.id > after)
-        .order_by(SiteArticle.id)
-        .limit(limit + 1)
-    ).all()
-    page = rows[:limit]
-    next_cursor = page[-1][0].id if len(rows) > limit else None
-    return [article_json(link, article) for link, article in page], next_cursor
+        .where(SiteArticle.site_id == site.id)
+    )
+    page = seek_page(
+        db.session,
+        query,
+        (SiteArticle.id,),
+        older=encode_cursor((older_than,)) if older_than is not None else None,
+        newer=None,
+        shape=(int,),
+        item=lambda row: (row[0], article_json(row[1], row[2])),
+        key=lambda item: (item[0],),
+        size=limit,
+    )
+    next_cursor = page.items[-1][0] if page.older is not None else None
+    return [body for _, body in page.items], next_cursor
 
 
 def _iso(moment: datetime | None) -> str | None:

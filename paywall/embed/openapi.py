@@ -1,346 +1,151 @@
-"""The JSON API described as an OpenAPI 3 document, served at ``/api/openapi.json``.
+"""The JSON API described as an OpenAPI 3.1 document, served at ``/api/openapi.json``.
 
-Written as data beside the routes; tests keep the two in step (every API route is
-described, every described path answers) and fuzz the live app against it.
+Generated, never written by hand: the paths and methods come from the app's routes, and
+everything else from each view's ``@operation`` declaration and its pydantic models
+(:mod:`paywall.embed.operations`, :mod:`paywall.embed.schemas`), the same ones that
+validate the requests. Pydantic's JSON Schema (draft 2020-12) is OpenAPI 3.1's dialect.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
-from paywall.access import Action, Reason
-from paywall.embed.articles import ACCESS_LEVELS, CANONICAL_URL, EXTERNAL_ID, MAX_TIERS, TIER
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
-ERROR_CODES = (
-    "invalid_request, invalid_key, invalid_token, unknown_site, unknown_article, "
-    "origin_not_allowed, invalid_article, payload_too_large, not_found, method_not_allowed"
-)
+from paywall.embed.operations import Operation, operation_of
+from paywall.embed.schemas import Error
 
-# Text with something besides (Python's and ECMAScript's) white space, and any text:
-# never NUL, which no database keeps.
-SOME_TEXT = "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"
-ANY_TEXT = "^[^\\x00]*$"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"$ref": "#/components/responses/Error"} for s in statuses}
-
-
-EXTERNAL_ID_PARAM = {
-    "name": "external_id",
-    "in": "path",
-    "required": True,
-    "description": "The site's own id for the article.",
-    "schema": {"type": "string", "pattern": f"^{EXTERNAL_ID.pattern}$"},
-}
-SITE_KEY_PARAM = {
-    "name": "site_key",
-    "in": "path",
-    "required": True,
-    "description": "The site's publishable key (from its script tag).",
-    "schema": {"type": "string"},
-}
-FRESH_PARAM = {
-    "name": "fresh",
-    "in": "query",
-    "required": False,
-    "description": "Unix time: decide on no billing state read before it (after a change).",
-    "schema": {"type": "number", "minimum": 0, "maximum": 99_999_999_999},
-}
-READER_TOKEN_HEADER = {
-    "name": "X-Reader-Token",
-    "in": "header",
-    "required": False,
-    "description": "A reader token the reader's browser holds for this site.",
-    "schema": {"type": "string"},
-}
-SECRET = [{"secretKey": []}]
-READER = [{"readerToken": []}, {}]
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "description": f"One of: {ERROR_CODES}."},
-                    "message": {"type": "string"},
-                    "field": {"type": "string"},
-                },
-            }
-        },
+OPENAPI_VERSION = "3.1.0"
+REF = "#/components/schemas/{model}"
+_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+SECURITY_SCHEMES = {
+    "secretKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The site's secret API key (pw_sk_...): servers only.",
     },
-    "ArticleInput": {
-        "allOf": [
-            {
-                "type": "object",
-                "required": ["title", "body_html"],
-                "properties": {
-                    "title": {"type": "string", "maxLength": 300, "pattern": SOME_TEXT},
-                    "body_html": {
-                        "type": "string",
-                        "maxLength": 1_000_000,
-                        "pattern": SOME_TEXT,
-                        "description": "HTML; the teaser ends at <!-- more --> or after "
-                        "teaser_paragraphs paragraphs.",
-                    },
-                    "teaser_paragraphs": {"type": "integer", "minimum": 0, "maximum": 50},
-                    "canonical_url": {"type": "string", "pattern": f"^{CANONICAL_URL.pattern}$"},
-                    "author": {"type": "string", "maxLength": 200, "pattern": ANY_TEXT},
-                    "dek": {"type": "string", "maxLength": 500, "pattern": ANY_TEXT},
-                    "published_at": {"type": "string", "format": "date-time"},
-                },
-            },
-            {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "properties": {
-                            "access": {
-                                "type": "string",
-                                "enum": ["free", "registered", "paid"],
-                                "default": "paid",
-                            },
-                            "tiers": {"type": "array", "maxItems": 0},
-                        },
-                    },
-                    {
-                        "type": "object",
-                        "required": ["access", "tiers"],
-                        "properties": {
-                            "access": {"type": "string", "enum": ["tiers"]},
-                            "tiers": {
-                                "type": "array",
-                                "minItems": 1,
-                                "maxItems": MAX_TIERS,
-                                "items": {"type": "string", "pattern": f"^{TIER.pattern}$"},
-                            },
-                        },
-                    },
-                ]
-            },
-        ]
-    },
-    "Article": {
-        "type": "object",
-        "required": ["id", "title", "access", "teaser_html", "full_html"],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "author": {"type": "string"},
-            "dek": {"type": "string"},
-            "access": {"type": "string", "enum": list(ACCESS_LEVELS)},
-            "tiers": {"type": "array", "items": {"type": "string"}},
-            "canonical_url": {"type": "string"},
-            "teaser_paragraphs": {"type": "integer", "nullable": True},
-            "teaser_html": {"type": "string"},
-            "full_html": {"type": "string"},
-            "published_at": {"type": "string", "format": "date-time", "nullable": True},
-            "updated_at": {"type": "string", "format": "date-time", "nullable": True},
-        },
-    },
-    "ArticleList": {
-        "type": "object",
-        "required": ["articles", "next_cursor"],
-        "properties": {
-            "articles": {"type": "array", "items": _ref("Article")},
-            "next_cursor": {"type": "string", "nullable": True},
-        },
-    },
-    "Decision": {
-        "type": "object",
-        "required": ["article", "access", "reason", "actions", "notices", "html", "reader"],
-        "properties": {
-            "article": {"type": "string"},
-            "access": {"type": "string", "enum": ["full", "teaser"]},
-            "reason": {"type": "string", "enum": [r.value for r in Reason]},
-            "title": {"type": "string"},
-            "message": {"type": "string"},
-            "actions": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["action", "label", "url"],
-                    "properties": {
-                        "action": {"type": "string", "enum": [a.value for a in Action]},
-                        "label": {"type": "string"},
-                        "url": {"type": "string", "format": "uri"},
-                    },
-                },
-            },
-            "notices": {"type": "array", "items": {"type": "string"}},
-            "html": {
-                "type": "string",
-                "description": "The full text when access is full, else the teaser only.",
-            },
-            "reader": {
-                "type": "object",
-                "nullable": True,
-                "required": ["email", "token_expires_at"],
-                "properties": {
-                    "email": {"type": "string"},
-                    "token_expires_at": {"type": "string", "format": "date-time"},
-                },
-            },
-        },
-    },
-    "Entitlement": {
-        "type": "object",
-        "required": ["token", "expires_at"],
-        "properties": {
-            "token": {"type": "string", "description": "A JWT (EdDSA) to verify with the JWKS."},
-            "expires_at": {"type": "string", "format": "date-time"},
-        },
-    },
-    "JWKS": {
-        "type": "object",
-        "required": ["keys"],
-        "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+    "readerToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A reader token (pw_rt_...) from the sign-in popup.",
     },
 }
 
 
-def _operation(
-    summary: str, responses: dict[str, Any], security: list[Any] | None = None, **more: Any
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "responses": responses, **more}
-    operation["security"] = security if security is not None else []
-    return operation
+class _Untitled(GenerateJsonSchema):
+    """Pydantic's schemas without a generated ``title`` on every property."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
 
 
-PATHS: dict[str, Any] = {
-    "/api/v1/articles": {
-        "get": _operation(
-            "List the site's articles, oldest first",
-            {"200": _json(_ref("ArticleList"), "A page of articles"), **_errors(400, 401)},
-            SECRET,
-            parameters=[
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
-                },
-            ],
-        )
-    },
-    "/api/v1/articles/{external_id}": {
-        "parameters": [EXTERNAL_ID_PARAM],
-        "get": _operation(
-            "One of the site's articles",
-            {"200": _json(_ref("Article"), "The article"), **_errors(400, 401, 404)},
-            SECRET,
-        ),
-        "put": _operation(
-            "Create or update an article (sanitised and split like an editor's)",
-            {
-                "200": _json(_ref("Article"), "Updated"),
-                "201": _json(_ref("Article"), "Created"),
-                **_errors(400, 401, 404, 413, 422),
-            },
-            SECRET,
-            requestBody={
-                "required": True,
-                "content": {"application/json": {"schema": _ref("ArticleInput")}},
-            },
-        ),
-        "delete": _operation(
-            "Remove an article",
-            {"204": {"description": "Removed"}, **_errors(400, 401, 404)},
-            SECRET,
-        ),
-    },
-    "/api/v1/decisions/{external_id}": {
-        "parameters": [EXTERNAL_ID_PARAM, READER_TOKEN_HEADER, FRESH_PARAM],
-        "get": _operation(
-            "The decision for a reader, asked by the site's server",
-            {"200": _json(_ref("Decision"), "The decision"), **_errors(400, 401, 404)},
-            SECRET,
-        ),
-    },
-    "/api/v1/entitlements": {
-        "parameters": [READER_TOKEN_HEADER],
-        "get": _operation(
-            "A signed entitlement token for a reader, asked by the site's server",
-            {"200": _json(_ref("Entitlement"), "A JWT"), **_errors(401)},
-            SECRET,
-        ),
-    },
-    "/api/v1/sites/{site_key}/decisions/{external_id}": {
-        "parameters": [SITE_KEY_PARAM, EXTERNAL_ID_PARAM, FRESH_PARAM],
-        "get": _operation(
-            "The decision for the token's reader (or an anonymous one): what embed.js asks",
-            {"200": _json(_ref("Decision"), "The decision"), **_errors(400, 401, 403, 404)},
-            READER,
-        ),
-    },
-    "/api/v1/sites/{site_key}/token": {
-        "parameters": [SITE_KEY_PARAM],
-        "delete": _operation(
-            "Revoke the reader token (sign out of the site)",
-            {"204": {"description": "Revoked"}, **_errors(401, 403, 404)},
-            [{"readerToken": []}],
-        ),
-    },
-    "/api/v1/sites/{site_key}/entitlements": {
-        "parameters": [SITE_KEY_PARAM],
-        "get": _operation(
-            "A signed entitlement token for the token's reader",
-            {"200": _json(_ref("Entitlement"), "A JWT"), **_errors(401, 403, 404)},
-            [{"readerToken": []}],
-        ),
-    },
-    "/.well-known/jwks.json": {
-        "get": _operation(
-            "Public keys that verify entitlement tokens",
-            {"200": _json(_ref("JWKS"), "The JSON Web Key Set")},
-        )
-    },
-}
+def api_operations(app: Flask) -> Iterator[tuple[str, str, str, Operation]]:
+    """(OpenAPI path, method, view name, declaration) of every declared view of ``app``."""
+    for rule in app.url_map.iter_rules():
+        declared = operation_of(app.view_functions[rule.endpoint])
+        if declared is None:
+            continue
+        path = _VARIABLE.sub(r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield path, method.lower(), rule.endpoint.rpartition(".")[2], declared
 
 
-def openapi_document(server: str) -> dict[str, Any]:
-    """The document, with ``server`` as the base address."""
+def openapi_document(app: Flask, server: str) -> dict[str, Any]:
+    """The document for ``app``'s declared API, with ``server`` as the base address."""
+    found = list(api_operations(app))
+    refs, schemas = _component_schemas(found)
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, name, declared in found:
+        paths.setdefault(path, {})[method] = {"operationId": name, **_operation(declared, refs)}
     return {
-        "openapi": "3.0.3",
+        "openapi": OPENAPI_VERSION,
         "info": {
             "title": "Paywall embed API",
             "version": "1",
             "description": "Content API for publishers' CMSs (secret key), the reader API "
             "embed.js calls (publishable site key, reader token) and entitlement tokens. "
-            "Errors are JSON bodies with a stable code.",
+            "Errors are JSON bodies with a stable code. Lists come a page at a time: "
+            "pass `next_cursor` back as `cursor`.",
         },
         "servers": [{"url": server}],
-        "paths": PATHS,
+        "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
-            "responses": {"Error": _json(_ref("Error"), "An error with a stable code")},
-            "securitySchemes": {
-                "secretKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The site's secret API key (pw_sk_...): servers only.",
-                },
-                "readerToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "A reader token (pw_rt_...) from the sign-in popup.",
-                },
-            },
+            "schemas": schemas,
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }
+
+
+Refs = dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]]
+
+
+def _component_schemas(
+    found: list[tuple[str, str, str, Operation]],
+) -> tuple[Refs, dict[str, Any]]:
+    """A ``$ref`` for every body and answer model, and the schemas they point to."""
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(Error, "serialization"): None}
+    for *_, declared in found:
+        if declared.body is not None:
+            wanted[(declared.body, "validation")] = None
+        for model, _ in declared.responses.values():
+            if model is not None:
+                wanted[(model, "serialization")] = None
+    refs, definitions = models_json_schema(
+        list(wanted), ref_template=REF, schema_generator=_Untitled
+    )
+    return dict(refs), definitions.get("$defs", {})
+
+
+def _operation(declared: Operation, refs: Refs) -> dict[str, Any]:
+    described: dict[str, Any] = {"summary": declared.summary}
+    if declared.description:
+        described["description"] = declared.description
+    parameters = [
+        *_parameters(declared.path, "path"),
+        *_parameters(declared.query, "query"),
+        *_parameters(declared.headers, "header"),
+    ]
+    if parameters:
+        described["parameters"] = parameters
+    if declared.body is not None:
+        described["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(declared.body, "validation")]}},
+        }
+    responses: dict[str, Any] = {}
+    for status, (model, words) in declared.responses.items():
+        responses[str(status)] = {"description": words}
+        if model is not None:
+            schema = refs[(model, "serialization")]
+            responses[str(status)]["content"] = {"application/json": {"schema": schema}}
+    for status, codes in declared.all_errors.items():
+        responses[str(status)] = {
+            "description": f"Error code: {codes}",
+            "content": {"application/json": {"schema": refs[(Error, "serialization")]}},
+        }
+    described["responses"] = responses
+    described["security"] = [dict(requirement) for requirement in declared.security]
+    return described
+
+
+def _parameters(model: type[BaseModel] | None, where: str) -> list[dict[str, Any]]:
+    """One OpenAPI parameter per field of ``model`` (plain types only: no ``$ref``)."""
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF, schema_generator=_Untitled)
+    if "$defs" in schema:
+        raise TypeError(f"{model.__name__}: parameters must be of plain types")
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field_schema in schema["properties"].items():
+        field_schema = dict(field_schema)
+        parameter: dict[str, Any] = {"name": name, "in": where, "required": name in required}
+        if "description" in field_schema:
+            parameter["description"] = field_schema.pop("description")
+        parameter["schema"] = field_schema
+        parameters.append(parameter)
+    return parameters

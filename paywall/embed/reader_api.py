@@ -14,17 +14,20 @@ from flask import Response, g, jsonify, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from paywall.embed import api_bp
-from paywall.embed.api import bearer, entitlements_body, fresh_after
-from paywall.embed.articles import check_external_id
+from paywall.embed.api import bearer, entitlements_body
 from paywall.embed.cors import allow, check_origin, request_origin
 from paywall.embed.decisions import decision_json
 from paywall.embed.errors import ApiError, invalid_token, unknown_site
+from paywall.embed.operations import READER_TOKEN, READER_TOKEN_OR_NONE, operation
+from paywall.embed.schemas import Decision, Entitlement, FreshQuery, SiteArticlePath, SitePath
 from paywall.embed.sites import SiteRecord, active_site
 from paywall.embed.tokens import TokenReader, reader_for_token, revoke_token
 
 SITE_PREFIX = "/api/v1/sites/"
 METHODS = "GET, DELETE, OPTIONS"
 CORS_ORIGIN = "embed_cors_origin"
+SITE = "embed_site"
+SITE_ERRORS = {403: "origin_not_allowed", 404: "unknown_site"}
 
 
 def request_site() -> SiteRecord:
@@ -49,15 +52,21 @@ def request_reader(site: SiteRecord, required: bool = False) -> TokenReader | No
 
 
 @api_bp.before_request
-def preflight() -> BaseResponse | None:
-    """Answer CORS preflights for the site's origins (errors are plain JSON, unreadable)."""
-    if request.method != "OPTIONS" or not request.path.startswith(SITE_PREFIX):
+def site_first() -> BaseResponse | None:
+    """Know the site before anything else, so every answer can carry its CORS headers.
+
+    Preflights are answered here for the site's origins (their errors are plain JSON,
+    which a browser does not let the page read).
+    """
+    if not request.path.startswith(SITE_PREFIX):
         return None
     try:
-        request_site()
+        g.setdefault(SITE, request_site())
     except ApiError as error:
-        return error.response()
-    return Response(status=204)
+        if request.method == "OPTIONS":
+            return error.response()
+        raise
+    return Response(status=204) if request.method == "OPTIONS" else None
 
 
 @api_bp.after_request
@@ -68,21 +77,33 @@ def cors(response: Response) -> Response:
 
 
 @api_bp.get("/api/v1/sites/<site_key>/decisions/<external_id>")
-def decision(site_key: str, external_id: str) -> Response:
-    """The decision for the token's reader (or an anonymous one) on one of the site's articles."""
-    site = request_site()
-    check_external_id(external_id)
+@operation(
+    path=SiteArticlePath,
+    query=FreshQuery,
+    responses={200: (Decision, "The decision")},
+    errors={**SITE_ERRORS, 401: "invalid_token", 404: "unknown_site, unknown_article"},
+    security=READER_TOKEN_OR_NONE,
+)
+def decision(site_key: str, external_id: str, query: FreshQuery) -> Response:
+    """The decision for the token's reader (or an anonymous one): what embed.js asks."""
+    site: SiteRecord = g.get(SITE)
     reader = request_reader(site)
     origin = g.get(CORS_ORIGIN) or site.first_origin
-    decision = decision_json(site, external_id, reader, origin, fresh_after())
+    decision = decision_json(site, external_id, reader, origin, query.fresh)
     body = json.dumps(decision, separators=(",", ":"))
     return Response(body, mimetype="application/json")
 
 
 @api_bp.delete("/api/v1/sites/<site_key>/token")
+@operation(
+    path=SitePath,
+    responses={204: (None, "Revoked")},
+    errors={**SITE_ERRORS, 401: "invalid_token"},
+    security=READER_TOKEN,
+)
 def sign_out(site_key: str) -> tuple[str, int]:
-    """Revoke the Bearer token (the reader signs out of this site)."""
-    site = request_site()
+    """Revoke the reader token (sign out of the site)."""
+    site: SiteRecord = g.get(SITE)
     token = bearer()
     if token is None or not revoke_token(token, site.id):
         raise invalid_token()
@@ -90,7 +111,13 @@ def sign_out(site_key: str) -> tuple[str, int]:
 
 
 @api_bp.get("/api/v1/sites/<site_key>/entitlements")
+@operation(
+    path=SitePath,
+    responses={200: (Entitlement, "A JWT")},
+    errors={**SITE_ERRORS, 401: "invalid_token", 503: "signing_key_unreadable"},
+    security=READER_TOKEN,
+)
 def entitlements(site_key: str) -> Response:
     """A signed entitlement token for the token's reader, for the site's own servers."""
-    site = request_site()
+    site: SiteRecord = g.get(SITE)
     return jsonify(entitlements_body(site, request_reader(site, required=True)))

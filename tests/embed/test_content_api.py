@@ -31,16 +31,53 @@ def test_body_html_is_sanitised_and_split_by_paragraph_count(publisher):
     assert article["teaser_paragraphs"] == 1
 
 
-def test_articles_are_listed_a_page_at_a_time(publisher):
+def list_page(publisher, **query):
+    response = publisher.client.get(
+        "/api/v1/articles", query_string=query, headers=publisher.auth()
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_articles_are_listed_newest_first_a_page_at_a_time(publisher):
     for number in range(3):
         assert publisher.put(f"story-{number}").status_code == 201
-    first = publisher.client.get("/api/v1/articles?limit=2", headers=publisher.auth()).get_json()
-    assert [a["id"] for a in first["articles"]] == ["story-0", "story-1"]
-    rest = publisher.client.get(
-        f"/api/v1/articles?limit=2&cursor={first['next_cursor']}", headers=publisher.auth()
-    ).get_json()
-    assert [a["id"] for a in rest["articles"]] == ["story-2"]
+    first = list_page(publisher, limit=2)
+    assert [a["id"] for a in first["articles"]] == ["story-2", "story-1"]
+    rest = list_page(publisher, limit=2, cursor=first["next_cursor"])
+    assert [a["id"] for a in rest["articles"]] == ["story-0"]
     assert rest["next_cursor"] is None
+
+
+def test_walking_the_pages_sees_every_article_once_while_the_cms_adds_more(publisher):
+    for number in range(25):
+        assert publisher.put(f"old-{number:02d}").status_code == 201
+    seen: list[str] = []
+    page = list_page(publisher, limit=10)
+    while True:
+        seen += [a["id"] for a in page["articles"]]
+        publisher.put(f"new-{len(seen)}")  # lands before the first page, never in the walk
+        if page["next_cursor"] is None:
+            break
+        page = list_page(publisher, limit=10, cursor=page["next_cursor"])
+    assert seen == [f"old-{number:02d}" for number in reversed(range(25))]
+
+
+def test_bad_page_arguments_are_a_400_naming_the_argument(publisher):
+    for query, field in [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"cursor": "abc"}, "cursor"),
+        ({"cursor": "9" * 19}, "cursor"),
+    ]:
+        response = publisher.client.get(
+            "/api/v1/articles", query_string=query, headers=publisher.auth()
+        )
+        assert response.status_code == 400, query
+        assert response.get_json()["error"]["code"] == "invalid_request"
+        assert response.get_json()["error"]["field"] == field
+    assert list_page(publisher, cursor="9" * 18)["articles"] == []
 
 
 def test_deleted_article_is_gone_for_cms_and_readers(publisher):
