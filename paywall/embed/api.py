@@ -81,9 +81,8 @@ def secret_key_site() -> SiteRecord:
 def articles(query: ArticleListQuery) -> Response:
     """List the site's articles, newest first, a page at a time."""
     site = secret_key_site()
-    older_than = int(query.cursor) if query.cursor else None
-    items, next_cursor = list_articles(site, query.limit, older_than)
-    return jsonify(articles=items, next_cursor=str(next_cursor) if next_cursor else None)
+    items, next_cursor = list_articles(site, query.limit, query.cursor or None)
+    return jsonify(articles=items, next_cursor=next_cursor)
 
 
 @api_bp.get("/api/v1/articles/<external_id>")

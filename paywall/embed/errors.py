@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
+from paywall.embed.schemas import Error, ErrorDetail
+
 
 class ApiError(Exception):
     """An API call that cannot be answered; rendered as ``{"error": {"code", "message"}}``."""
@@ -17,10 +19,8 @@ class ApiError(Exception):
 
     def response(self) -> Response:
         """The error as a JSON response (401s also name the Bearer scheme)."""
-        body: dict[str, str] = {"code": self.code, "message": self.message}
-        if self.field:
-            body["field"] = self.field
-        response = jsonify(error=body)
+        detail = ErrorDetail(code=self.code, message=self.message, field=self.field or None)
+        response = jsonify(Error(error=detail).model_dump(exclude_none=True))
         response.status_code = self.status
         if self.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="paywall"'

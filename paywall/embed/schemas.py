@@ -34,6 +34,7 @@ ANY_TEXT = r"^[^\x00]*$"
 MAX_TIERS = 20
 MAX_FRESH = 99_999_999_999
 PAGE_LIMIT = 100
+LARGEST_ROW_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger bound cannot be compared
 ERROR_CODES = (
     "invalid_request, invalid_key, invalid_token, unknown_site, unknown_article, "
     "origin_not_allowed, invalid_article, payload_too_large, signing_key_unreadable, "
@@ -171,10 +172,11 @@ class ArticleListQuery(BaseModel):
     """Which page of the site's articles."""
 
     limit: int = Field(default=50, ge=1, le=PAGE_LIMIT, description="Articles per page.")
-    cursor: str = Field(
-        default="",
-        pattern=r"^([0-9]{1,18})?$",
-        description="`next_cursor` of the page before; none (or empty) for the newest page.",
+    cursor: int = Field(
+        default=0,
+        ge=0,
+        le=LARGEST_ROW_ID,
+        description="`next_cursor` of the page before; none (or 0) for the newest page.",
     )
 
 
@@ -238,7 +240,7 @@ class ArticleList(BaseModel):
     """A page of the site's articles, newest first."""
 
     articles: list[Article]
-    next_cursor: str | None = Field(
+    next_cursor: int | None = Field(
         description="Pass as `cursor` for the next (older) page; null on the last page."
     )
 
