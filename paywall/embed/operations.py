@@ -10,6 +10,7 @@ same declaration is what :mod:`paywall.embed.openapi` turns into the OpenAPI doc
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -78,7 +79,7 @@ def operation(
     """
 
     def decorate(view: View) -> View:
-        summary, _, description = (view.__doc__ or view.__name__).strip().partition("\n")
+        summary, _, description = inspect.cleandoc(view.__doc__ or view.__name__).partition("\n")
         declared = Operation(
             summary=summary.strip(),
             description=description.strip(),
