@@ -337,9 +337,14 @@ async def cors(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
+# The adapter behind an app, for tests that run one in their own process.
+ADAPTER = web.AppKey("adapter", Adapter)
+
+
 def make_app(upstream: str, own_base: str, strict: bool) -> web.Application:
     adapter = Adapter(upstream, own_base, strict)
     app = web.Application(middlewares=[cors])
+    app[ADAPTER] = adapter
     app.on_startup.append(adapter.start)
     app.on_cleanup.append(adapter.stop)
     control = "/_adapter"

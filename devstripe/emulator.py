@@ -100,6 +100,10 @@ class Emulator:
         """Send every event to ``url`` too, signed with ``secret`` (``name`` replaces)."""
         _control(self.api_base, "POST", f"webhooks/{name}", {"url": url, "secret": secret})
 
+    def forget_webhook(self, name: str) -> None:
+        """Send events under ``name`` no more (they no longer count in ``pending_webhooks``)."""
+        _control(self.api_base, "DELETE", f"webhooks/{name}")
+
     def let_deliveries_pass(self, timeout: float = 15) -> None:
         """Wait until every event so far has been posted (to the endpoints registered at
         the time), so that an endpoint registered next receives only later events."""

@@ -8,6 +8,7 @@ overlays (:class:`devstripe.reshape.Overlays`); this is the rest.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,3 +48,5 @@ class Held:
     account: Obj = field(default_factory=test_account)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     pending_updates: dict[str, PendingUpdate] = field(default_factory=dict)  # by invoice id
+    # Held while pending updates are settled (see translations.settle_pending_updates).
+    settling: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -423,25 +423,35 @@ async def _hold_pending_update(
 
 
 async def settle_pending_updates(adapter: Adapter) -> None:
-    """Apply each pending update whose invoice is now paid; drop those that expired."""
-    for invoice_id, pending in list(adapter.held.pending_updates.items()):
-        expired = time.time() > pending.expires_at
-        found = await adapter.upstream.call("GET", f"/v1/invoices/{invoice_id}")
-        paid = found.ok and found.body.get("status") == "paid"
-        if not (paid or expired) or adapter.held.pending_updates.pop(invoice_id, None) is None:
-            continue  # still waiting, or settled meanwhile
-        path = f"/v1/subscriptions/{pending.subscription_id}"
-        subscription = await adapter.upstream.get(path)
-        before = adapter.shaped(copy.deepcopy(subscription))
-        if paid:
-            await move_item(adapter, subscription, pending.item_id, pending.price_id)
-        for overlay in (pending.shown, pending.guard):
-            adapter.overlays.discard(pending.subscription_id, overlay)
-        after = adapter.shaped(await adapter.upstream.get(path))
-        previous = {name: before.get(name) for name in ("items", "pending_update", "status")}
-        kind = "applied" if paid else "expired"
-        adapter.deliveries.emit(f"customer.subscription.pending_update_{kind}", after, previous)
-        adapter.deliveries.emit("customer.subscription.updated", after, previous)
+    """Apply each pending update whose invoice is now paid; drop those that expired.
+
+    One caller at a time: the request that paid an invoice and localstripe's late
+    ``invoice.*`` event both settle, and whichever comes second waits until the first
+    has applied the update, so a request that paid answers only once it shows.
+    """
+    async with adapter.held.settling:
+        for invoice_id, pending in list(adapter.held.pending_updates.items()):
+            expired = time.time() > pending.expires_at
+            found = await adapter.upstream.call("GET", f"/v1/invoices/{invoice_id}")
+            paid = found.ok and found.body.get("status") == "paid"
+            if paid or expired:
+                await _settle(adapter, adapter.held.pending_updates.pop(invoice_id), paid)
+
+
+async def _settle(adapter: Adapter, pending: PendingUpdate, paid: bool) -> None:
+    """Apply the update (its invoice is paid) or drop it (expired), and tell it."""
+    path = f"/v1/subscriptions/{pending.subscription_id}"
+    subscription = await adapter.upstream.get(path)
+    before = adapter.shaped(copy.deepcopy(subscription))
+    if paid:
+        await move_item(adapter, subscription, pending.item_id, pending.price_id)
+    for overlay in (pending.shown, pending.guard):
+        adapter.overlays.discard(pending.subscription_id, overlay)
+    after = adapter.shaped(await adapter.upstream.get(path))
+    previous = {name: before.get(name) for name in ("items", "pending_update", "status")}
+    kind = "applied" if paid else "expired"
+    adapter.deliveries.emit(f"customer.subscription.pending_update_{kind}", after, previous)
+    adapter.deliveries.emit("customer.subscription.updated", after, previous)
 
 
 def _hold_pause(adapter: Adapter, subscription_id: str, pause: Any) -> None:

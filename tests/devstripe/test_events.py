@@ -51,7 +51,7 @@ def test_a_test_endpoint_named_by_the_control_gets_every_event(
         subscribed = subscribe(api)
         stand_in.let_deliveries_pass()
     finally:
-        stand_in.register_webhook("devstripe-tests", "http://127.0.0.1:9/", "whsec_named")
+        stand_in.forget_webhook("devstripe-tests")
     events = [
         StripeGateway.parse_event(payload, headers["Stripe-Signature"], "whsec_named")
         for headers, payload in received.deliveries

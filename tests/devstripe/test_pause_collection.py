@@ -28,7 +28,7 @@ def test_pause_collection_is_shown_until_unset_and_told_by_events(
         unset = api.post(path, {"pause_collection": ""})
         stand_in.let_deliveries_pass()
     finally:
-        stand_in.register_webhook("pauses", "http://127.0.0.1:9/", "whsec_pauses")
+        stand_in.forget_webhook("pauses")
 
     held = {"behavior": "mark_uncollectible", "resumes_at": resumes_at}
     assert paused["pause_collection"] == shown["pause_collection"] == held

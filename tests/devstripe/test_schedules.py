@@ -126,7 +126,7 @@ def test_renewals_move_to_the_next_phase_then_release_the_schedule(
         second = clock.bill_renewal(subscribed.customer, subscribed.subscription["id"])
         stand_in.let_deliveries_pass()
     finally:
-        stand_in.register_webhook("schedules", "http://127.0.0.1:9/", "whsec_schedules")
+        stand_in.forget_webhook("schedules")
 
     # The period ended: the renewal is on the next phase's price, the schedule goes on.
     assert (first["status"], first["amount_paid"]) == ("paid", 500)

@@ -43,7 +43,7 @@ def events(stand_in: Emulator, endpoint: tuple[str, Received]) -> Iterator[Any]:
     try:
         yield about
     finally:
-        stand_in.register_webhook("devstripe-states", "http://127.0.0.1:9/", SECRET)
+        stand_in.forget_webhook("devstripe-states")
 
 
 def types_of(events: list[dict[str, Any]]) -> list[str]:
