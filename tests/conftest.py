@@ -28,6 +28,8 @@ from webtest import TestApp
 
 from paywall import create_app
 from paywall.extensions import db
+from paywall.jobs import job_queue
+from tests.draining import drain_after_each_request
 
 TEST_DATABASE_URL = os.environ.get("PAYWALL_TEST_DATABASE_URL", "").strip()
 DEMO_PASSWORD = "correct horse battery"
@@ -186,6 +188,8 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "SESSION_CACHE_SECONDS": 0,
         "BILLING_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A job that fails is not retried (tests that retry say so): the queue drains.
+        "JOB_MAX_RETRIES": 0,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_USE_TLS": False,
@@ -215,12 +219,13 @@ def make_app(
     def build(**overrides: Any) -> Flask:
         config = base_test_config(migrated_database, tmp_path / "instance", controller.port)
         config.update(overrides)
-        app = create_app(config)
+        app = drain_after_each_request(create_app(config))
         apps.append(app)
         return app
 
     yield build
     for app in apps:
+        job_queue(app).stop_worker()
         with app.app_context():
             empty_all_tables()
             db.engine.dispose()
