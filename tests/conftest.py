@@ -30,6 +30,7 @@ from paywall import create_app
 from paywall.extensions import db
 from paywall.jobs import job_queue
 from tests.draining import drain_after_each_request
+from tests.redis_queue import redis_queue  # noqa: F401  (a fixture for the job queue's tests)
 
 TEST_DATABASE_URL = os.environ.get("PAYWALL_TEST_DATABASE_URL", "").strip()
 DEMO_PASSWORD = "correct horse battery"

@@ -20,9 +20,9 @@ from paywall.jobs.schedule import Scheduler
 @click.option("--no-schedule", is_flag=True, help="Run jobs only; enqueue no daily jobs.")
 def worker_command(threads: int, no_schedule: bool) -> None:
     """Run queued jobs (emails, webhook events, daily jobs) until SIGTERM or Ctrl-C."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s"
-    )
+    logging.basicConfig(format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s")
+    for name in (current_app.import_name, "dramatiq"):  # not every library's requests
+        logging.getLogger(name).setLevel(logging.INFO)
     queue = job_queue()
     if queue.in_process:
         raise click.UsageError(
