@@ -115,6 +115,12 @@ def store_event(session: Session, event: Obj) -> bool:
     return stored
 
 
+def is_applied(session: Session, stripe_event_id: str) -> bool:
+    """Whether the stored event has been applied."""
+    query = select(WebhookEvent.applied_at).where(WebhookEvent.stripe_event_id == stripe_event_id)
+    return session.scalar(query) is not None
+
+
 # -- signed, but not a Stripe event -----------------------------------------------------
 class MalformedWebhook(Base):
     """A correctly signed webhook body that is not a Stripe event we can store: kept as

@@ -19,6 +19,7 @@ from flask_mailman import EmailMultiAlternatives
 from jinja2 import TemplateNotFound
 
 from paywall.extensions import mail
+from paywall.jobs import JobNotQueued, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,12 @@ def deliver(message: OutgoingEmail) -> None:
 def deliver_queued(message: dict[str, Any]) -> None:
     """The ``deliver_email`` job: deliver a message :func:`send_email` queued (raises,
     to be retried, while the mail server refuses it)."""
-    deliver(OutgoingEmail(**message))
+    email = OutgoingEmail(**message)
+    try:
+        deliver(email)
+    except MailNotSent:
+        log.exception("could not send the email %r to %s", email.subject, email.to)
+        raise
 
 
 def send_email(to: str, subject: str, template: str, **context: Any) -> None:
@@ -114,8 +120,6 @@ def send_email(to: str, subject: str, template: str, **context: Any) -> None:
     :class:`MailNotSent` when the job queue did not take it; a template mistake stays
     the bug it is.
     """
-    from paywall.jobs import JobNotQueued, enqueue
-
     message = render_email(to, subject, template, **context)
     try:
         enqueue("deliver_email", asdict(message))

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -100,8 +101,12 @@ class Mailbox:
         with self.lock:
             return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
-    def last_to(self, address: str) -> EmailMessage:
-        found = self.to(address)
+    def last_to(self, address: str, timeout: float = 10.0) -> EmailMessage:
+        """The newest message to ``address``, waiting for one to arrive: the worker
+        delivers mail after the response (a live server drains the job queue then)."""
+        deadline = time.monotonic() + timeout
+        while not (found := self.to(address)) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert found, f"no email was delivered to {address}"
         return found[-1]
 

@@ -2,10 +2,12 @@
 
 Answers 400 to a bad or missing signature (nothing stored), 400 to a correctly signed
 body that is not a Stripe event (kept for inspection, never applied) and 200 once the
-event is stored (a duplicate: 200, stored once). A worker then applies it by re-reading
-Stripe (the ``apply_event`` job, retried while Stripe cannot be read), so Stripe never
-waits on our reads; an event that could not be applied stays stored for
-``paywall replay-events``.
+event is stored and queued (a duplicate: 200, stored once; queued again while it is not
+applied). When the queue cannot take it (Redis down) the event is stored and the answer
+is 503, so Stripe delivers it again later and that delivery queues it. A worker then
+applies it by re-reading Stripe (the ``apply_event`` job, retried while Stripe cannot be
+read), so Stripe never waits on our reads; an event that could not be applied stays
+stored for ``paywall replay-events``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from billing.webhooks import (
     EventNotApplied,
     apply_event,
     event_problem,
+    is_applied,
     store_event,
     store_malformed,
 )
@@ -73,13 +76,14 @@ def stripe_webhook() -> tuple[Response, int]:
     if problem:
         return _malformed(payload, problem)
     stored = store_event(db.session, event)
-    response = jsonify(received=True, status="stored" if stored else "duplicate")
-    if stored:
+    if stored or not is_applied(db.session, event["id"]):
         try:
             enqueue("apply_event", event["id"])
-        except JobNotQueued:  # stored all the same: paywall replay-events applies it
+        except JobNotQueued:
+            # Stored, but Stripe is asked to deliver it again; that delivery queues it.
             log.exception("webhook event %s stored but not queued", event["id"])
-    return response, 200
+            return _error(503, "queue_unavailable", "Stored; deliver it again later.")
+    return jsonify(received=True, status="stored" if stored else "duplicate"), 200
 
 
 def _signed_but_not_an_event(header: str | None, error: InvalidSignature) -> bool:

@@ -56,17 +56,17 @@ class JobQueue:
         self._worker: dramatiq.Worker | None = None
         self._lock = threading.Lock()
 
-    def _declare(self, job: Job) -> dramatiq.Actor:
+    def _declare(self, job: Job) -> dramatiq.Actor[..., None]:
         module, attribute = job.function.split(":")
         function = getattr(importlib.import_module(module), attribute)
-        return dramatiq.actor(
-            _in_app_context(self.app, function),
+        declare = dramatiq.actor(
             actor_name=job.name,
             queue_name=job.queue,
             priority=job.priority,
             time_limit=job.time_limit_seconds * 1000,
             broker=self.broker,
         )
+        return declare(_in_app_context(self.app, function))
 
     def enqueue(self, name: str, *args: Any) -> None:
         """Queue job ``name`` with JSON-able ``args``; raises :class:`JobNotQueued`."""
