@@ -94,8 +94,15 @@ class Round:
 
     @property
     def cpu_ceiling(self) -> float:
-        """Events/s the machine's cores could take if they did nothing else."""
+        """Events/s the machine's cores could take, applying included, if they did
+        nothing else."""
         total = sum(self.cpu_ms.values())
+        return (os.cpu_count() or 1) * 1000 / total if total else float("nan")
+
+    @property
+    def endpoint_ceiling(self) -> float:
+        """The same for the endpoint alone (the worker on other cores or hosts)."""
+        total = sum(ms for name, ms in self.cpu_ms.items() if name != "worker")
         return (os.cpu_count() or 1) * 1000 / total if total else float("nan")
 
 
@@ -119,7 +126,8 @@ def cpu_seconds(matches: Callable[[str], bool]) -> float:
 
 @dataclass
 class CpuMeter:
-    """CPU spent by the app's workers, the database's backends and this process.
+    """CPU spent by the app's workers, the job worker, the database's backends and this
+    process (the job worker's applying runs on during the round, and after it).
 
     Steadier than events/s on a shared machine: other load slows every request down but
     barely changes the CPU each one costs.
@@ -133,6 +141,7 @@ class CpuMeter:
             return {}
         return {
             "app": cpu_seconds(lambda c: "gunicorn" in c and f"127.0.0.1:{self.port} " in c),
+            "worker": cpu_seconds(lambda c: "-m paywall worker" in c),
             "postgres": cpu_seconds(lambda c: c.startswith("postgres:") and self.database in c),
             "senders": sum(os.times()[:2]),
         }
@@ -583,11 +592,15 @@ def run(args: argparse.Namespace) -> None:
 
 
 def describe_cpu(result: Round) -> str:
-    """``cpu ms/event app 2.9 + postgres 0.6 + senders 0.2 (ceiling 530/s)``."""
+    """``cpu ms/event app 2.9 + worker 3.0 + postgres 0.6 + senders 0.2 (ceiling 290/s,
+    endpoint alone 530/s)``."""
     if not result.cpu_ms:
         return ""
     parts = " + ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms.items())
-    return f"cpu ms/event {parts} (ceiling {result.cpu_ceiling:.0f}/s)"
+    return (
+        f"cpu ms/event {parts} (ceiling {result.cpu_ceiling:.0f}/s, "
+        f"endpoint alone {result.endpoint_ceiling:.0f}/s)"
+    )
 
 
 def print_summary(rounds: list[Round], problems: list[str]) -> None:
