@@ -58,8 +58,8 @@ def test_a_lapsed_subscriber_updates_the_card_in_the_popup_and_the_article_opens
         popup.wait_for_selector("#card-element input[placeholder=number]")
         expect(popup.get_by_text("$9.00 is unpaid")).to_be_visible()
         fill_card(popup)
-        popup.click("#card-submit")
-        popup.wait_for_event("close")
+        with popup.expect_event("close"):
+            popup.click("#card-submit")
 
         expect(page.get_by_text(SECRET)).to_be_visible()
         expect(page.locator('[data-paywall-access="full"]')).to_have_count(1)
