@@ -7,15 +7,16 @@ settings) with a known webhook secret, and POSTs distinct events concurrently to
 from the recorded API 2026-10-28 payloads in ``tests/billing/payloads/shapes/current`` and
 each signed the way Stripe signs (``Stripe-Signature: t=...,v1=HMAC-SHA256``).
 
-The endpoint stores an event and answers; after the response the worker applies it by
-re-reading its object from Stripe: here a stand-in (``stripe_counter.py``) that answers
-with the objects the events are about, after ``--stripe-latency-ms``. Prints events/s
-answered (signature checks and the store included, and the applying that holds the
-workers) with p50 and p99, then waits until every event is applied and checks in the
-database that each was stored once and applied once.
+The endpoint stores an event, queues its application on the job queue (Redis) and
+answers; a ``paywall worker`` process applies it by re-reading its object from Stripe:
+here a stand-in (``stripe_counter.py``) that answers with the objects the events are
+about, after ``--stripe-latency-ms``. Prints events/s answered at the endpoint
+(signature checks, the store and the enqueue) with p50 and p99, then how long after the
+last answer every event was applied and the rate at which the worker applied them, and
+checks in the database that each was stored once and applied once.
 
 Run: python bench/webhooks.py [--events 3000] [--rounds 3] [--customers 1000]
-     [--connections 16] [--warmup 200] [--stripe-latency-ms 0]
+     [--connections 16] [--warmup 200] [--stripe-latency-ms 0] [--worker-threads 8]
      [--database-url postgresql+psycopg://USER@HOST/DB]
 
 Exits 0 once it has measured (the verdict is information, not a test); 1 when it cannot
@@ -34,13 +35,14 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,8 +94,15 @@ class Round:
 
     @property
     def cpu_ceiling(self) -> float:
-        """Events/s the machine's cores could take if they did nothing else."""
+        """Events/s the machine's cores could take, applying included, if they did
+        nothing else."""
         total = sum(self.cpu_ms.values())
+        return (os.cpu_count() or 1) * 1000 / total if total else float("nan")
+
+    @property
+    def endpoint_ceiling(self) -> float:
+        """The same for the endpoint alone (the worker on other cores or hosts)."""
+        total = sum(ms for name, ms in self.cpu_ms.items() if name != "worker")
         return (os.cpu_count() or 1) * 1000 / total if total else float("nan")
 
 
@@ -117,7 +126,8 @@ def cpu_seconds(matches: Callable[[str], bool]) -> float:
 
 @dataclass
 class CpuMeter:
-    """CPU spent by the app's workers, the database's backends and this process.
+    """CPU spent by the app's workers, the job worker, the database's backends and this
+    process (the job worker's applying runs on during the round, and after it).
 
     Steadier than events/s on a shared machine: other load slows every request down but
     barely changes the CPU each one costs.
@@ -131,6 +141,7 @@ class CpuMeter:
             return {}
         return {
             "app": cpu_seconds(lambda c: "gunicorn" in c and f"127.0.0.1:{self.port} " in c),
+            "worker": cpu_seconds(lambda c: "-m paywall worker" in c),
             "postgres": cpu_seconds(lambda c: c.startswith("postgres:") and self.database in c),
             "senders": sum(os.times()[:2]),
         }
@@ -232,8 +243,33 @@ def seed(database_url: str, instance: Path, customers: int, base: int) -> None:
         db.engine.dispose()
 
 
-def wait_until_applied(database_url: str, expected: int, timeout: float = 120) -> float:
-    """Seconds until ``expected`` events are applied (they are, after each response)."""
+@contextmanager
+def worker_process(env: dict[str, str], threads: int) -> Iterator[None]:
+    """``paywall worker`` in its own process; stopped (SIGTERM) on leaving."""
+    command = [sys.executable, "-m", "paywall", "worker", "--threads", str(threads)]
+    process = subprocess.Popen([*command, "--no-schedule"], cwd=ROOT, env=env)
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def forget_queue(redis_url: str, namespace: str) -> None:
+    """Remove the run's job queue from Redis."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{namespace}*"):
+        client.delete(key)
+
+
+def wait_until_applied(database_url: str, expected: int, timeout: float = 600) -> float:
+    """Seconds until ``expected`` events are applied (by the worker, from the queue)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(database_url)
@@ -474,6 +510,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="delay of each re-read from the stand-in Stripe (real Stripe: tens of ms)",
     )  # fmt: skip
     parser.add_argument(
+        "--worker-threads", type=int, default=8, help="threads of the paywall worker process"
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("PAYWALL_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="a PostgreSQL server (a fresh database is created on it and dropped)",
@@ -503,7 +542,10 @@ def run(args: argparse.Namespace) -> None:
         env = production_environment(secrets.token_hex(32), database_url, workdir)
         env["STRIPE_WEBHOOK_SECRET"] = secret  # ours, to sign with
         env["STRIPE_API_BASE"] = stripe.url  # answers the re-reads
+        env["PAYWALL_JOB_QUEUE_NAMESPACE"] = f"paywall-bench-{secrets.token_hex(4)}"
+        cleanup.callback(forget_queue, env["REDIS_URL"], env["PAYWALL_JOB_QUEUE_NAMESPACE"])
         port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        cleanup.enter_context(worker_process(env, args.worker_threads))
         if fetch(port, "/").status >= 500:
             raise RuntimeError("the app answers / with a server error")
         meter = CpuMeter(port, database_url.rsplit("/", 1)[1])
@@ -519,10 +561,11 @@ def run(args: argparse.Namespace) -> None:
             f"load: {args.connections} Python senders (requests built beforehand; a new "
             f"connection each, as sync workers close), {args.rounds} round(s) of "
             f"{args.events} events; "
-            f"gunicorn 2 sync workers; {os.cpu_count()} cores shared with PostgreSQL and "
-            "the senders"
+            f"gunicorn 2 sync workers and a paywall worker; {os.cpu_count()} cores shared "
+            "with PostgreSQL, Redis and the senders"
         )
         rounds = []
+        timed_from = time.monotonic()
         for number in range(args.rounds):
             first = args.warmup + number * args.events
             batch = bodies[first : first + args.events]
@@ -536,18 +579,28 @@ def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
         print(f"check duplicate delivery: {check_duplicate(port, bodies[0], secret)}")
+        answered = time.monotonic()
         lag = wait_until_applied(database_url, total)
-        print(f"every event applied {lag:.1f} s after the last answer; {stripe.calls} re-reads")
+        timed = args.events * args.rounds
+        print(
+            f"every event applied {lag:.1f} s after the last answer; the worker applied "
+            f"~{timed / (answered + lag - timed_from):.0f} events/s over the timed rounds "
+            f"({args.worker_threads} threads); {stripe.calls} re-reads"
+        )
         problems = verify(database_url, total, invoices=total // 2)
     print_summary(rounds, problems)
 
 
 def describe_cpu(result: Round) -> str:
-    """``cpu ms/event app 2.9 + postgres 0.6 + senders 0.2 (ceiling 530/s)``."""
+    """``cpu ms/event app 2.9 + worker 3.0 + postgres 0.6 + senders 0.2 (ceiling 290/s,
+    endpoint alone 530/s)``."""
     if not result.cpu_ms:
         return ""
     parts = " + ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms.items())
-    return f"cpu ms/event {parts} (ceiling {result.cpu_ceiling:.0f}/s)"
+    return (
+        f"cpu ms/event {parts} (ceiling {result.cpu_ceiling:.0f}/s, "
+        f"endpoint alone {result.endpoint_ceiling:.0f}/s)"
+    )
 
 
 def print_summary(rounds: list[Round], problems: list[str]) -> None:

@@ -1,8 +1,9 @@
 """Who is owed a billing email: failed renewals (once per invoice), trials about to end,
 disputes (to staff) and expiring cards.
 
-Billing decides who and what; the web layer writes and sends the email, then marks it
-sent here, so a mail outage leaves the notice owed rather than lost.
+Billing decides who and what; the web layer's jobs claim a notice here, send the email
+and commit the claim only once it went, so a mail outage or a crashed worker leaves the
+notice owed rather than lost, and concurrent jobs send it once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -121,24 +122,22 @@ def dispute_notice(session: Session, subscription_id: int) -> DisputeNotice | No
     )
 
 
+def failed_payment_notice_owed(invoice: Invoice) -> bool:
+    """Whether the failed-payment email of ``invoice`` has not gone out yet."""
+    return invoice.dunning_email_sent_at is None
+
+
 def claim_failed_payment_notice(session: Session, invoice_id: int) -> bool:
-    """Mark the failed-payment email of ``invoice_id`` as ours to send, in the caller's
-    transaction; False when another event already claimed it (once per invoice, however
-    many events about it are applied at once)."""
+    """Mark the failed-payment email of ``invoice_id`` as sent, in the caller's
+    transaction, which commits once the email went (and rolls back if it did not);
+    False when it was sent already. Concurrent claims wait on the row: once per invoice,
+    however many jobs about it run at once."""
     claimed = session.execute(
         update(Invoice)
         .where(Invoice.id == invoice_id, Invoice.dunning_email_sent_at.is_(None))
         .values(dunning_email_sent_at=utcnow())
     )
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
-
-
-def release_failed_payment_notice(session: Session, invoice_id: int) -> None:
-    """The email could not be sent: leave it owed, for the next event about the invoice."""
-    session.execute(
-        update(Invoice).where(Invoice.id == invoice_id).values(dunning_email_sent_at=None)
-    )
-    session.commit()
 
 
 def month_of(moment: datetime) -> str:
@@ -175,8 +174,19 @@ def cards_expiring_before_renewal(session: Session, now: datetime) -> list[CardR
     return reminders
 
 
-def mark_card_reminded(session: Session, payment_method_id: int, now: datetime) -> None:
-    method = session.get(PaymentMethod, payment_method_id)
-    if method is not None:
-        method.expiry_reminder_sent_for = month_of(now)
-        session.commit()
+def claim_card_reminder(session: Session, payment_method_id: int, now: datetime) -> bool:
+    """Mark the card's reminder for this month as sent, in the caller's transaction
+    (committed once the email went); False when it was already sent this month."""
+    month = month_of(now)
+    claimed = session.execute(
+        update(PaymentMethod)
+        .where(
+            PaymentMethod.id == payment_method_id,
+            or_(
+                PaymentMethod.expiry_reminder_sent_for.is_(None),
+                PaymentMethod.expiry_reminder_sent_for != month,
+            ),
+        )
+        .values(expiry_reminder_sent_for=month)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]

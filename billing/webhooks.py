@@ -44,7 +44,7 @@ class EventNotApplied(Exception):
 
 
 class Email(StrEnum):
-    """Emails an applied event owes, sent after the commit (see ``billing.dunning``)."""
+    """Emails an applied event owes, sent by jobs after the commit (``billing.dunning``)."""
 
     PAYMENT_FAILED = "payment_failed"  # about an invoice: the renewal failed or needs 3-D Secure
     TRIAL_ENDING = "trial_ending"  # about a subscription: its trial ends soon
@@ -113,6 +113,12 @@ def store_event(session: Session, event: Obj) -> bool:
     stored = _insert_once(session, _event_row(event))
     session.commit()
     return stored
+
+
+def is_applied(session: Session, stripe_event_id: str) -> bool:
+    """Whether the stored event has been applied."""
+    query = select(WebhookEvent.applied_at).where(WebhookEvent.stripe_event_id == stripe_event_id)
+    return session.scalar(query) is not None
 
 
 # -- signed, but not a Stripe event -----------------------------------------------------
@@ -305,7 +311,8 @@ def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowU
     if invoice is None or invoice.status == "paid" or not invoice.attempt_count:
         return ()
     session.flush()
-    if renewal_failed and dunning.claim_failed_payment_notice(session, invoice.id):
+    if renewal_failed and dunning.failed_payment_notice_owed(invoice):
+        # The email's job claims it (once per invoice, however many events owe it).
         return (FollowUp(Email.PAYMENT_FAILED, invoice.id),)
     return ()
 

@@ -139,6 +139,16 @@ class Config:
             "PAYWALL_EMAIL_LINK_RATE_LIMIT", "5 per minute;20 per hour"
         )
 
+        # The job queue (paywall/jobs): in Redis when REDIS_URL is set, else in-process.
+        self.JOB_QUEUE_NAMESPACE = env_str("PAYWALL_JOB_QUEUE_NAMESPACE", "paywall-jobs")
+        self.JOB_MAX_RETRIES = env_int("PAYWALL_JOB_MAX_RETRIES", 20)
+        self.JOB_MIN_BACKOFF_MS = 10_000  # retries wait 10 s, 20 s, 40 s, ... at most an hour
+        self.JOB_MAX_BACKOFF_MS = 3_600_000
+        # How long a worker may miss its heartbeats before its unfinished jobs go to another.
+        self.JOB_REDELIVERY_SECONDS = env_int("PAYWALL_JOB_REDELIVERY_SECONDS", 60)
+        self.CARD_REMINDERS_AT = env_str("PAYWALL_CARD_REMINDERS_AT", "09:00")  # UTC, daily
+        self.RECONCILE_AT = env_str("PAYWALL_RECONCILE_AT", "03:00")  # UTC, nightly
+
         # Email: SMTP when MAIL_SERVER is set, otherwise the log and instance/outbox/.
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 587)

@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension of :mod:`paywall.extensions` to ``app``."""
-    from paywall import headers, mailer, models, ratelimit  # noqa: F401  (models: for Alembic)
+    from paywall import headers, jobs, mailer, models, ratelimit  # noqa: F401  (models: for Alembic)
     from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     ratelimit.init_app(app)
     login_manager.init_app(app)
     mailer.init_app(app)
+    jobs.init_app(app)
     headers.init_app(app)
 
 
@@ -60,6 +61,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
+    from paywall.jobs import bp as jobs_bp
 
     app.register_blueprint(articles_bp)
     app.register_blueprint(accounts_bp)
@@ -67,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)
+    app.register_blueprint(jobs_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

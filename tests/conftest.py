@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -28,6 +29,9 @@ from webtest import TestApp
 
 from paywall import create_app
 from paywall.extensions import db
+from paywall.jobs import job_queue
+from tests.draining import drain_after_each_request
+from tests.redis_queue import redis_queue  # noqa: F401  (a fixture for the job queue's tests)
 
 TEST_DATABASE_URL = os.environ.get("PAYWALL_TEST_DATABASE_URL", "").strip()
 DEMO_PASSWORD = "correct horse battery"
@@ -97,8 +101,12 @@ class Mailbox:
         with self.lock:
             return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
-    def last_to(self, address: str) -> EmailMessage:
-        found = self.to(address)
+    def last_to(self, address: str, timeout: float = 10.0) -> EmailMessage:
+        """The newest message to ``address``, waiting for one to arrive: the worker
+        delivers mail after the response (a live server drains the job queue then)."""
+        deadline = time.monotonic() + timeout
+        while not (found := self.to(address)) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert found, f"no email was delivered to {address}"
         return found[-1]
 
@@ -186,6 +194,8 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "SESSION_CACHE_SECONDS": 0,
         "BILLING_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A job that fails is not retried (tests that retry say so): the queue drains.
+        "JOB_MAX_RETRIES": 0,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_USE_TLS": False,
@@ -215,12 +225,13 @@ def make_app(
     def build(**overrides: Any) -> Flask:
         config = base_test_config(migrated_database, tmp_path / "instance", controller.port)
         config.update(overrides)
-        app = create_app(config)
+        app = drain_after_each_request(create_app(config))
         apps.append(app)
         return app
 
     yield build
     for app in apps:
+        job_queue(app).stop_worker()
         with app.app_context():
             empty_all_tables()
             db.engine.dispose()

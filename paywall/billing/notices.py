@@ -1,5 +1,11 @@
 """Billing emails: a failed renewal or one waiting for 3-D Secure (once per invoice), a
-trial about to end, a dispute (to staff), and a card expiring before renewal."""
+trial about to end, a dispute (to staff), and a card expiring before renewal.
+
+These run on the job queue (``paywall.billing.jobs``). The failed-payment notice and the
+card reminder are claimed in the database, sent, and the claim committed only once the
+mail server took the message: a mail outage or a worker killed mid-send rolls the claim
+back, so the job's retry sends it, once.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,24 @@ from datetime import datetime
 from sqlalchemy import select
 
 from billing import dunning
-from billing.webhooks import Email, FollowUp
 from paywall.accounts.models import Reader, Role
 from paywall.extensions import db
-from paywall.mailer import absolute_url, send_email
+from paywall.mailer import absolute_url, send_email, send_email_now
 
 log = logging.getLogger(__name__)
 
 
 def send_failed_payment_notice(invoice_id: int) -> bool:
-    """Email the reader whose renewal failed (the applied event claimed it: once per
-    invoice); True when sent. A mail outage leaves it owed again."""
+    """Email the reader whose renewal failed, once per invoice; True when this call sent
+    it. Raises (the claim rolled back, the notice still owed) when the mail server
+    did not take it."""
+    if not dunning.claim_failed_payment_notice(db.session, invoice_id):
+        db.session.rollback()
+        return False
     notice = dunning.failed_payment_notice(db.session, invoice_id)
     reader = db.session.get(Reader, notice.reader_id) if notice else None
     if notice is None or reader is None:
+        db.session.rollback()  # paid since, or not ours: nothing owed
         return False
     subject = (
         "Please confirm your subscription payment"
@@ -30,7 +40,7 @@ def send_failed_payment_notice(invoice_id: int) -> bool:
         else "Your payment didn't go through"
     )
     try:
-        send_email(
+        send_email_now(
             reader.email,
             subject,
             "payment_failed",
@@ -40,8 +50,9 @@ def send_failed_payment_notice(invoice_id: int) -> bool:
             confirm_url=absolute_url("billing.confirm_payment"),
         )
     except Exception:
-        dunning.release_failed_payment_notice(db.session, invoice_id)
+        db.session.rollback()
         raise
+    db.session.commit()
     return True
 
 
@@ -63,7 +74,7 @@ def send_trial_ending_notice(subscription_id: int) -> bool:
 
 
 def send_dispute_notice(subscription_id: int) -> bool:
-    """Tell every editor and admin that a reader disputed a payment."""
+    """Tell every editor and admin that a reader disputed a payment (a job per email)."""
     notice = dunning.dispute_notice(db.session, subscription_id)
     if notice is None:
         return False
@@ -79,32 +90,19 @@ def send_dispute_notice(subscription_id: int) -> bool:
     return True
 
 
-SENDERS = {
-    Email.PAYMENT_FAILED: send_failed_payment_notice,
-    Email.TRIAL_ENDING: send_trial_ending_notice,
-    Email.DISPUTE: send_dispute_notice,
-}
-
-
-def send_follow_ups(follow_ups: tuple[FollowUp, ...]) -> None:
-    """Best effort after an event is applied: a mail outage is logged (a failed-payment
-    notice then stays owed until the next event about its invoice)."""
-    for follow_up in follow_ups:
-        try:
-            SENDERS[follow_up.email](follow_up.row_id)
-        except Exception:
-            log.exception("could not send the %s email (row %s)", follow_up.email, follow_up.row_id)
-
-
 def send_card_reminders(now: datetime) -> tuple[int, int]:
-    """Email subscribers whose card expires before their next renewal; (sent, failed)."""
+    """Email subscribers whose card expires before their next renewal, once per card per
+    month; (sent, failed). A failed one stays owed for the next run."""
     sent = failed = 0
     for reminder in dunning.cards_expiring_before_renewal(db.session, now):
         reader = db.session.get(Reader, reminder.reader_id)
-        if reader is None:
+        if reader is None or not dunning.claim_card_reminder(
+            db.session, reminder.payment_method_id, now
+        ):
+            db.session.rollback()
             continue
         try:
-            send_email(
+            send_email_now(
                 reader.email,
                 f"Your card ending {reminder.card.last4} expires soon",
                 "card_expiring",
@@ -113,9 +111,10 @@ def send_card_reminders(now: datetime) -> tuple[int, int]:
                 update_url=absolute_url("billing.update_card"),
             )
         except Exception:
+            db.session.rollback()
             log.exception("could not email the card reminder to reader %s", reader.id)
             failed += 1
             continue
-        dunning.mark_card_reminded(db.session, reminder.payment_method_id, now)
+        db.session.commit()
         sent += 1
     return sent, failed

@@ -1,10 +1,13 @@
-"""``POST /stripe/webhook``: verify, store once, answer; apply after the response.
+"""``POST /stripe/webhook``: verify, store once, queue its application, answer.
 
 Answers 400 to a bad or missing signature (nothing stored), 400 to a correctly signed
 body that is not a Stripe event (kept for inspection, never applied) and 200 once the
-event is stored (a duplicate: 200, stored once). The event is then applied by re-reading
-Stripe, after the response has gone, so Stripe never waits on our reads; an event that
-could not be applied stays stored for ``paywall replay-events``.
+event is stored and queued (a duplicate: 200, stored once; queued again while it is not
+applied). When the queue cannot take it (Redis down) the event is stored and the answer
+is 503, so Stripe delivers it again later and that delivery queues it. A worker then
+applies it by re-reading Stripe (the ``apply_event`` job, retried while Stripe cannot be
+read), so Stripe never waits on our reads; an event that could not be applied stays
+stored for ``paywall replay-events``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from billing.errors import InvalidSignature
 from billing.gateway import StripeGateway
@@ -20,13 +23,15 @@ from billing.webhooks import (
     EventNotApplied,
     apply_event,
     event_problem,
+    is_applied,
     store_event,
     store_malformed,
 )
 from paywall.billing import bp
-from paywall.billing.notices import send_follow_ups
+from paywall.billing.jobs import send_follow_ups_now
 from paywall.billing.support import gateway
 from paywall.extensions import csrf, db
+from paywall.jobs import JobNotQueued, enqueue
 
 log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 512 * 1024
@@ -37,22 +42,15 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
 
 
 def apply_stored_event(event_id: str, *, force: bool = False) -> bool:
-    """Apply one stored event and send what it owes (emails); False when it failed."""
+    """Apply one stored event in this process and send what it owes (emails) from it;
+    False when it failed (``paywall replay-events``)."""
     try:
         outcome = apply_event(db.session, gateway(), event_id, force=force)
     except EventNotApplied:
         log.exception("webhook event %s stored but not applied", event_id)
         return False
-    send_follow_ups(outcome.follow_ups)
+    send_follow_ups_now(outcome.follow_ups)
     return True
-
-
-def _apply_after_response(app: Flask, event_id: str) -> None:
-    with app.app_context():
-        try:
-            apply_stored_event(event_id)
-        finally:
-            db.session.remove()
 
 
 @bp.post("/stripe/webhook")
@@ -78,11 +76,14 @@ def stripe_webhook() -> tuple[Response, int]:
     if problem:
         return _malformed(payload, problem)
     stored = store_event(db.session, event)
-    response = jsonify(received=True, status="stored" if stored else "duplicate")
-    if stored:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(lambda: _apply_after_response(app, event["id"]))
-    return response, 200
+    if stored or not is_applied(db.session, event["id"]):
+        try:
+            enqueue("apply_event", event["id"])
+        except JobNotQueued:
+            # Stored, but Stripe is asked to deliver it again; that delivery queues it.
+            log.exception("webhook event %s stored but not queued", event["id"])
+            return _error(503, "queue_unavailable", "Stored; deliver it again later.")
+    return jsonify(received=True, status="stored" if stored else "duplicate"), 200
 
 
 def _signed_but_not_an_event(header: str | None, error: InvalidSignature) -> bool:

@@ -15,6 +15,8 @@ from werkzeug.serving import run_simple
 from devstripe.demo import StandInError, StripeStandIn
 from paywall.demo import bp
 from paywall.embed.demo_site import DemoPublisher, prepare_demo_publisher, serve_in_background
+from paywall.jobs import job_queue
+from paywall.jobs.schedule import Scheduler
 
 
 @bp.cli.command("demo")
@@ -71,6 +73,7 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     click.echo("")
     if not no_serve:
         _serve_publisher(publisher)
+        _run_jobs_here()
         # Flask's CLI refuses app.run() inside a command, so serve with Werkzeug directly.
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     if stand_in is not None:
@@ -81,6 +84,14 @@ def _log_the_app() -> None:
     """Log the app at INFO to the console: the emails the demo writes, every traceback."""
     logging.basicConfig(format="%(levelname)-5.5s [%(name)s] %(message)s")  # unless configured
     logging.getLogger(current_app.import_name).setLevel(logging.INFO)
+
+
+def _run_jobs_here() -> None:
+    """Run the job queue's worker and the daily schedule in this process (on threads)."""
+    queue = job_queue()
+    queue.start_worker(threads=2)
+    Scheduler(queue).start()
+    click.echo("  Background jobs (emails, webhook events, daily jobs) run in this process.")
 
 
 def _start_stand_in() -> StripeStandIn | None:

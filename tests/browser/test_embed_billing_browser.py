@@ -44,7 +44,9 @@ def test_a_lapsed_subscriber_updates_the_card_in_the_popup_and_the_article_opens
         # Signed out on this site, the reader is first asked to sign in.
         with page.expect_popup() as opened:
             gate(page).get_by_role("button", name="Sign in").click()
-        sign_in_within(opened.value, reader.email).wait_for_event("close")
+        popup = opened.value
+        with popup.expect_event("close"):  # it may close before a later wait would start
+            sign_in_within(popup, reader.email)
 
         # Now the gate knows them: the payment failed, and the way on is a new card.
         expect(gate(page).get_by_role("heading")).to_have_text("Your last payment failed")
@@ -56,8 +58,8 @@ def test_a_lapsed_subscriber_updates_the_card_in_the_popup_and_the_article_opens
         popup.wait_for_selector("#card-element input[placeholder=number]")
         expect(popup.get_by_text("$9.00 is unpaid")).to_be_visible()
         fill_card(popup)
-        popup.click("#card-submit")
-        popup.wait_for_event("close")
+        with popup.expect_event("close"):
+            popup.click("#card-submit")
 
         expect(page.get_by_text(SECRET)).to_be_visible()
         expect(page.locator('[data-paywall-access="full"]')).to_have_count(1)
