@@ -57,16 +57,23 @@ def _text_only(value: object) -> object:
     return value
 
 
+# Publication dates from 1970 to 2999: any offset keeps them representable in UTC, and
+# the document says so with a pattern, so what it allows is what the API accepts.
+YEARS_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-"
+
+
 def _in_utc(moment: datetime) -> datetime:
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("is out of range") from exc
+    if not 1970 <= moment.year <= 2999:
+        raise ValueError("must be a date from 1970 to 2999")
+    return moment.astimezone(UTC)
 
 
 # ISO 8601 text with a zone (``Z`` or an offset), kept in UTC.
 UtcDateTime = Annotated[
-    AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_utc), Field(strict=False)
+    AwareDatetime,
+    BeforeValidator(_text_only),
+    AfterValidator(_in_utc),
+    Field(strict=False, json_schema_extra={"pattern": YEARS_PATTERN}),
 ]
 
 

@@ -3,6 +3,8 @@ body, readable by the site's page; input they accept is taken as JSON means it."
 
 from __future__ import annotations
 
+import re
+
 from tests.embed.conftest import ORIGIN
 
 
@@ -102,3 +104,18 @@ def test_a_date_without_a_zone_or_out_of_range_is_refused(publisher):
         assert error_of(refused)["field"] == "published_at"
     saved = publisher.put("story", published_at="2026-11-20T08:30:00+01:00")
     assert saved.get_json()["published_at"] == "2026-11-20T07:30:00Z"
+
+
+def test_the_document_allows_only_the_years_the_api_accepts():
+    """The fuzzer found 0001-01-01T00:00:00+03:00 allowed by the document, refused by the API."""
+    from paywall.embed.schemas import YEARS_PATTERN, ArticleInput
+
+    published_at = ArticleInput.model_json_schema()["properties"]["published_at"]
+    assert {"type": "string", "format": "date-time", "pattern": YEARS_PATTERN} in published_at[
+        "anyOf"
+    ]
+    pattern = re.compile(YEARS_PATTERN)
+    assert pattern.match("1970-01-01T00:00:00+14:00") and pattern.match("2999-12-31T23:59:59-12:00")
+    assert not pattern.match("0001-01-01T00:00:00+03:00") and not pattern.match(
+        "3000-01-01T00:00:00Z"
+    )
