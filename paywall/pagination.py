@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from flask import abort, request
 from sqlalchemy import ColumnElement, Row, Select, literal, tuple_
 from sqlalchemy.orm import Session
+
+from paywall.extensions import db
 
 T = TypeVar("T")
 Key = tuple[Any, ...]
@@ -119,6 +122,36 @@ def seek_page(
         older=encode_cursor(key(items[-1])) if len(rows) > size else None,
         newer=(encode_cursor(key(items[0])) if items else older) if older else None,
     )
+
+
+def requested_page(
+    query: Select[Any],
+    order: Sequence[ColumnElement[Any]],
+    *,
+    noun: str,
+    shape: Sequence[type],
+    item: Callable[[Row[Any]], T],
+    key: Callable[[T], Key],
+    size: int = PAGE_SIZE,
+) -> Page[T]:
+    """:func:`seek_page` at this request's ``older`` / ``newer`` cursor, on the app's session.
+
+    A cursor this app did not make answers 400 ("This page of ``noun`` does not exist").
+    """
+    try:
+        return seek_page(
+            db.session(),
+            query,
+            order,
+            older=request.args.get("older"),
+            newer=request.args.get("newer"),
+            shape=shape,
+            item=item,
+            key=key,
+            size=size,
+        )
+    except BadCursor:
+        abort(400, f"This page of {noun} does not exist; start again from the first.")
 
 
 def _bound(order: Sequence[ColumnElement[Any]], key: Key) -> ColumnElement[Any]:
