@@ -14,7 +14,7 @@ from paywall.accounts.models import Reader, Role
 from paywall.extensions import db
 from paywall.pagination import PAGE_SIZE
 from tests.factories import EditorFactory, ReaderFactory
-from tests.helpers import sign_in_client
+from tests.helpers import sign_in, sign_in_client
 from tests.lists.helpers import link, loaded, statements, walk
 
 READERS = 1_050
@@ -134,3 +134,23 @@ def test_readers_cannot_see_the_readers_list(client, app_ctx):
     assert client.get(f"/admin/readers/{reader.id}").status_code == 403
     sign_in_client(client, EditorFactory())
     assert client.get("/admin/readers/999999").status_code == 404
+
+
+def test_staff_end_a_comp_from_the_readers_page_and_come_back_to_it(web, app_ctx):
+    comped = ReaderFactory(email="comped@example.com", is_comped=True)
+    editor = EditorFactory()
+    sign_in(web, editor.email)
+    page = web.get(f"/admin/readers/{comped.id}")
+    back = page.forms["revoke-comp"].submit()
+    assert back.location.endswith(f"/admin/readers/{comped.id}")
+    assert "no (" in back.follow().html.select_one("#comp").text
+    db.session.expire_all()
+    assert db.session.get(Reader, comped.id).is_comped is False
+
+
+def test_ending_a_comp_never_leads_off_the_site(web, app_ctx):
+    comped = ReaderFactory(email="comped@example.com", is_comped=True)
+    sign_in(web, EditorFactory().email)
+    form = web.get(f"/admin/readers/{comped.id}").forms["revoke-comp"]
+    form["next"] = "https://evil.example/phish"
+    assert form.submit().location.endswith("/admin/subscribers")
