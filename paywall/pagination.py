@@ -17,16 +17,19 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from flask import abort, request
 from sqlalchemy import ColumnElement, Row, Select, literal, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from paywall.extensions import db
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 Key = tuple[Any, ...]
+# The columns a list is sorted by, descending; the last one unique.
+SortColumns = Sequence[ColumnElement[Any] | QueryableAttribute[Any]]
 
 PAGE_SIZE = 20
 _MAX_CURSOR_CHARS = 200
@@ -82,13 +85,13 @@ def _value_of(value: object, kind: type) -> Any:
 
 def seek_page(
     session: Session,
-    query: Select[Any],
-    order: Sequence[ColumnElement[Any]],
+    query: Select[*Ts],
+    order: SortColumns,
     *,
     older: str | None,
     newer: str | None,
     shape: Sequence[type],
-    item: Callable[[Row[Any]], T],
+    item: Callable[[Row[*Ts]], T],
     key: Callable[[T], Key],
     size: int = PAGE_SIZE,
 ) -> Page[T]:
@@ -125,12 +128,12 @@ def seek_page(
 
 
 def requested_page(
-    query: Select[Any],
-    order: Sequence[ColumnElement[Any]],
+    query: Select[*Ts],
+    order: SortColumns,
     *,
     noun: str,
     shape: Sequence[type],
-    item: Callable[[Row[Any]], T],
+    item: Callable[[Row[*Ts]], T],
     key: Callable[[T], Key],
     size: int = PAGE_SIZE,
 ) -> Page[T]:
@@ -154,5 +157,5 @@ def requested_page(
         abort(400, f"This page of {noun} does not exist; start again from the first.")
 
 
-def _bound(order: Sequence[ColumnElement[Any]], key: Key) -> ColumnElement[Any]:
+def _bound(order: SortColumns, key: Key) -> ColumnElement[Any]:
     return tuple_(*(literal(value, column.type) for column, value in zip(order, key, strict=True)))
