@@ -30,9 +30,18 @@ def _submitted(form: SiteForm) -> tuple[str, str, str]:
 
 
 def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str:
+    keys = requested_page(
+        sites.keys_query(site),
+        sites.KEY_ORDER,
+        noun="keys",
+        shape=(int,),
+        item=lambda row: row[0],
+        key=lambda site_key: (site_key.id,),
+    )
     return render_template(
         "embed/site.html",
         site=site,
+        keys=keys,
         form=form,
         action_form=KeyActionForm(formdata=None),
         new_secret=new_secret,

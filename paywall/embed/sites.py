@@ -191,6 +191,15 @@ def sites_query() -> Select[Site]:
     return select(Site)
 
 
+# A site's secret keys are listed newest first, sought by id.
+KEY_ORDER = (SiteKey.id,)
+
+
+def keys_query(site: Site) -> Select[SiteKey]:
+    """The site's secret keys (live and revoked), unordered, for a pager by :data:`KEY_ORDER`."""
+    return select(SiteKey).where(SiteKey.site_id == site.id)
+
+
 def find_site(ref: str | int) -> Site | None:
     """A site by id or by its publishable key."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):

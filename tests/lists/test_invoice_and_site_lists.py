@@ -13,7 +13,7 @@ from billing.models import Customer, Invoice
 from paywall.accounts.models import Reader
 from paywall.embed.models import Site
 from paywall.extensions import db
-from paywall.pagination import PAGE_SIZE
+from paywall.pagination import PAGE_SIZE, encode_cursor
 from tests.factories import EditorFactory, ReaderFactory
 from tests.helpers import sign_in_client
 from tests.lists.helpers import link, loaded, walk
@@ -125,3 +125,36 @@ def test_the_subscribers_page_says_how_many_readers_are_comped_and_links_to_them
         client, "/admin/readers?state=comped", lambda p: re.findall(r">(comped\d+)@", p.text)
     )
     assert sorted(e for page in comped for e in page) == [f"comped{n:03d}" for n in range(30)]
+
+
+def test_a_sites_keys_are_listed_newest_first_a_page_at_a_time(client, app_ctx):
+    from paywall.embed.models import SiteKey
+    from paywall.embed.sites import create_site
+
+    site = create_site("Daily", "https://daily.example").site
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    db.session.execute(
+        insert(SiteKey),
+        [
+            {
+                "site_id": site.id,
+                "prefix": f"sk_{n:03d}",
+                "digest": f"{n:064d}",
+                "created_at": made,
+                "revoked_at": made,
+            }
+            for n in range(30)
+        ],
+    )
+    db.session.commit()
+    sign_in_client(client, EditorFactory())
+
+    def prefixes(page):  # type: ignore[no-untyped-def]
+        assert page.status_code == 200
+        return re.findall(r"<code>(sk_\d{3})…</code>", page.text)
+
+    pages = walk(client, f"/admin/sites/{site.id}", prefixes)
+    assert [p for page in pages for p in page] == [f"sk_{n:03d}" for n in reversed(range(30))]
+    assert [len(page) for page in pages] == [20, 10]  # and the first key, live, last
+    last = client.get(f"/admin/sites/{site.id}?older=" + encode_cursor((site.keys[0].id + 1,)))
+    assert ">live<" in last.text
