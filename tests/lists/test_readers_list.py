@@ -120,6 +120,8 @@ def test_each_reader_shows_their_subscription_and_links_to_their_page(client, ma
     assert "Payment failed, retrying" in row
     detail = client.get(f"/admin/readers/{reader.id}")
     assert detail.status_code == 200 and "Payment failed, retrying" in detail.text
+    subscribers = client.get("/admin/subscribers").text
+    assert f'<a href="/admin/readers/{reader.id}">{reader.email}</a>' in subscribers
 
 
 @pytest.mark.parametrize("query", ["state=bogus", "older=junk", "newer=!!", "older=WyJ4Il0"])
