@@ -56,15 +56,10 @@ def reader(reader_id: int) -> str:
     found = db.session.get(Reader, reader_id)
     if found is None:
         abort(404, "There is no reader with this number.")
-    subscription = next(
-        map(
-            subscriber_row,
-            db.session.execute(
-                subscribers_query(reader_ids=select(Reader.id).where(Reader.id == found.id))
-            ),
-        ),
-        None,
-    )
+    current = db.session.execute(
+        subscribers_query(reader_ids=select(Reader.id).where(Reader.id == found.id))
+    ).first()
+    subscription = subscriber_row(current) if current is not None else None
     invoices = requested_page(
         invoices_query(found.id),
         INVOICE_ORDER,
