@@ -82,7 +82,8 @@ def _changes_stripe(call: Callable[P, T]) -> Callable[P, T]:
 
 
 def _plain(obj: Any) -> dict[str, Any]:
-    return obj.to_dict()
+    plain: dict[str, Any] = obj.to_dict()
+    return plain
 
 
 def installation_prefix(base_url: str) -> str:

@@ -8,6 +8,7 @@ the app makes and from objects re-read from Stripe when a webhook says they chan
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -163,7 +164,7 @@ class WebhookEvent(Base):
     type: Mapped[str] = mapped_column(String(80), index=True)
     object_id: Mapped[str | None] = mapped_column(String(255))
     created: Mapped[datetime]
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
@@ -58,8 +57,8 @@ SUBSCRIBER_ORDER = (Customer.id,)
 
 
 def subscribers_query(
-    *, status: str | None = None, reader_ids: Select[tuple[int]] | None = None
-) -> Select[Any]:
+    *, status: str | None = None, reader_ids: Select[int] | None = None
+) -> Select[Subscription, int, int, str, PaymentMethod]:
     """One row per subscriber (a customer with a live or once-active subscription): the
     current subscription, its plan and the default card; unordered, for a pager.
 
@@ -96,9 +95,10 @@ def subscribers_query(
     return query
 
 
-def subscriber_row(row: Row[Any]) -> SubscriberRow:
+def subscriber_row(row: Row[Subscription, int, int, str, PaymentMethod]) -> SubscriberRow:
     """A row of :func:`subscribers_query` as the subscribers page shows it."""
-    subscription, customer_id, reader_id, plan_name, card = row
+    subscription, customer_id, reader_id, plan_name, found = row
+    card: PaymentMethod | None = found  # None without a default card (an outer join)
     label = (
         f"{card.brand} {card.last4} {card.exp_month:02d}/{card.exp_year % 100:02d}" if card else ""
     )

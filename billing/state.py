@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, literal_column, or_, select
+from sqlalchemy import Select, and_, bindparam, case, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -41,6 +41,7 @@ class PlanView:
 class InvoiceView:
     """One invoice line on the account page."""
 
+    id: int
     stripe_invoice_id: str
     created: datetime
     amount: int
@@ -61,17 +62,13 @@ class BillingOverview:
     subscription: SubscriptionSnapshot | None
     plan: PlanView | None
     card: CardSnapshot | None
-    invoices: tuple[InvoiceView, ...]
+    # The newest invoice Stripe is still trying to collect, if any.
+    open_invoice: InvoiceView | None
     has_customer: bool
     # A purchase's outcome is unknown (its answer from Stripe was lost) until a re-read.
     checking_payment: bool = False
     # (plan name, when): a move to a cheaper plan waiting for the period end.
     scheduled_change: tuple[str, datetime] | None = None
-
-    @property
-    def open_invoice(self) -> InvoiceView | None:
-        """The invoice Stripe is still trying to collect, if any."""
-        return next((invoice for invoice in self.invoices if invoice.status == "open"), None)
 
     def card_expires_before_renewal(self) -> bool:
         """The card on file stops working before the next charge."""
@@ -199,14 +196,13 @@ def live_subscription(session: Session, customer_id: int) -> Subscription | None
     return found if found is not None and found.status in LIVE_STATUSES else None
 
 
-def overview_for_reader(
-    session: Session, reader_id: int, invoice_limit: int = 12
-) -> BillingOverview:
-    """The account page's billing section for ``reader_id``."""
+def overview_for_reader(session: Session, reader_id: int) -> BillingOverview:
+    """The account page's billing section for ``reader_id`` (its invoices: see
+    :func:`invoices_query`)."""
     subscription, card = snapshots_for_reader(session, reader_id)
     customer = session.scalar(select(Customer).where(Customer.reader_id == reader_id))
     if customer is None:
-        return BillingOverview(subscription, None, card, (), has_customer=False)
+        return BillingOverview(subscription, None, card, None, has_customer=False)
     plan = scheduled = None
     current = current_subscription(session, customer.id)
     if current is not None and current.plan_code:
@@ -224,29 +220,51 @@ def overview_for_reader(
         )
         if method is not None:
             card = CardSnapshot(method.brand, method.last4, method.exp_month, method.exp_year)
-    invoices = session.scalars(
+    unpaid = session.scalar(
         select(Invoice)
-        .where(Invoice.customer_id == customer.id, Invoice.status != "draft")
-        .order_by(Invoice.created.desc(), Invoice.id.desc())
-        .limit(invoice_limit)
+        .where(Invoice.customer_id == customer.id, Invoice.status == "open")
+        .order_by(*(column.desc() for column in INVOICE_ORDER))
+        .limit(1)
     )
     return BillingOverview(
         subscription=subscription,
         plan=plan,
         card=card,
-        invoices=tuple(
-            InvoiceView(
-                stripe_invoice_id=invoice.stripe_invoice_id,
-                created=invoice.created,
-                amount=invoice.amount_due,
-                currency=invoice.currency,
-                status=invoice.status,
-                url=invoice.hosted_invoice_url,
-                failure_message=invoice.failure_message,
-            )
-            for invoice in invoices
-        ),
+        open_invoice=invoice_view(unpaid) if unpaid is not None else None,
         has_customer=True,
         checking_payment=customer.state_unknown_since is not None,
         scheduled_change=scheduled,
     )
+
+
+# A reader's invoices are listed newest first, sought by (created, id).
+INVOICE_ORDER = (Invoice.created, Invoice.id)
+
+
+def invoices_query(reader_id: int) -> Select[Invoice]:
+    """The reader's invoices (drafts left out), unordered, for a pager by
+    :data:`INVOICE_ORDER`."""
+    return (
+        select(Invoice)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Customer.reader_id == reader_id, Invoice.status != "draft")
+    )
+
+
+def invoice_view(invoice: Invoice) -> InvoiceView:
+    """An invoice as the account and staff pages show it."""
+    return InvoiceView(
+        id=invoice.id,
+        stripe_invoice_id=invoice.stripe_invoice_id,
+        created=invoice.created,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        status=invoice.status,
+        url=invoice.hosted_invoice_url,
+        failure_message=invoice.failure_message,
+    )
+
+
+def invoice_key(invoice: InvoiceView) -> tuple[datetime, int]:
+    """The sort key of an invoice in :data:`INVOICE_ORDER`."""
+    return invoice.created, invoice.id

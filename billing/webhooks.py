@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Insert, LargeBinary, String, select, update
+from sqlalchemy import Insert, LargeBinary, String, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -75,10 +75,11 @@ def _insert_statement(dialect: str) -> Insert:
     and the ORM's bulk-insert path (a cache key over every value) is skipped.
     """
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, WebhookEvent.__table__)  # a declarative class maps one Table
     return (
-        insert(WebhookEvent.__table__)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["stripe_event_id"])
-        .returning(WebhookEvent.__table__.c.id)
+        .returning(table.c.id)
     )
 
 

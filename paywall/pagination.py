@@ -17,13 +17,19 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
+from flask import abort, request
 from sqlalchemy import ColumnElement, Row, Select, literal, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
+
+from paywall.extensions import db
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 Key = tuple[Any, ...]
+# The columns a list is sorted by, descending; the last one unique.
+SortColumns = Sequence[ColumnElement[Any] | QueryableAttribute[Any]]
 
 PAGE_SIZE = 20
 _MAX_CURSOR_CHARS = 200
@@ -79,13 +85,13 @@ def _value_of(value: object, kind: type) -> Any:
 
 def seek_page(
     session: Session,
-    query: Select[Any],
-    order: Sequence[ColumnElement[Any]],
+    query: Select[*Ts],
+    order: SortColumns,
     *,
     older: str | None,
     newer: str | None,
     shape: Sequence[type],
-    item: Callable[[Row[Any]], T],
+    item: Callable[[Row[*Ts]], T],
     key: Callable[[T], Key],
     size: int = PAGE_SIZE,
 ) -> Page[T]:
@@ -121,5 +127,35 @@ def seek_page(
     )
 
 
-def _bound(order: Sequence[ColumnElement[Any]], key: Key) -> ColumnElement[Any]:
+def requested_page(
+    query: Select[*Ts],
+    order: SortColumns,
+    *,
+    noun: str,
+    shape: Sequence[type],
+    item: Callable[[Row[*Ts]], T],
+    key: Callable[[T], Key],
+    size: int = PAGE_SIZE,
+) -> Page[T]:
+    """:func:`seek_page` at this request's ``older`` / ``newer`` cursor, on the app's session.
+
+    A cursor this app did not make answers 400 ("This page of ``noun`` does not exist").
+    """
+    try:
+        return seek_page(
+            db.session(),
+            query,
+            order,
+            older=request.args.get("older"),
+            newer=request.args.get("newer"),
+            shape=shape,
+            item=item,
+            key=key,
+            size=size,
+        )
+    except BadCursor:
+        abort(400, f"This page of {noun} does not exist; start again from the first.")
+
+
+def _bound(order: SortColumns, key: Key) -> ColumnElement[Any]:
     return tuple_(*(literal(value, column.type) for column, value in zip(order, key, strict=True)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from paywall.accounts.models import Reader
 from paywall.accounts.service import AccountError, find_by_email
@@ -35,6 +35,10 @@ def revoke_comp(reader_id: int) -> None:
         db.session.commit()
 
 
-def comped_readers() -> list[Reader]:
-    """Readers with complimentary access, by email."""
-    return list(db.session.scalars(select(Reader).where(Reader.is_comped).order_by(Reader.email)))
+def comped_readers(limit: int) -> tuple[list[Reader], int]:
+    """The first ``limit`` readers with complimentary access by email, and how many have it
+    (the readers list shows them all, a page at a time)."""
+    first = db.session.scalars(
+        select(Reader).where(Reader.is_comped).order_by(Reader.email).limit(limit)
+    )
+    return list(first), db.session.scalar(select(func.count()).where(Reader.is_comped)) or 0

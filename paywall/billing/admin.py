@@ -26,7 +26,8 @@ from paywall.billing import bp
 from paywall.billing.forms import CompForm, NextForm, PlanForm
 from paywall.billing.support import gateway
 from paywall.extensions import db
-from paywall.pagination import BadCursor, seek_page
+from paywall.pagination import PAGE_SIZE, requested_page
+from paywall.security import safe_next_url
 from paywall.validation import form_errors_text, show_on_form
 
 
@@ -87,24 +88,20 @@ def subscribers() -> str:
         if search
         else None
     )
-    try:
-        page = seek_page(
-            db.session,
-            subscribers_query(status=status, reader_ids=reader_ids),
-            SUBSCRIBER_ORDER,
-            older=request.args.get("older"),
-            newer=request.args.get("newer"),
-            shape=(int,),
-            item=subscriber_row,
-            key=lambda row: (row.customer_id,),
-        )
-    except BadCursor:
-        abort(400, "This page of subscribers does not exist; start again from the first.")
+    page = requested_page(
+        subscribers_query(status=status, reader_ids=reader_ids),
+        SUBSCRIBER_ORDER,
+        noun="subscribers",
+        shape=(int,),
+        item=subscriber_row,
+        key=lambda row: (row.customer_id,),
+    )
     emails = dict(
         db.session.execute(
             select(Reader.id, Reader.email).where(Reader.id.in_([r.reader_id for r in page.items]))
         ).all()
     )
+    comped, comped_count = comped_readers(PAGE_SIZE)
     return render_template(
         "billing/admin_subscribers.html",
         page=page,
@@ -114,7 +111,8 @@ def subscribers() -> str:
         statuses=STATUS_WORDS,
         revenue=revenue_summary(db.session, utcnow()),
         comp_form=CompForm(),
-        comped=comped_readers(),
+        comped=comped,
+        comped_count=comped_count,
         action_form=NextForm(),
     )
 
@@ -139,8 +137,9 @@ def grant() -> str | Response:
 @bp.post("/admin/comps/<int:reader_id>/revoke")
 @staff_required
 def revoke(reader_id: int) -> Response:
-    """End a reader's complimentary access."""
-    if NextForm().validate_on_submit():
+    """End a reader's complimentary access, then go back (to ``next``, if on this site)."""
+    form = NextForm()
+    if form.validate_on_submit():
         revoke_comp(reader_id)
         flash("Complimentary access ended.", "info")
-    return redirect(url_for("billing.subscribers"))
+    return redirect(safe_next_url(form.next.data) or url_for("billing.subscribers"))

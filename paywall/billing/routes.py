@@ -6,7 +6,7 @@ subscription or invoice id from the request.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -24,7 +24,11 @@ from billing.errors import (
 from billing.orm import utcnow
 from billing.reconcile import refresh_customer
 from billing.state import (
+    INVOICE_ORDER,
     format_money,
+    invoice_key,
+    invoice_view,
+    invoices_query,
     live_subscription,
     overview_for_reader,
     plan_view,
@@ -36,6 +40,7 @@ from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
 from paywall.billing.freshness import mark_billing_changed
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.extensions import db
+from paywall.pagination import requested_page
 from paywall.security import safe_next_url
 from paywall.validation import form_errors_text
 
@@ -161,9 +166,18 @@ def _settle_unknown_state() -> None:
 @bp.get("/account/billing")
 @login_required
 def account() -> str:
-    """Plan, status, renewal, card on file and invoices, with what the reader can do."""
+    """Plan, status, renewal, card on file and invoices (a page at a time), with what the
+    reader can do."""
     _settle_unknown_state()
     overview = overview_for_reader(db.session, current_user.id)
+    invoices = requested_page(
+        invoices_query(current_user.id),
+        INVOICE_ORDER,
+        noun="invoices",
+        shape=(datetime, int),
+        item=lambda row: invoice_view(row[0]),
+        key=invoice_key,
+    )
     plans = [
         p for p in active_plans(db.session) if not overview.plan or p.code != overview.plan.code
     ]
@@ -172,6 +186,7 @@ def account() -> str:
     return render_template(
         "billing/account.html",
         overview=overview,
+        invoices=invoices,
         action_form=NextForm(),
         change_form=change_form,
         can_change_plan=bool(plans),

@@ -14,6 +14,7 @@ from paywall.embed import bp, sites
 from paywall.embed.forms import KeyActionForm, SiteForm
 from paywall.embed.models import Site
 from paywall.extensions import db
+from paywall.pagination import requested_page
 from paywall.validation import show_on_form
 
 
@@ -29,9 +30,18 @@ def _submitted(form: SiteForm) -> tuple[str, str, str]:
 
 
 def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str:
+    keys = requested_page(
+        sites.keys_query(site),
+        sites.KEY_ORDER,
+        noun="keys",
+        shape=(int,),
+        item=lambda row: row[0],
+        key=lambda site_key: (site_key.id,),
+    )
     return render_template(
         "embed/site.html",
         site=site,
+        keys=keys,
         form=form,
         action_form=KeyActionForm(formdata=None),
         new_secret=new_secret,
@@ -41,7 +51,7 @@ def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str
 @bp.route("/admin/sites", methods=["GET", "POST"])
 @staff_required
 def sites_page() -> str:
-    """Every registered site, and the form that registers a new one."""
+    """The registered sites a page at a time, and the form that registers a new one."""
     form = SiteForm()
     if form.validate_on_submit():
         try:
@@ -51,7 +61,15 @@ def sites_page() -> str:
             show_on_form(form, error)
         else:
             return _site_page(made.site, SiteForm(obj=made.site, formdata=None), made.secret_key)
-    return render_template("embed/sites.html", sites=sites.all_sites(), form=form)
+    page = requested_page(
+        sites.sites_query(),
+        sites.SITE_ORDER,
+        noun="sites",
+        shape=(int,),
+        item=lambda row: row[0],
+        key=lambda site: (site.id,),
+    )
+    return render_template("embed/sites.html", page=page, form=form)
 
 
 @bp.route("/admin/sites/<int:site_id>", methods=["GET", "POST"])

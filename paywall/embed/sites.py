@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from billing.orm import utcnow
 from paywall.embed.keys import (
@@ -182,9 +182,22 @@ def set_site_enabled(site: Site, enabled: bool) -> Site:
     return site
 
 
-def all_sites() -> list[Site]:
-    """Every site, newest first."""
-    return list(db.session.scalars(select(Site).order_by(Site.id.desc())))
+# Sites are listed newest first, sought by id.
+SITE_ORDER = (Site.id,)
+
+
+def sites_query() -> Select[Site]:
+    """Every site, unordered, for a pager by :data:`SITE_ORDER`."""
+    return select(Site)
+
+
+# A site's secret keys are listed newest first, sought by id.
+KEY_ORDER = (SiteKey.id,)
+
+
+def keys_query(site: Site) -> Select[SiteKey]:
+    """The site's secret keys (live and revoked), unordered, for a pager by :data:`KEY_ORDER`."""
+    return select(SiteKey).where(SiteKey.site_id == site.id)
 
 
 def find_site(ref: str | int) -> Site | None:

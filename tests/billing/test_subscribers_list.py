@@ -14,7 +14,7 @@ from paywall.pagination import PAGE_SIZE
 from tests.factories import EditorFactory, ReaderFactory
 from tests.helpers import sign_in_client
 
-EMAIL = re.compile(r"<tr>\s*<td>([^<]+@example\.com)</td>")
+EMAIL = re.compile(r"<tr>\s*<td[^>]*>(?:<a [^>]*>)?([^<]+@example\.com)<")
 
 
 def subscribe(reader, status: str, *, number: int, was_active: bool = True) -> Subscription:
