@@ -33,7 +33,8 @@ SortColumns = Sequence[ColumnElement[Any] | QueryableAttribute[Any]]
 
 PAGE_SIZE = 20
 _MAX_CURSOR_CHARS = 200
-_LARGEST_ID = 2**63 - 1
+# Row ids are 32-bit integers: PostgreSQL refuses to compare them with anything larger.
+_LARGEST_ID = 2**31 - 1
 
 
 class BadCursor(ValueError):

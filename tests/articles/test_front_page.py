@@ -87,6 +87,7 @@ def test_an_editor_pages_through_scheduled_stories_with_the_drafts_on_top(
         "older=" + encode_cursor(("2026-11-01T08:00:00", 3)),  # no time zone
         "older=" + encode_cursor(("0001-01-01T00:00:00+05:00", 3)),
         "older=" + encode_cursor(("2026-11-01T08:00:00+00:00", 2**80)),
+        "older=" + encode_cursor(("2026-11-01T08:00:00+00:00", 2**40)),  # past the id column
         "older=" + encode_cursor(("2026-11-01T08:00:00+00:00", True)),
         "older=" + encode_cursor(("2026-11-01T08:00:00+00:00",)),
         "older=bnVsbA",  # JSON null
