@@ -40,10 +40,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension of :mod:`paywall.extensions` to ``app``."""
-    from paywall import headers, mailer, models, ratelimit  # noqa: F401  (models: for Alembic)
+    from paywall import caching, headers, invalidation, mailer, models, ratelimit  # noqa: F401
     from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    invalidation.init_app(app)
+    caching.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     ratelimit.init_app(app)

@@ -1,108 +1,90 @@
-"""The article page: a shell shared by every reader with the same decision, plus the
-reader's own masthead and messages.
+"""The article page: the article's text, cached for every reader, in the reader's frame.
 
-All of the page but the masthead (who is signed in, the sign-out form's CSRF token) and
-flashed messages depends only on the article version, the decision and whether the
-reader is staff. Each worker renders that once, as a shell with two holes
-(``articles/article.html``), and fills the holes on each request. The cache key holds
-the article's whole content, so an edited article is a new key, never a stale page.
+The cached part is rendered by :func:`article_text` in an environment of its own that
+holds no request, session, signed-in reader or CSRF token (an undefined name is an
+error there), from the article's content alone, and is kept per article version and
+"teaser or full text". So nothing of a particular reader can be in it. The frame around
+it (masthead, flashed messages, notices, gate, staff links) is ``articles/article.html``,
+rendered for each request like any page.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import TypeVar
 
-from flask import current_app, get_flashed_messages, render_template, request, url_for
+from flask import current_app, render_template, url_for
+from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from paywall.access import Decision
 from paywall.accounts.models import SessionReader
-from paywall.accounts.sessions import session_csrf_token
 from paywall.articles.service import ArticlePage
-from paywall.extensions import LocalCache, local_cache
+from paywall.caching import FreshCache, cache
 from paywall.gate import present
 
 GATED_SELECTOR = ".paywalled-content"
-HOLES = {
-    "masthead": Markup("<!--paywall:masthead-->"),
-    "flashes": Markup("<!--paywall:flashes-->"),
-}
-SHELLS, SHELL_ENTRIES = "paywall.article_shells", 2048
-MASTHEADS, MASTHEAD_ENTRIES = "paywall.mastheads", 10_000
-CACHE_SECONDS = 600  # each key holds everything its page shows: this only bounds memory
-T = TypeVar("T")
+TEXT_CACHE, TEXT_ENTRIES = "paywall.article_texts", 4096
+TEXT_ENVIRONMENT = "paywall.article_text_environment"
 
 
 @dataclass(frozen=True, slots=True)
-class Shell:
-    """A rendered article page cut at its two holes."""
+class ArticleText:
+    """The reader-free parts of an article page, as HTML: header, text and JSON-LD."""
 
-    before_masthead: str
-    before_flashes: str
-    rest: str
-
-    def fill(self, masthead: str, flashes: str) -> str:
-        return "".join((self.before_masthead, masthead, self.before_flashes, flashes, self.rest))
+    header: Markup
+    body: Markup
+    json_ld: str
 
 
 def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | None) -> str:
     """The whole page for the reader of this request."""
-    staff = bool(reader and reader.is_staff)
-    key = (page, decision, staff)
-    shell = _kept(SHELLS, SHELL_ENTRIES, key, lambda: render_shell(page, decision, staff))
-    flashes = render_template("_flashes.html") if get_flashed_messages() else ""
-    return shell.fill(masthead(reader), flashes)
-
-
-def masthead(reader: SessionReader | None) -> str:
-    """The masthead for this request's reader, rendered once per worker and reader state.
-
-    ``_masthead.html`` shows a signed-in reader's email, staff links and sign-out form
-    (with the session's CSRF token), and otherwise a sign-in link back to this page:
-    exactly what the key holds, so a reader only ever gets their own session's masthead.
-    """
-    if reader is None:
-        key: tuple[object, ...] = (request.path,)
-    else:
-        key = (reader.id, reader.email, reader.is_staff, session_csrf_token())
-    return _kept(MASTHEADS, MASTHEAD_ENTRIES, key, lambda: render_template("_masthead.html"))
-
-
-def _kept(name: str, entries: int, key: Hashable, render: Callable[[], T]) -> T:
-    # With template auto-reload (development), a template edit must show at once.
-    if current_app.jinja_env.auto_reload:
-        return render()
-    rendered: LocalCache[Hashable, T] = local_cache(name, CACHE_SECONDS, entries)
-    return rendered.fetch(key, render)
-
-
-def render_shell(page: ArticlePage, decision: Decision, staff: bool) -> Shell:
-    """Render the article (full text, or teaser and gate) around the two holes, uncached."""
-    html = render_template(
+    text = article_text(page, full=decision.is_full)
+    return render_template(
         "articles/article.html",
         article=page,
+        text=text,
         gate=present(decision, return_to=url_for("articles.article", slug=page.slug)),
-        body_html=page.full_html if decision.is_full else page.teaser_html,
-        json_ld=json_ld(page, is_full_text=decision.is_full),
-        staff=staff,
-        holes=HOLES,
+        staff=bool(reader and reader.is_staff),
     )
-    before_masthead, rest = _cut(html, HOLES["masthead"])
-    before_flashes, rest = _cut(rest, HOLES["flashes"])
-    return Shell(before_masthead, before_flashes, rest)
 
 
-def _cut(html: str, hole: str) -> tuple[str, str]:
-    # The holes come before the article's own text and everything ahead of them is
-    # escaped, so the first occurrence is the hole itself.
-    before, found, after = html.partition(hole)
-    if not found:
-        raise RuntimeError(f"articles/article.html has no {hole} hole")
-    return before, after
+def article_text(page: ArticlePage, *, full: bool) -> ArticleText:
+    """The article's text (full, or the teaser), kept per worker and article version."""
+    texts: FreshCache[tuple[ArticlePage, bool], ArticleText] = cache(TEXT_CACHE, (), TEXT_ENTRIES)
+    # With template auto-reload (development), a template edit must show at once.
+    if current_app.jinja_env.auto_reload:
+        return render_text(page, full=full)
+    found = texts.fetch((page, full), lambda: render_text(page, full=full))
+    assert found is not None
+    return found
+
+
+def render_text(page: ArticlePage, *, full: bool) -> ArticleText:
+    """Render the macros of ``articles/_text.html`` from the article alone, uncached."""
+    parts = _text_environment().get_template("articles/_text.html").module
+    body_html = page.full_html if full else page.teaser_html
+    return ArticleText(
+        header=parts.header(page),  # type: ignore[attr-defined]  (macros give Markup)
+        body=parts.body(body_html, full),  # type: ignore[attr-defined]
+        json_ld=json_ld(page, is_full_text=full),
+    )
+
+
+def _text_environment() -> Environment:
+    """Templates for the reader-free part: the app's templates, none of its globals."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    found: Environment | None = app.extensions.get(TEXT_ENVIRONMENT)
+    if found is None or app.jinja_env.auto_reload:
+        found = Environment(
+            loader=app.jinja_env.loader,
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=app.jinja_env.auto_reload,
+        )
+        app.extensions[TEXT_ENVIRONMENT] = found
+    return found
 
 
 def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:

@@ -1,0 +1,188 @@
+"""One invalidation mechanism for every cache: generation counters, moved after commit.
+
+Each kind of cached data has a *scope* (``articles``, ``sites``, ``billing``, ...) with a
+counter. A cache keeps each entry with the counter it read before it read the database,
+and uses it only while the counter is unchanged. Writing any table of a scope (ORM or
+Core statement through a session) moves its counter once the transaction commits,
+never before, so every worker and host sees the change on its very next request:
+
+- with ``REDIS_URL``, the counters live in Redis: one ``MGET`` of all of them per request
+  that uses a cache (``INCR`` on change);
+- without it (the single-process demo, tests), in this process, shared by every app here
+  on the same database.
+
+A fill that read the old state is kept under the old counter (read first), so it is
+never taken for current once the change commits: the database's reads must see every
+commit made before they start (PostgreSQL's READ COMMITTED, SQLite outside an open
+write transaction), which is how both are used here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from threading import Lock
+from typing import Any, Protocol
+
+from flask import Flask, current_app, g, has_app_context, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+ARTICLES = "articles"
+SITES = "sites"
+READERS = "readers"
+READER_TOKENS = "reader_tokens"
+BILLING = "billing"
+SIGNING_KEYS = "signing_keys"
+SCOPES = (ARTICLES, SITES, READERS, READER_TOKENS, BILLING, SIGNING_KEYS)
+
+TABLE_SCOPES = {
+    "articles": ARTICLES,
+    "embed_articles": ARTICLES,
+    "embed_sites": SITES,
+    "readers": READERS,
+    "embed_reader_tokens": READER_TOKENS,
+    "billing_plans": BILLING,
+    "billing_customers": BILLING,
+    "billing_subscriptions": BILLING,
+    "billing_payment_methods": BILLING,
+    "billing_invoices": BILLING,
+    "embed_signing_keys": SIGNING_KEYS,
+}
+"""Which scope a write to each table moves (tables no cache reads are absent)."""
+
+EXTENSION = "paywall.generations"
+PENDING = "paywall.changed_scopes"
+Generations = dict[str, int]
+
+
+class Counters(Protocol):
+    """Where the generation counters live."""
+
+    def read(self) -> Generations: ...
+
+    def bump(self, scopes: Iterable[str]) -> None: ...
+
+
+class LocalCounters:
+    """Counters in this process (no Redis): right only when one process serves."""
+
+    def __init__(self) -> None:
+        self._values = dict.fromkeys(SCOPES, 0)
+        self._lock = Lock()
+
+    def read(self) -> Generations:
+        return dict(self._values)
+
+    def bump(self, scopes: Iterable[str]) -> None:
+        with self._lock:
+            for scope in scopes:
+                self._values[scope] += 1
+
+
+class RedisCounters:
+    """Counters in Redis, shared by every worker and host on the same database."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url)
+        self._keys = [f"paywall:{namespace}:generation:{scope}" for scope in SCOPES]
+        self._key_of = dict(zip(SCOPES, self._keys, strict=True))
+
+    def read(self) -> Generations:
+        values = self._client.mget(self._keys)
+        return {scope: int(value or 0) for scope, value in zip(SCOPES, values, strict=True)}
+
+    def bump(self, scopes: Iterable[str]) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        for scope in scopes:
+            pipe.incr(self._key_of[scope])
+        pipe.execute()
+
+
+_local_counters: dict[str, LocalCounters] = {}
+_local_lock = Lock()
+
+
+def database_namespace(database_uri: str) -> str:
+    """A short name for the database whose rows the counters describe."""
+    return hashlib.sha256(database_uri.encode()).hexdigest()[:12]
+
+
+def init_app(app: Flask) -> None:
+    """Give ``app`` its counters: Redis with ``REDIS_URL``, else this process's own."""
+    namespace = database_namespace(str(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if app.config.get("REDIS_URL"):
+        counters: Counters = RedisCounters(app.config["REDIS_URL"], namespace)
+    else:
+        with _local_lock:
+            counters = _local_counters.setdefault(namespace, LocalCounters())
+    app.extensions[EXTENSION] = counters
+
+
+def _counters() -> Counters:
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def generations() -> Generations:
+    """Every scope's counter, read once per request (each call outside a request)."""
+    if not has_request_context():
+        return _counters().read()
+    found: Generations | None = g.get(EXTENSION)
+    if found is None:
+        found = _counters().read()
+        setattr(g, EXTENSION, found)
+    return found
+
+
+def changed(session: Session, *scopes: str) -> None:
+    """Say that ``session``'s transaction changes ``scopes`` (moved after it commits).
+
+    Writes to the tables in :data:`TABLE_SCOPES` are noticed without this; it is for
+    changes a table does not show (none today) and for tests.
+    """
+    if session.in_transaction():
+        session.info.setdefault(PENDING, set()).update(scopes)
+    else:
+        bump(scopes)
+
+
+def bump(scopes: Iterable[str]) -> None:
+    """Move the counters of ``scopes`` now, and forget this request's reading of them."""
+    scopes = sorted(set(scopes))
+    if not scopes:
+        return
+    _counters().bump(scopes)
+    if has_request_context():
+        g.pop(EXTENSION, None)
+
+
+def _note(session: Session, tables: Iterable[Any]) -> None:
+    scopes = {TABLE_SCOPES[t.name] for t in tables if getattr(t, "name", None) in TABLE_SCOPES}
+    if scopes:
+        session.info.setdefault(PENDING, set()).update(scopes)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_flushed_rows(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
+    rows = [*session.new, *session.deleted, *(o for o in session.dirty if session.is_modified(o))]
+    _note(session, (getattr(row, "__table__", None) for row in rows))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statements(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _note(state.session, [getattr(state.statement, "table", None)])
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_committed(session: Session) -> None:
+    scopes = session.info.pop(PENDING, None)
+    if scopes and has_app_context() and EXTENSION in current_app.extensions:
+        bump(scopes)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    session.info.pop(PENDING, None)
