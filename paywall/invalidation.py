@@ -6,10 +6,13 @@ and uses it only while the counter is unchanged. Writing any table of a scope (O
 Core statement through a session) moves its counter once the transaction commits,
 never before, so every worker and host sees the change on its very next request:
 
-- with ``REDIS_URL``, the counters live in Redis: one ``MGET`` of all of them per request
-  that uses a cache (``INCR`` on change);
-- without it (the single-process demo, tests), in this process, shared by every app here
-  on the same database.
+- with ``REDIS_URL``, the counters live in Redis (``paywall:generation:<scope>`` in the
+  URL's database): one ``MGET`` of all of them per request that uses a cache, ``INCR``
+  on change;
+- without it (the single-process demo, tests), in this process, shared by every app here.
+
+Counters shared more widely than needed (two deployments on one Redis database, apps on
+different databases in one process) only cost extra cache misses, never a stale read.
 
 A fill that read the old state is kept under the old counter (read first), so it is
 never taken for current once the change commits: the database's reads must see every
@@ -19,7 +22,6 @@ write transaction), which is how both are used here.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from threading import Lock
 from typing import Any, Protocol
@@ -83,11 +85,11 @@ class LocalCounters:
 class RedisCounters:
     """Counters in Redis, shared by every worker and host on the same database."""
 
-    def __init__(self, url: str, namespace: str) -> None:
+    def __init__(self, url: str) -> None:
         import redis
 
         self._client = redis.Redis.from_url(url)
-        self._keys = [f"paywall:{namespace}:generation:{scope}" for scope in SCOPES]
+        self._keys = [f"paywall:generation:{scope}" for scope in SCOPES]
         self._key_of = dict(zip(SCOPES, self._keys, strict=True))
 
     def read(self) -> Generations:
@@ -101,23 +103,13 @@ class RedisCounters:
         pipe.execute()
 
 
-_local_counters: dict[str, LocalCounters] = {}
-_local_lock = Lock()
-
-
-def database_namespace(database_uri: str) -> str:
-    """A short name for the database whose rows the counters describe."""
-    return hashlib.sha256(database_uri.encode()).hexdigest()[:12]
+_local_counters = LocalCounters()
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its counters: Redis with ``REDIS_URL``, else this process's own."""
-    namespace = database_namespace(str(app.config["SQLALCHEMY_DATABASE_URI"]))
-    if app.config.get("REDIS_URL"):
-        counters: Counters = RedisCounters(app.config["REDIS_URL"], namespace)
-    else:
-        with _local_lock:
-            counters = _local_counters.setdefault(namespace, LocalCounters())
+    """Give ``app`` its counters: Redis with ``REDIS_URL``, else this process's."""
+    redis_url = app.config.get("REDIS_URL")
+    counters = RedisCounters(redis_url) if redis_url else _local_counters
     app.extensions[EXTENSION] = counters
 
 
