@@ -128,18 +128,6 @@ def generations() -> Generations:
     return found
 
 
-def changed(session: Session, *scopes: str) -> None:
-    """Say that ``session``'s transaction changes ``scopes`` (moved after it commits).
-
-    Writes to the tables in :data:`TABLE_SCOPES` are noticed without this; it is for
-    changes a table does not show (none today) and for tests.
-    """
-    if session.in_transaction():
-        session.info.setdefault(PENDING, set()).update(scopes)
-    else:
-        bump(scopes)
-
-
 def bump(scopes: Iterable[str]) -> None:
     """Move the counters of ``scopes`` now, and forget this request's reading of them."""
     scopes = sorted(set(scopes))
