@@ -1,20 +1,24 @@
-"""The article page: the article's text, cached for every reader, in the reader's frame.
+"""The article page: a shell that cannot hold anything of a reader, and the reader's parts.
 
-The cached part is rendered by :func:`article_text` in an environment of its own that
-holds no request, session, signed-in reader or CSRF token (an undefined name is an
-error there), from the article's content alone, and is kept per article version and
-"teaser or full text". So nothing of a particular reader can be in it. The frame around
-it (masthead, flashed messages, notices, gate, staff links) is ``articles/article.html``,
-rendered for each request like any page.
+The shell (``articles/article.html``: the page with the article, its gate and JSON-LD)
+is rendered in a Jinja environment of its own that has no request, session, signed-in
+reader, CSRF token or ``url_for`` (an undefined name is an error there), from the
+article, the decision's reason and buttons and the site's name and links alone, and is
+kept per worker by exactly those. Three holes in it take what belongs to the reader of
+each request, rendered every time with the app's templates: the masthead
+(``_masthead.html``), flashed messages (``_flashes.html``) and the staff link and
+notices (``articles/_reader.html``, a notice may name the reader's card).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import current_app, get_flashed_messages, render_template, url_for
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
@@ -22,60 +26,95 @@ from paywall.access import Decision
 from paywall.accounts.models import SessionReader
 from paywall.articles.service import ArticlePage
 from paywall.caching import FreshCache, cache
-from paywall.gate import present
+from paywall.gate import Gate, present
 
 GATED_SELECTOR = ".paywalled-content"
-TEXT_CACHE, TEXT_ENTRIES = "paywall.article_texts", 4096
-TEXT_ENVIRONMENT = "paywall.article_text_environment"
+SHELL_CACHE, SHELL_ENTRIES = "paywall.article_shells", 4096
+SHELL_ENVIRONMENT = "paywall.article_shell_environment"
+HOLES = {
+    "masthead": Markup("<!--paywall:masthead-->"),
+    "flashes": Markup("<!--paywall:flashes-->"),
+    "reader": Markup("<!--paywall:reader-->"),
+}
+SITE_VALUES = ("site_name", "links")
 
 
 @dataclass(frozen=True, slots=True)
-class ArticleText:
-    """The reader-free parts of an article page, as HTML: header, text and JSON-LD."""
+class Shell:
+    """A rendered article page cut at its three holes."""
 
-    header: Markup
-    body: Markup
-    json_ld: str
+    parts: tuple[str, str, str, str]
+
+    def fill(self, masthead: str, flashes: str, reader: str) -> str:
+        first, second, third, rest = self.parts
+        return "".join((first, masthead, second, flashes, third, reader, rest))
 
 
 def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | None) -> str:
     """The whole page for the reader of this request."""
-    text = article_text(page, full=decision.is_full)
-    return render_template(
-        "articles/article.html",
-        article=page,
-        text=text,
-        gate=present(decision, return_to=url_for("articles.article", slug=page.slug)),
-        staff=bool(reader and reader.is_staff),
-    )
+    return_to = url_for("articles.article", slug=page.slug)
+    shell = article_shell(page, decision, return_to)
+    flashes = render_template("_flashes.html") if get_flashed_messages() else ""
+    notices = present(decision, return_to) if decision.notices else None
+    staff = bool(reader and reader.is_staff)
+    own = render_template("articles/_reader.html", article=page, gate=notices, staff=staff)
+    return shell.fill(render_template("_masthead.html"), flashes, own)
 
 
-def article_text(page: ArticlePage, *, full: bool) -> ArticleText:
-    """The article's text (full, or the teaser), kept per worker and article version."""
-    texts: FreshCache[tuple[ArticlePage, bool], ArticleText] = cache(TEXT_CACHE, (), TEXT_ENTRIES)
+def article_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shell:
+    """The shell for the article and the decision's reason and buttons, kept per worker."""
+    key = (page, decision.reason, decision.actions)
     # With template auto-reload (development), a template edit must show at once.
     if current_app.jinja_env.auto_reload:
-        return render_text(page, full=full)
-    found = texts.fetch((page, full), lambda: render_text(page, full=full))
+        return render_shell(page, decision, return_to)
+    shells: FreshCache[tuple[object, ...], Shell] = cache(SHELL_CACHE, (), SHELL_ENTRIES)
+    found = shells.fetch(key, lambda: render_shell(page, decision, return_to))
     assert found is not None
     return found
 
 
-def render_text(page: ArticlePage, *, full: bool) -> ArticleText:
-    """Render the macros of ``articles/_text.html`` from the article alone, uncached."""
-    parts = _text_environment().get_template("articles/_text.html").module
-    body_html = page.full_html if full else page.teaser_html
-    return ArticleText(
-        header=parts.header(page),  # type: ignore[attr-defined]  (macros give Markup)
-        body=parts.body(body_html, full),  # type: ignore[attr-defined]
-        json_ld=json_ld(page, is_full_text=full),
+def render_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shell:
+    """Render the shell in the reader-free environment, uncached."""
+    gate: Gate = present(Decision(decision.reason, decision.actions), return_to)
+    html = (
+        _shell_environment()
+        .get_template("articles/article.html")
+        .render(
+            article=page,
+            gate=gate,
+            body_html=page.full_html if decision.is_full else page.teaser_html,
+            json_ld=json_ld(page, is_full_text=decision.is_full),
+            holes=HOLES,
+            **_site_values(),
+        )
     )
+    first, rest = _cut(html, HOLES["masthead"])
+    second, rest = _cut(rest, HOLES["flashes"])
+    third, rest = _cut(rest, HOLES["reader"])
+    return Shell((first, second, third, rest))
 
 
-def _text_environment() -> Environment:
-    """Templates for the reader-free part: the app's templates, none of its globals."""
+def _cut(html: str, hole: str) -> tuple[str, str]:
+    # The holes come before the article's own text and everything ahead of them is
+    # escaped, so the first occurrence is the hole itself.
+    before, found, after = html.partition(hole)
+    if not found:
+        raise RuntimeError(f"articles/article.html has no {hole} hole")
+    return before, after
+
+
+def _site_values() -> Mapping[str, Any]:
+    """The site's name and links, the only app-wide values the shell may show."""
+    values: dict[str, Any] = {}
+    for processor in current_app.template_context_processors[None]:
+        values.update(processor())
+    return {name: values[name] for name in SITE_VALUES}
+
+
+def _shell_environment() -> Environment:
+    """The app's templates with none of its globals: no request, session or reader."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    found: Environment | None = app.extensions.get(TEXT_ENVIRONMENT)
+    found: Environment | None = app.extensions.get(SHELL_ENVIRONMENT)
     if found is None or app.jinja_env.auto_reload:
         found = Environment(
             loader=app.jinja_env.loader,
@@ -83,7 +122,7 @@ def _text_environment() -> Environment:
             undefined=StrictUndefined,
             auto_reload=app.jinja_env.auto_reload,
         )
-        app.extensions[TEXT_ENVIRONMENT] = found
+        app.extensions[SHELL_ENVIRONMENT] = found
     return found
 
 

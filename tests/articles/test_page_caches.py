@@ -1,12 +1,12 @@
-"""The article page is served from per-worker caches (the article row, its reader-free
-text) that are kept right by generation counters: it never shows a stale edit, another
+"""The article page is served from per-worker caches (the article row, a reader-free
+shell of the page) that are kept right by generation counters: it never shows a stale edit, another
 decision's text or anything of another reader."""
 
 from __future__ import annotations
 
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
 
-from paywall.articles.pages import TEXT_ENVIRONMENT
+from paywall.articles.pages import SHELL_ENVIRONMENT
 from paywall.articles.service import save_article
 from tests.articles.test_gated_pages import active_subscription_for
 from tests.conftest import browser_for
@@ -94,18 +94,17 @@ def test_no_reader_ever_sees_anything_of_another_on_a_cached_page(app, app_ctx):
 
 
 def test_the_cached_text_cannot_reach_the_reader(app, app_ctx, caplog):
-    """A line printing the reader's email in the cached part fails, not leaks."""
+    """A line printing the reader's email in the cached shell fails, not leaks (it
+    put reader A's email into reader B's page when the shell was rendered per request)."""
     slug = ArticleFactory(access_level="free").slug
     client = app.test_client()
     sign_in_client(client, ReaderFactory(email="ann@example.com"))
-    client.get(f"/articles/{slug}")  # the text environment exists
-    environment = app.extensions[TEXT_ENVIRONMENT]
+    client.get(f"/articles/{slug}")  # the shell environment exists
+    environment = app.extensions[SHELL_ENVIRONMENT]
     loader = environment.loader
-    source = loader.get_source(environment, "articles/_text.html")[0]
-    leaky = source.replace(
-        "{% macro header(article) -%}", "{% macro header(article) -%}{{ current_user.email }}"
-    )
-    environment.loader = ChoiceLoader([DictLoader({"articles/_text.html": leaky}), loader])
+    source = loader.get_source(environment, "articles/article.html")[0]
+    leaky = source.replace('<article class="article">', "<article>{{ current_user.email }}")
+    environment.loader = ChoiceLoader([DictLoader({"articles/article.html": leaky}), loader])
     environment.cache.clear()
     edited = ArticleFactory(access_level="free").slug  # not cached yet
     assert client.get(f"/articles/{edited}").status_code == 500
@@ -117,7 +116,7 @@ def test_the_cached_text_cannot_reach_the_reader(app, app_ctx, caplog):
 
 def test_flashed_messages_show_once_on_a_cached_page(web, app_ctx, mailbox):
     slug = ArticleFactory(access_level="free").slug
-    web.get(f"/articles/{slug}")  # the text is cached before the message exists
+    web.get(f"/articles/{slug}")  # the shell is cached before the message exists
     form = web.get(f"/signup?next=/articles/{slug}").forms["sign-up-form"]
     form["email"] = "new@example.com"
     form["password"] = "a long enough password"
