@@ -32,11 +32,11 @@ class FreshCache(Generic[K, V]):
         self._entries: LRUCache[K, tuple[tuple[int, ...], V]] = LRUCache(maxsize)
         self._lock = Lock()
 
-    def _stamp(self) -> tuple[int, ...]:
+    def _stamp(self) -> tuple[int, ...] | None:
         if not self.scopes:
             return ()
         current = generations()
-        return tuple(current[scope] for scope in self.scopes)
+        return tuple(current[scope] for scope in self.scopes) if current is not None else None
 
     def fetch(self, key: K, make: Callable[[], V | None]) -> V | None:
         """The value kept for ``key``, or ``make()``'s, kept unless it is None.
@@ -45,6 +45,8 @@ class FreshCache(Generic[K, V]):
         the state before a change is never kept as the state after it.
         """
         stamp = self._stamp()
+        if stamp is None:  # the counters cannot be read: neither trust nor keep
+            return make()
         with self._lock:
             entry = self._entries.get(key)
         if entry is not None and entry[0] == stamp:

@@ -22,6 +22,8 @@ write transaction), which is how both are used here.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Iterable
 from threading import Lock
 from typing import Any, Protocol
@@ -53,6 +55,7 @@ TABLE_SCOPES = {
 }
 """Which scope a write to each table moves (tables no cache reads are absent)."""
 
+log = logging.getLogger(__name__)
 EXTENSION = "paywall.generations"
 PENDING = "paywall.changed_scopes"
 Generations = dict[str, int]
@@ -61,7 +64,7 @@ Generations = dict[str, int]
 class Counters(Protocol):
     """Where the generation counters live."""
 
-    def read(self) -> Generations: ...
+    def read(self) -> Generations | None: ...
 
     def bump(self, scopes: Iterable[str]) -> None: ...
 
@@ -83,24 +86,46 @@ class LocalCounters:
 
 
 class RedisCounters:
-    """Counters in Redis, shared by every worker and host on the same database."""
+    """Counters in Redis, shared by every worker and host.
+
+    A counter Redis does not have (new, or lost with Redis's data) starts at a random
+    value, so entries kept under an older value can never match it. While Redis does
+    not answer, :meth:`read` gives None and the caches read the database every time.
+    """
 
     def __init__(self, url: str) -> None:
         import redis
 
-        self._client = redis.Redis.from_url(url)
+        self._errors = (redis.RedisError,)
+        self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._keys = [f"paywall:generation:{scope}" for scope in SCOPES]
         self._key_of = dict(zip(SCOPES, self._keys, strict=True))
 
-    def read(self) -> Generations:
-        values = self._client.mget(self._keys)
-        return {scope: int(value or 0) for scope, value in zip(SCOPES, values, strict=True)}
+    def read(self) -> Generations | None:
+        try:
+            values = self._client.mget(self._keys)
+            if None in values:
+                for key, value in zip(self._keys, values, strict=True):
+                    if value is None:
+                        self._client.set(key, secrets.randbits(48), nx=True)
+                values = self._client.mget(self._keys)
+        except self._errors:
+            log.warning("Redis does not answer: caches read the database", exc_info=True)
+            return None
+        return {scope: int(value) for scope, value in zip(SCOPES, values, strict=True)}
 
     def bump(self, scopes: Iterable[str]) -> None:
         pipe = self._client.pipeline(transaction=False)
         for scope in scopes:
             pipe.incr(self._key_of[scope])
-        pipe.execute()
+        try:
+            pipe.execute()
+        except self._errors:
+            log.exception(
+                "Redis did not take a committed change to %s: other workers may show their "
+                "cached copy until the next change there",
+                ", ".join(scopes),
+            )
 
 
 _local_counters = LocalCounters()
@@ -117,14 +142,14 @@ def _counters() -> Counters:
     return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
-def generations() -> Generations:
-    """Every scope's counter, read once per request (each call outside a request)."""
+def generations() -> Generations | None:
+    """Every scope's counter, read once per request (each call outside a request); None
+    while they cannot be read (then nothing may be taken from or kept in a cache)."""
     if not has_request_context():
         return _counters().read()
-    found: Generations | None = g.get(EXTENSION)
-    if found is None:
-        found = _counters().read()
-        setattr(g, EXTENSION, found)
+    if EXTENSION not in g:
+        setattr(g, EXTENSION, _counters().read())
+    found: Generations | None = getattr(g, EXTENSION)
     return found
 
 

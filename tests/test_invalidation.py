@@ -9,7 +9,7 @@ from sqlalchemy import update
 from paywall.articles.models import Article
 from paywall.caching import FreshCache, cache
 from paywall.extensions import db
-from paywall.invalidation import ARTICLES, BILLING, SITES, bump, generations
+from paywall.invalidation import ARTICLES, BILLING, SIGNING_KEYS, SITES, bump, generations
 from tests.factories import ArticleFactory
 from tests.multiprocess.conftest import REDIS_URL, redis_problem
 
@@ -99,3 +99,27 @@ def test_redis_counters_are_shared_by_instances(make_app, mailbox):
         bump([SITES])
     with other.app_context():
         assert generations()[SITES] >= before + 1
+
+
+def test_without_an_answer_from_redis_pages_are_read_fresh_not_stale(make_app, mailbox, app_ctx):
+    """Redis down: every read goes to the database, so nothing stale is served."""
+    app = make_app(REDIS_URL="redis://127.0.0.1:9/0")  # the discard port: refused
+    article = ArticleFactory(access_level="free", title="Before")
+    client = app.test_client()
+    assert "Before" in client.get(f"/articles/{article.slug}").text
+    article.title = "After"
+    db.session.commit()  # moves nothing anyone can read
+    assert "After" in client.get(f"/articles/{article.slug}").text
+
+
+def test_a_counter_redis_lost_starts_anew_at_a_random_value(make_app, mailbox):
+    problem = redis_problem(REDIS_URL)
+    if problem:
+        pytest.skip(problem)
+    import redis
+
+    app = make_app(REDIS_URL=REDIS_URL)
+    with app.app_context():
+        redis.Redis.from_url(REDIS_URL).delete("paywall:generation:signing_keys")
+        value = generations()[SIGNING_KEYS]
+        assert value != 0 and generations()[SIGNING_KEYS] == value
