@@ -103,12 +103,12 @@ class RedisCounters:
 
     def read(self) -> Generations | None:
         try:
-            values = self._client.mget(self._keys)
+            values: list[Any] = self._client.mget(self._keys)  # type: ignore[assignment]
             if None in values:
                 for key, value in zip(self._keys, values, strict=True):
                     if value is None:
                         self._client.set(key, secrets.randbits(48), nx=True)
-                values = self._client.mget(self._keys)
+                values = self._client.mget(self._keys)  # type: ignore[assignment]
         except self._errors:
             log.warning("Redis does not answer: caches read the database", exc_info=True)
             return None

@@ -107,7 +107,7 @@ def _site_values() -> Mapping[str, Any]:
     """The site's name and links, the only app-wide values the shell may show."""
     values: dict[str, Any] = {}
     for processor in current_app.template_context_processors[None]:
-        values.update(processor())
+        values.update(processor())  # type: ignore[arg-type]
     return {name: values[name] for name in SITE_VALUES}
 
 
