@@ -4,11 +4,13 @@ decision's text or anything of another reader."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
 
 from paywall.articles.pages import SHELL_ENVIRONMENT
 from paywall.articles.service import save_article
-from tests.articles.test_gated_pages import active_subscription_for
+from paywall.extensions import db
 from tests.conftest import browser_for
 from tests.factories import SECRET, ArticleFactory, EditorFactory, ReaderFactory
 from tests.helpers import path_of, sign_in, sign_in_client, text
@@ -61,6 +63,39 @@ def test_readers_with_different_decisions_never_share_a_page(app, app_ctx):
             assert "Edit this article" not in page
 
 
+def subscribed_with_a_card_expiring_soon(reader, last4: str) -> None:  # type: ignore[no-untyped-def]
+    """An active subscription renewing after the end of this month, on a card that
+    expires this month: every page the reader reads carries a notice naming the card."""
+    from billing.models import Customer, PaymentMethod, Subscription
+
+    now = datetime.now(UTC)
+    card = f"pm_{reader.id}"
+    customer = Customer(
+        reader_id=reader.id, stripe_customer_id=f"cus_{reader.id}", default_payment_method_id=card
+    )
+    db.session.add(customer)
+    db.session.flush()
+    db.session.add_all(
+        [
+            PaymentMethod(
+                stripe_payment_method_id=card,
+                customer_id=customer.id,
+                brand="visa",
+                last4=last4,
+                exp_month=now.month,
+                exp_year=now.year,
+            ),
+            Subscription(
+                stripe_subscription_id=f"sub_{reader.id}",
+                customer_id=customer.id,
+                status="active",
+                current_period_end=now + timedelta(days=40),
+            ),
+        ]
+    )
+    db.session.commit()
+
+
 def test_no_reader_ever_sees_anything_of_another_on_a_cached_page(app, app_ctx):
     paid = ArticleFactory(access_level="paid").slug
     free = ArticleFactory(access_level="free").slug
@@ -68,14 +103,17 @@ def test_no_reader_ever_sees_anything_of_another_on_a_cached_page(app, app_ctx):
         "ann": ReaderFactory(email="ann@example.com", name="Ann Aardvark"),
         "bob": ReaderFactory(email="bob@example.com", name="Bob Bittern"),
         "sue": ReaderFactory(email="sue@example.com", name="Sue Subscriber"),
+        "tom": ReaderFactory(email="tom@example.com", name="Tom Subscriber"),
         "eve": EditorFactory(email="eve@example.com", name="Eve Editor"),
     }
-    active_subscription_for(people["sue"])
+    cards = {"sue": "4417", "tom": "8812"}
+    for who, last4 in cards.items():
+        subscribed_with_a_card_expiring_soon(people[who], last4)
     clients = {"anonymous": app.test_client()}
     for who, reader in people.items():
         clients[who] = app.test_client()
         sign_in_client(clients[who], reader)
-    full_text = {"sue", "eve"}
+    full_text = {"sue", "tom", "eve"}
 
     # Each reader in turn, twice over and in both orders, so every page is served after
     # every other reader's has filled the caches.
@@ -89,6 +127,8 @@ def test_no_reader_ever_sees_anything_of_another_on_a_cached_page(app, app_ctx):
                 assert reader.name not in page, (who, other, slug)
             if slug == paid:
                 assert (SECRET in page) is (who in full_text), who
+            for owner, last4 in cards.items():  # the notice of a card expiring
+                assert (f"ending {last4}" in page) is (owner == who and slug == paid), (who, slug)
             if who == "anonymous":
                 assert "Sign out" not in page and "Sign in" in page
 
