@@ -55,9 +55,11 @@ def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | 
     return_to = url_for("articles.article", slug=page.slug)
     shell = article_shell(page, decision, return_to)
     flashes = render_template("_flashes.html") if get_flashed_messages() else ""
-    notices = present(decision, return_to) if decision.notices else None
     staff = bool(reader and reader.is_staff)
-    own = render_template("articles/_reader.html", article=page, gate=notices, staff=staff)
+    own = ""
+    if staff or decision.notices:
+        notices = present(decision, return_to) if decision.notices else None
+        own = render_template("articles/_reader.html", article=page, gate=notices, staff=staff)
     return shell.fill(render_template("_masthead.html"), flashes, own)
 
 
