@@ -360,6 +360,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--database-url",
         help="a PostgreSQL server to use (a fresh database is created on it and dropped)",
     )
+    parser.add_argument(
+        "--per-cache",
+        action="store_true",
+        help="then time each scenario in process (WSGI calls on the same database and "
+        "Redis) with all caches on and with each reading-path cache off in turn",
+    )
     args = parser.parse_args(argv)
     if args.seconds < 1 or args.rounds < 1 or args.readers < 1 or args.articles < len(LEVELS):
         parser.error(f"--seconds, --rounds, --readers >= 1 and --articles >= {len(LEVELS)}")
@@ -479,7 +485,44 @@ def run(args: argparse.Namespace) -> None:
                     flush=True,
                 )
         print(f"Stripe calls made by the app during the run: {stripe.calls}")
-    print_table(scenarios)
+        print_table(scenarios)
+        if args.per_cache:
+            time_each_cache(env, scenarios)
+
+
+READING_CACHES = ("paywall.article_pages", "paywall.article_shells", "paywall.billing_snapshots")
+IN_PROCESS_CALLS, IN_PROCESS_REPEATS = 2000, 5
+
+
+def time_each_cache(env: dict[str, str], scenarios: list[Scenario]) -> None:
+    """Milliseconds per request in process, all caches on and each one off in turn
+    (``PAYWALL_CACHES_OFF``); what a cache gains is its row minus the first."""
+    import statistics
+
+    from hello import app as hello_app
+    from inprocess import environ_for, time_per_request
+
+    from paywall import create_app
+
+    os.environ.update(env)
+    print(f"\nin process, ms per request, median of {IN_PROCESS_REPEATS} x {IN_PROCESS_CALLS}")
+    print(f"{'caches':<28}" + "".join(f"{s.name[:22]:>24}" for s in scenarios))
+    for off in ("", *READING_CACHES):
+        os.environ["PAYWALL_CACHES_OFF"] = off
+        app = create_app()
+        row = []
+        for scenario in scenarios:
+            target = hello_app if scenario.name == "hello-world" else app
+            environ = environ_for(scenario.path, scenario.cookie)
+            time_per_request(target, environ, 200)  # warm
+            runs = [
+                time_per_request(target, environ, IN_PROCESS_CALLS)
+                for _ in range(IN_PROCESS_REPEATS)
+            ]
+            row.append(statistics.median(runs))
+        label = f"without {off.removeprefix('paywall.')}" if off else "all on"
+        print(f"{label:<28}" + "".join(f"{ms:>24.3f}" for ms in row), flush=True)
+    os.environ.pop("PAYWALL_CACHES_OFF", None)
 
 
 def main() -> int:

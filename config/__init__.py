@@ -115,15 +115,13 @@ class Config:
         self.GRACE_PERIOD_DAYS = env_int("PAYWALL_GRACE_PERIOD_DAYS", 7)
         self.METER_FREE_VIEWS = env_int("PAYWALL_METER_FREE_VIEWS", 0)
         self.REQUIRE_VERIFIED_EMAIL = env_bool("PAYWALL_REQUIRE_VERIFIED_EMAIL", False)
-        # Seconds a worker keeps an article page in memory (0: read the database each time).
-        self.ARTICLE_CACHE_SECONDS = env_int("PAYWALL_ARTICLE_CACHE_SECONDS", 5)
         # Seconds a worker trusts a signed-in reader it read from the database, for GET
         # and HEAD (0: read it on every request); paywall/accounts/sessions.py says why.
         self.SESSION_CACHE_SECONDS = env_int("PAYWALL_SESSION_CACHE_SECONDS", 10)
-        # Seconds a worker reuses a reader's billing snapshot (0: read it on every request).
-        # A reader's own billing change is seen at once by every worker (paywall/billing
-        # /freshness.py); a webhook's within this time.
-        self.BILLING_CACHE_SECONDS = env_int("PAYWALL_BILLING_CACHE_SECONDS", 5)
+        # Caches to turn off by name (paywall/caching.py), to measure what each one gains;
+        # every other cache is kept right by paywall/invalidation.py, with no lifetime.
+        caches_off = env_str("PAYWALL_CACHES_OFF") or ""
+        self.CACHES_OFF = frozenset(caches_off.replace(",", " ").split())
 
         # Emailed links (seconds)
         self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)

@@ -40,10 +40,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind every extension of :mod:`paywall.extensions` to ``app``."""
-    from paywall import headers, jobs, mailer, models, ratelimit  # noqa: F401  (models: for Alembic)
+    from paywall import (  # noqa: F401  (models: for Alembic)
+        caching,
+        headers,
+        invalidation,
+        jobs,
+        mailer,
+        models,
+        ratelimit,
+    )
     from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    invalidation.init_app(app)
+    caching.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     ratelimit.init_app(app)

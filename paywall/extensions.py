@@ -1,5 +1,6 @@
 """Every Flask extension, created unbound in one place and bound in ``create_app``, and
-the small per-app caches that keep the reading path off the database."""
+the lifetime-bound :class:`LocalCache` that only the session code still uses (every other
+cache is a :class:`paywall.caching.FreshCache`, kept right by generations)."""
 
 from __future__ import annotations
 

@@ -1,99 +1,99 @@
-"""The article page: a shell shared by every reader with the same decision, plus the
-reader's own masthead and messages.
+"""The article page: a shell that cannot hold anything of a reader, and the reader's parts.
 
-All of the page but the masthead (who is signed in, the sign-out form's CSRF token) and
-flashed messages depends only on the article version, the decision and whether the
-reader is staff. Each worker renders that once, as a shell with two holes
-(``articles/article.html``), and fills the holes on each request. The cache key holds
-the article's whole content, so an edited article is a new key, never a stale page.
+The shell (``articles/article.html``: the page with the article, its gate and JSON-LD)
+is rendered in a Jinja environment of its own that has no request, session, signed-in
+reader, CSRF token or ``url_for`` (an undefined name is an error there), from the
+article, the decision's reason and buttons and the site's name and links alone, and is
+kept per worker by exactly those. Three holes in it take what belongs to the reader of
+each request, rendered every time with the app's templates: the masthead
+(``_masthead.html``), flashed messages (``_flashes.html``) and the staff link and
+notices (``articles/_reader.html``, a notice may name the reader's card).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import TypeVar
+from typing import Any
 
-from flask import current_app, get_flashed_messages, render_template, request, url_for
+from flask import current_app, get_flashed_messages, render_template, url_for
+from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from paywall.access import Decision
 from paywall.accounts.models import SessionReader
-from paywall.accounts.sessions import session_csrf_token
 from paywall.articles.service import ArticlePage
-from paywall.extensions import LocalCache, local_cache
-from paywall.gate import present
+from paywall.caching import FreshCache, cache
+from paywall.gate import Gate, present
 
 GATED_SELECTOR = ".paywalled-content"
+SHELL_CACHE, SHELL_ENTRIES = "paywall.article_shells", 4096
+SHELL_ENVIRONMENT = "paywall.article_shell_environment"
 HOLES = {
     "masthead": Markup("<!--paywall:masthead-->"),
     "flashes": Markup("<!--paywall:flashes-->"),
+    "reader": Markup("<!--paywall:reader-->"),
 }
-SHELLS, SHELL_ENTRIES = "paywall.article_shells", 2048
-MASTHEADS, MASTHEAD_ENTRIES = "paywall.mastheads", 10_000
-CACHE_SECONDS = 600  # each key holds everything its page shows: this only bounds memory
-T = TypeVar("T")
+SITE_VALUES = ("site_name", "links")
 
 
 @dataclass(frozen=True, slots=True)
 class Shell:
-    """A rendered article page cut at its two holes."""
+    """A rendered article page cut at its three holes."""
 
-    before_masthead: str
-    before_flashes: str
-    rest: str
+    parts: tuple[str, str, str, str]
 
-    def fill(self, masthead: str, flashes: str) -> str:
-        return "".join((self.before_masthead, masthead, self.before_flashes, flashes, self.rest))
+    def fill(self, masthead: str, flashes: str, reader: str) -> str:
+        first, second, third, rest = self.parts
+        return "".join((first, masthead, second, flashes, third, reader, rest))
 
 
 def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | None) -> str:
     """The whole page for the reader of this request."""
-    staff = bool(reader and reader.is_staff)
-    key = (page, decision, staff)
-    shell = _kept(SHELLS, SHELL_ENTRIES, key, lambda: render_shell(page, decision, staff))
+    return_to = url_for("articles.article", slug=page.slug)
+    shell = article_shell(page, decision, return_to)
     flashes = render_template("_flashes.html") if get_flashed_messages() else ""
-    return shell.fill(masthead(reader), flashes)
+    staff = bool(reader and reader.is_staff)
+    own = ""
+    if staff or decision.notices:
+        notices = present(decision, return_to) if decision.notices else None
+        own = render_template("articles/_reader.html", article=page, gate=notices, staff=staff)
+    return shell.fill(render_template("_masthead.html"), flashes, own)
 
 
-def masthead(reader: SessionReader | None) -> str:
-    """The masthead for this request's reader, rendered once per worker and reader state.
-
-    ``_masthead.html`` shows a signed-in reader's email, staff links and sign-out form
-    (with the session's CSRF token), and otherwise a sign-in link back to this page:
-    exactly what the key holds, so a reader only ever gets their own session's masthead.
-    """
-    if reader is None:
-        key: tuple[object, ...] = (request.path,)
-    else:
-        key = (reader.id, reader.email, reader.is_staff, session_csrf_token())
-    return _kept(MASTHEADS, MASTHEAD_ENTRIES, key, lambda: render_template("_masthead.html"))
-
-
-def _kept(name: str, entries: int, key: Hashable, render: Callable[[], T]) -> T:
+def article_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shell:
+    """The shell for the article and the decision's reason and buttons, kept per worker."""
+    key = (page, decision.reason, decision.actions)
     # With template auto-reload (development), a template edit must show at once.
     if current_app.jinja_env.auto_reload:
-        return render()
-    rendered: LocalCache[Hashable, T] = local_cache(name, CACHE_SECONDS, entries)
-    return rendered.fetch(key, render)
+        return render_shell(page, decision, return_to)
+    shells: FreshCache[tuple[object, ...], Shell] = cache(SHELL_CACHE, (), SHELL_ENTRIES)
+    found = shells.fetch(key, lambda: render_shell(page, decision, return_to))
+    assert found is not None
+    return found
 
 
-def render_shell(page: ArticlePage, decision: Decision, staff: bool) -> Shell:
-    """Render the article (full text, or teaser and gate) around the two holes, uncached."""
-    html = render_template(
-        "articles/article.html",
-        article=page,
-        gate=present(decision, return_to=url_for("articles.article", slug=page.slug)),
-        body_html=page.full_html if decision.is_full else page.teaser_html,
-        json_ld=json_ld(page, is_full_text=decision.is_full),
-        staff=staff,
-        holes=HOLES,
+def render_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shell:
+    """Render the shell in the reader-free environment, uncached."""
+    gate: Gate = present(Decision(decision.reason, decision.actions), return_to)
+    html = (
+        _shell_environment()
+        .get_template("articles/article.html")
+        .render(
+            article=page,
+            gate=gate,
+            body_html=page.full_html if decision.is_full else page.teaser_html,
+            json_ld=json_ld(page, is_full_text=decision.is_full),
+            holes=HOLES,
+            **_site_values(),
+        )
     )
-    before_masthead, rest = _cut(html, HOLES["masthead"])
-    before_flashes, rest = _cut(rest, HOLES["flashes"])
-    return Shell(before_masthead, before_flashes, rest)
+    first, rest = _cut(html, HOLES["masthead"])
+    second, rest = _cut(rest, HOLES["flashes"])
+    third, rest = _cut(rest, HOLES["reader"])
+    return Shell((first, second, third, rest))
 
 
 def _cut(html: str, hole: str) -> tuple[str, str]:
@@ -103,6 +103,29 @@ def _cut(html: str, hole: str) -> tuple[str, str]:
     if not found:
         raise RuntimeError(f"articles/article.html has no {hole} hole")
     return before, after
+
+
+def _site_values() -> Mapping[str, Any]:
+    """The site's name and links, the only app-wide values the shell may show."""
+    values: dict[str, Any] = {}
+    for processor in current_app.template_context_processors[None]:
+        values.update(processor())  # type: ignore[arg-type]
+    return {name: values[name] for name in SITE_VALUES}
+
+
+def _shell_environment() -> Environment:
+    """The app's templates with none of its globals: no request, session or reader."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    found: Environment | None = app.extensions.get(SHELL_ENVIRONMENT)
+    if found is None or app.jinja_env.auto_reload:
+        found = Environment(
+            loader=app.jinja_env.loader,
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=app.jinja_env.auto_reload,
+        )
+        app.extensions[SHELL_ENVIRONMENT] = found
+    return found
 
 
 def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:

@@ -6,7 +6,6 @@ reconciliation keep current; Stripe is never called from here.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -32,9 +31,13 @@ from paywall.access import (
 from paywall.accounts.models import Reader, SessionReader
 from paywall.articles.models import MeterView
 from paywall.articles.service import ArticlePage
-from paywall.extensions import db, local_cache
+from paywall.caching import FreshCache, cache
+from paywall.extensions import db
+from paywall.invalidation import BILLING
 
 SUBSCRIBER_LEVELS = (AccessLevel.PAID, AccessLevel.TIERS)
+BILLING_CACHE = "paywall.billing_snapshots"
+Snapshots = tuple[SubscriptionSnapshot | None, CardSnapshot | None]
 
 
 def reader_state(reader: Reader | SessionReader | None) -> ReaderState:
@@ -50,24 +53,16 @@ def reader_state(reader: Reader | SessionReader | None) -> ReaderState:
     )
 
 
-def billing_snapshots(
-    reader_id: int, fresh_after: float | None = None
-) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
+def billing_snapshots(reader_id: int) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
     """The reader's subscription and default card, from local billing tables (never Stripe).
 
-    With ``fresh_after`` (unix time), a snapshot this worker took after that moment and
-    within ``BILLING_CACHE_SECONDS`` is reused; without it, the tables are always read.
+    Kept per worker until any billing row changes (:mod:`paywall.invalidation`): a
+    webhook or a reader's own checkout is seen on every worker's next request.
     """
-    seconds = current_app.config["BILLING_CACHE_SECONDS"]
-    if fresh_after is None or seconds <= 0:
-        return snapshots_for_reader(db.session, reader_id)
-    cache = local_cache("billing-snapshots", seconds, maxsize=20_000)
-    kept = cache.get(reader_id)
-    if kept is not None and kept[0] >= fresh_after:
-        return kept[1]
-    snapshots = snapshots_for_reader(db.session, reader_id)
-    cache.put(reader_id, (time.time(), snapshots))
-    return snapshots
+    kept: FreshCache[int, Snapshots] = cache(BILLING_CACHE, (BILLING,), 20_000)
+    found = kept.fetch(reader_id, lambda: snapshots_for_reader(db.session, reader_id))
+    assert found is not None
+    return found
 
 
 def access_settings() -> Settings:
@@ -140,16 +135,8 @@ def _unconfirmed_email_matters(state: ReaderState, access: ArticleAccess) -> boo
     )
 
 
-def decide_for(
-    reader: Reader | SessionReader | None,
-    article: ArticlePage,
-    *,
-    billing_fresh_after: float | None = None,
-) -> Decision:
-    """Decide whether ``reader`` reads ``article`` in full, and record a metered view.
-
-    ``billing_fresh_after``: see :func:`billing_snapshots` (None: no reuse).
-    """
+def decide_for(reader: Reader | SessionReader | None, article: ArticlePage) -> Decision:
+    """Decide whether ``reader`` reads ``article`` in full, and record a metered view."""
     now = utcnow()
     state = reader_state(reader)
     access = article.access
@@ -160,11 +147,11 @@ def decide_for(
     paying_matters = not state.is_staff and not state.comp_is_active(now)
     settings = access_settings()
     if reader is not None and paying_matters and access.level in SUBSCRIBER_LEVELS:
-        subscription, card = billing_snapshots(reader.id, billing_fresh_after)
+        subscription, card = billing_snapshots(reader.id)
         meter = meter_for(reader.id, article.id, now)
     elif reader is not None and paying_matters and _unconfirmed_email_matters(state, access):
         # A subscriber is never held back by an unconfirmed email: look the subscription up.
-        subscription, card = billing_snapshots(reader.id, billing_fresh_after)
+        subscription, card = billing_snapshots(reader.id)
     request = AccessRequest(
         reader=state,
         article=access,

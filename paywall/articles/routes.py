@@ -34,7 +34,6 @@ from paywall.articles.service import (
     newest_drafts,
     save_article,
 )
-from paywall.billing.freshness import billing_changed_at
 from paywall.extensions import db
 from paywall.pagination import BadCursor
 from paywall.validation import show_on_form
@@ -69,8 +68,7 @@ def article(slug: str) -> Response:
     found = find_page(slug, include_unpublished=staff)
     if found is None:
         abort(404, "There is no article at this address.")
-    # The reader's own billing changes are seen at once; others' within seconds.
-    decision = decide_for(reader, found, billing_fresh_after=billing_changed_at())
+    decision = decide_for(reader, found)
     return make_response(article_page(found, decision, reader))
 
 

@@ -15,7 +15,9 @@ from billing.orm import utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
-from paywall.extensions import LocalCache, db, local_cache
+from paywall.caching import FreshCache, cache
+from paywall.extensions import db
+from paywall.invalidation import ARTICLES
 from paywall.pagination import PAGE_SIZE, Page, seek_page
 from paywall.validation import FieldError
 
@@ -91,8 +93,6 @@ def save_article(
     if article is None:
         article = Article()
         db.session.add(article)
-    else:
-        _forget_pages(article.slug)
     article.title = title
     article.slug = wanted_slug
     article.author = author.strip()
@@ -106,7 +106,6 @@ def save_article(
     article.teaser_html = rendered.teaser_html
     article.full_html = rendered.full_html
     db.session.commit()
-    _forget_pages(article.slug)
     return article
 
 
@@ -211,32 +210,18 @@ _PAGE_BY_SLUG = select(*(getattr(Article, f.name) for f in fields(ArticlePage)))
 PAGE_CACHE = "paywall.article_pages"
 
 
-def _page_cache() -> LocalCache[str, ArticlePage] | None:
-    """This app's short-lived cache of article pages (None when turned off).
-
-    Saves in this process clear their entries at once; other processes see an edit
-    within ``ARTICLE_CACHE_SECONDS``. Only article content is cached, never a decision.
-    """
-    seconds = current_app.config["ARTICLE_CACHE_SECONDS"]
-    return local_cache(PAGE_CACHE, seconds, 4096) if seconds > 0 else None
-
-
 def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
-    """The article page at ``slug``; drafts and scheduled ones only for staff."""
-    cache = _page_cache()
-    page = cache.get(slug) if cache is not None else None
+    """The article page at ``slug``; drafts and scheduled ones only for staff.
+
+    Kept per worker until any article changes (:mod:`paywall.invalidation`).
+    """
+    pages: FreshCache[str, ArticlePage] = cache(PAGE_CACHE, (ARTICLES,), 4096)
+    page = pages.fetch(slug, lambda: _read_page(slug))
     if page is None:
-        row = db.session.connection().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
-        if row is None:
-            return None
-        page = ArticlePage(*row)
-        if cache is not None:
-            cache.put(slug, page)
+        return None
     return page if include_unpublished or page.is_published(utcnow()) else None
 
 
-def _forget_pages(*slugs: str) -> None:
-    cache = _page_cache()
-    if cache is not None:
-        for slug in slugs:
-            cache.forget(slug)
+def _read_page(slug: str) -> ArticlePage | None:
+    row = db.session.connection().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
+    return ArticlePage(*row) if row is not None else None

@@ -1,8 +1,9 @@
 """When the signed-in reader last changed their own billing, kept in their session.
 
-Workers keep billing snapshots for a few seconds; a snapshot taken before this moment
-is not used. So after subscribing or updating a card, the next page (served by any
-worker) is decided on fresh state, while other readers' pages stay cached.
+Caches no longer need it: every billing change is seen by every worker on its next
+request (:mod:`paywall.invalidation`). Only the embed popup still hands the moment to
+the host page's script, which sends it back as the decision API's ``fresh`` parameter;
+both can go once that API drops the parameter.
 """
 
 from __future__ import annotations
@@ -21,5 +22,5 @@ def billing_changed_at() -> float:
 
 
 def mark_billing_changed() -> None:
-    """The reader just changed their billing: no worker may reuse an older snapshot."""
+    """Note in the session that the reader just changed their billing."""
     session[SESSION_KEY] = time.time()

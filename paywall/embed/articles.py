@@ -11,18 +11,19 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
 from paywall.articles.models import Article
 from paywall.articles.service import ArticleError, ArticlePage, save_article
+from paywall.caching import FreshCache, cache
 from paywall.embed.errors import ApiError, unknown_article
 from paywall.embed.models import SiteArticle
 from paywall.embed.schemas import ArticleInput
 from paywall.embed.sites import SiteRecord
-from paywall.extensions import LocalCache, db, local_cache
+from paywall.extensions import db
+from paywall.invalidation import ARTICLES
 from paywall.pagination import encode_cursor, seek_page
 
 PAGE_CACHE = "paywall.embed_article_pages"
@@ -80,7 +81,6 @@ def put_article(site: SiteRecord, external_id: str, given: ArticleInput) -> tupl
         link.canonical_url = given.canonical_url
         link.updated_at = utcnow()
         db.session.commit()
-    forget_page(site.id, external_id)
     return article_json(link, saved), created
 
 
@@ -94,7 +94,6 @@ def delete_article(site: SiteRecord, external_id: str) -> None:
     db.session.execute(delete(SiteArticle).where(SiteArticle.id == link.id))
     db.session.execute(delete(Article).where(Article.id == article.id))
     db.session.commit()
-    forget_page(site.id, external_id)
 
 
 def list_articles(
@@ -159,29 +158,17 @@ _PAGE_BY_EXTERNAL_ID = (
 )
 
 
-def _page_cache() -> LocalCache[tuple[int, str], ArticlePage] | None:
-    seconds = current_app.config["ARTICLE_CACHE_SECONDS"]
-    return local_cache(PAGE_CACHE, seconds, 4096) if seconds > 0 else None
-
-
 def find_published_page(site_id: int, external_id: str) -> ArticlePage | None:
-    """The published article ``external_id`` of the site, as the reading path needs it."""
-    cache = _page_cache()
-    key = (site_id, external_id)
-    page = cache.get(key) if cache is not None else None
-    if page is None:
-        params = {"site_id": site_id, "external_id": external_id}
-        row = db.session.connection().execute(_PAGE_BY_EXTERNAL_ID, params).first()
-        if row is None:
-            return None
-        page = ArticlePage(*row)
-        if cache is not None:
-            cache.put(key, page)
-    return page if page.is_published(utcnow()) else None
+    """The published article ``external_id`` of the site, as the reading path needs it.
+
+    Kept per worker until any article changes (:mod:`paywall.invalidation`).
+    """
+    pages: FreshCache[tuple[int, str], ArticlePage] = cache(PAGE_CACHE, (ARTICLES,), 4096)
+    page = pages.fetch((site_id, external_id), lambda: _read_page(site_id, external_id))
+    return page if page is not None and page.is_published(utcnow()) else None
 
 
-def forget_page(site_id: int, external_id: str) -> None:
-    """Drop this worker's copy of an article that changed."""
-    cache = _page_cache()
-    if cache is not None:
-        cache.forget((site_id, external_id))
+def _read_page(site_id: int, external_id: str) -> ArticlePage | None:
+    params = {"site_id": site_id, "external_id": external_id}
+    row = db.session.connection().execute(_PAGE_BY_EXTERNAL_ID, params).first()
+    return ArticlePage(*row) if row is not None else None

@@ -16,15 +16,14 @@ from flask import request, url_for
 from paywall.access import Decision
 from paywall.articles.reading import decide_for
 from paywall.articles.service import ArticlePage
+from paywall.caching import FreshCache, cache
 from paywall.embed.articles import find_published_page
 from paywall.embed.errors import unknown_article
 from paywall.embed.sites import SiteRecord
 from paywall.embed.tokens import TokenReader
-from paywall.extensions import LocalCache, local_cache
-from paywall.gate import present
+from paywall.gate import notice_text, present
 
 GATE_CACHE = "paywall.embed_gates"
-GATE_CACHE_SECONDS = 600  # the key holds everything the value depends on: this bounds memory
 
 
 def popup_url(site: SiteRecord, origin: str, then: str | None = None) -> str:
@@ -40,28 +39,30 @@ def iso(moment: datetime) -> str:
 def gate_json(decision: Decision, site: SiteRecord, origin: str) -> dict[str, Any]:
     """The words and buttons of ``decision`` for the site's page at ``origin``.
 
-    The same for every reader with the same decision, so each worker builds it once per
-    (decision, site, origin, host) rather than resolving four URLs on every call.
+    Words and buttons depend only on the reason and the actions, so each worker builds
+    them once per (reason, actions, site, origin, host) rather than resolving four URLs
+    on every call; the notices (a reader's card, dates) are made on every call.
     """
-    key = (decision, site.public_key, origin, request.host)
-    cache: LocalCache[tuple[object, ...], dict[str, Any]]
-    cache = local_cache(GATE_CACHE, GATE_CACHE_SECONDS, 4096)
-    found = cache.get(key)
-    if found is None:
-        gate = present(decision, return_to="/")
-        found = {
-            "access": decision.access,
-            "reason": decision.reason.value,
-            "title": gate.title,
-            "message": gate.message,
-            "actions": [
-                {"action": a.action, "label": a.label, "url": popup_url(site, origin, a.action)}
-                for a in gate.actions
-            ],
-            "notices": list(gate.notices),
-        }
-        cache.put(key, found)
-    return found
+    key = (decision.reason, decision.actions, site.public_key, origin, request.host)
+    gates: FreshCache[tuple[object, ...], dict[str, Any]] = cache(GATE_CACHE, (), 4096)
+    words = gates.fetch(key, lambda: _words_and_buttons(decision, site, origin))
+    assert words is not None
+    notices = [notice_text(notice) for notice in decision.notices]
+    return {**words, "notices": notices}
+
+
+def _words_and_buttons(decision: Decision, site: SiteRecord, origin: str) -> dict[str, Any]:
+    gate = present(Decision(decision.reason, decision.actions), return_to="/")
+    return {
+        "access": decision.access,
+        "reason": decision.reason.value,
+        "title": gate.title,
+        "message": gate.message,
+        "actions": [
+            {"action": a.action, "label": a.label, "url": popup_url(site, origin, a.action)}
+            for a in gate.actions
+        ],
+    }
 
 
 def decision_json(
@@ -73,15 +74,14 @@ def decision_json(
 ) -> dict[str, Any]:
     """The decision for the token's reader (or an anonymous one) on the site's article.
 
-    A billing snapshot this worker took after ``fresh_after`` (unix time) may be reused
-    (see :func:`paywall.articles.reading.billing_snapshots`); the popup passes the moment
-    the reader last changed their billing, so that change shows at once.
+    ``fresh_after`` (the popup's moment of the reader's last billing change) is no longer
+    needed: every billing change is seen at once (:mod:`paywall.invalidation`).
     """
     page: ArticlePage | None = find_published_page(site.id, external_id)
     if page is None:
         raise unknown_article()
     reader = token.reader if token is not None else None
-    decision = decide_for(reader, page, billing_fresh_after=fresh_after)
+    decision = decide_for(reader, page)
     body: dict[str, Any] = {
         "article": external_id,
         **gate_json(decision, site, origin),

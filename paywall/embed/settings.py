@@ -16,9 +16,6 @@ ENVIRONMENT = {
     "EMBED_TOKEN_MAX_HOURS": ("PAYWALL_EMBED_TOKEN_MAX_HOURS", 12),
     # Minutes an entitlement token (JWT) is valid.
     "ENTITLEMENT_TOKEN_MINUTES": ("PAYWALL_ENTITLEMENT_TOKEN_MINUTES", 5),
-    # Seconds a worker keeps a site's settings and a checked reader token in memory.
-    "EMBED_SITE_CACHE_SECONDS": ("PAYWALL_EMBED_SITE_CACHE_SECONDS", 10),
-    "EMBED_TOKEN_CACHE_SECONDS": ("PAYWALL_EMBED_TOKEN_CACHE_SECONDS", 5),
 }
 
 

@@ -34,14 +34,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing.orm import utcnow
+from paywall.caching import FreshCache, cache
 from paywall.embed.models import SigningKey
-from paywall.extensions import db, local_cache
+from paywall.extensions import db
+from paywall.invalidation import SIGNING_KEYS
 
 log = logging.getLogger(__name__)
 ALGORITHM = "EdDSA"
 PUBLISH_RETIRED_FOR = timedelta(days=1)
 KEY_CACHE = "paywall.embed_signing_key"
-KEY_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,6 @@ def create_signing_key() -> SigningKey:
     key = _new_key(now)
     db.session.add(key)
     db.session.commit()
-    local_cache(KEY_CACHE, KEY_CACHE_SECONDS, 1).forget("active")
     return key
 
 
@@ -114,15 +114,18 @@ def _active_row() -> SigningKey | None:
 
 
 def active_key() -> ActiveKey:
-    """The key to sign with (made on first use; kept a minute per worker).
+    """The key to sign with (made on first use; kept per worker until a key changes).
 
     Raises :class:`SigningKeyUnreadable` (and logs why) when this host's secret cannot
     decrypt it.
     """
-    cache = local_cache(KEY_CACHE, KEY_CACHE_SECONDS, 1)
-    found: ActiveKey | None = cache.get("active")
-    if found is not None:
-        return found
+    keys: FreshCache[str, ActiveKey] = cache(KEY_CACHE, (SIGNING_KEYS,), 1)
+    found = keys.fetch("active", _read_active_key)
+    assert found is not None
+    return found
+
+
+def _read_active_key() -> ActiveKey:
     row = _active_row() or _first_key()
     private_key = _decrypt(row)
     if private_key is None:
@@ -134,9 +137,7 @@ def active_key() -> ActiveKey:
         )
         log.error(message)
         raise SigningKeyUnreadable(message)
-    found = ActiveKey(row.kid, private_key)
-    cache.put("active", found)
-    return found
+    return ActiveKey(row.kid, private_key)
 
 
 def _decrypt(row: SigningKey) -> Ed25519PrivateKey | None:

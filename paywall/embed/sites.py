@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import Select, select, update
 
 from billing.orm import utcnow
+from paywall.caching import FreshCache, cache
 from paywall.embed.keys import (
     SECRET_KEY_PREFIX,
     SITE_KEY_PREFIX,
@@ -22,7 +22,8 @@ from paywall.embed.keys import (
     shown_prefix,
 )
 from paywall.embed.models import ReaderToken, Site, SiteKey
-from paywall.extensions import LocalCache, db, local_cache
+from paywall.extensions import db
+from paywall.invalidation import SITES
 from paywall.validation import FieldError
 
 SITE_CACHE = "paywall.embed_sites"
@@ -127,7 +128,6 @@ def update_site(site: Site, name: str, origins: str | Iterable[str], plan_codes:
     site.allowed_origins = "\n".join(parse_origins(origins))
     site.plan_codes = _plan_codes(plan_codes)
     db.session.commit()
-    forget_site(site.public_key)
     return site
 
 
@@ -149,10 +149,8 @@ def rotate_site_key(site: Site) -> Site:
     The site's script tags must then carry the new key. Reader tokens belong to the
     site, not to the key, so readers stay signed in.
     """
-    old = site.public_key
     site.public_key = new_key(SITE_KEY_PREFIX, 16)
     db.session.commit()
-    forget_site(old)
     return site
 
 
@@ -178,7 +176,6 @@ def set_site_enabled(site: Site, enabled: bool) -> Site:
             .values(revoked_at=utcnow())
         )
     db.session.commit()
-    forget_site(site.public_key)
     return site
 
 
@@ -219,32 +216,21 @@ def _record(site: Site) -> SiteRecord:
     )
 
 
-def _site_cache() -> LocalCache[str, SiteRecord] | None:
-    seconds = current_app.config["EMBED_SITE_CACHE_SECONDS"]
-    return local_cache(SITE_CACHE, seconds, 1024) if seconds > 0 else None
-
-
 def active_site(public_key: str) -> SiteRecord | None:
-    """The enabled site with this publishable key (kept briefly in each worker)."""
-    cache = _site_cache()
-    record = cache.get(public_key) if cache is not None else None
-    if record is None:
-        site = db.session.scalar(
-            select(Site).where(Site.public_key == public_key, Site.disabled_at.is_(None))
-        )
-        if site is None:
-            return None
-        record = _record(site)
-        if cache is not None:
-            cache.put(public_key, record)
-    return record
+    """The enabled site with this publishable key.
+
+    Kept per worker until any site changes (:mod:`paywall.invalidation`): disabling a
+    site or rotating its key shows on every worker's next request.
+    """
+    sites: FreshCache[str, SiteRecord] = cache(SITE_CACHE, (SITES,), 1024)
+    return sites.fetch(public_key, lambda: _read_active_site(public_key))
 
 
-def forget_site(public_key: str) -> None:
-    """Drop this worker's cached copy of a site (called when it changes)."""
-    cache = _site_cache()
-    if cache is not None:
-        cache.forget(public_key)
+def _read_active_site(public_key: str) -> SiteRecord | None:
+    site = db.session.scalar(
+        select(Site).where(Site.public_key == public_key, Site.disabled_at.is_(None))
+    )
+    return _record(site) if site is not None else None
 
 
 def site_for_secret_key(secret: str) -> SiteRecord | None:

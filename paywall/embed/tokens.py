@@ -17,10 +17,12 @@ from sqlalchemy import bindparam, delete, select, update
 
 from billing.orm import utcnow
 from paywall.accounts.models import Reader, SessionReader
+from paywall.caching import FreshCache, cache
 from paywall.embed.errors import invalid_token
 from paywall.embed.keys import READER_TOKEN_PREFIX, digest, new_key
 from paywall.embed.models import ReaderToken
-from paywall.extensions import LocalCache, db, local_cache
+from paywall.extensions import db
+from paywall.invalidation import READER_TOKENS, READERS
 
 TOKEN_CACHE = "paywall.embed_reader_tokens"  # noqa: S105  (a cache name)
 
@@ -83,35 +85,30 @@ def issue_token(site_id: int, reader_id: int, security_stamp: int) -> tuple[str,
     return token, expires_at
 
 
-def _token_cache() -> LocalCache[str, TokenReader] | None:
-    seconds = current_app.config["EMBED_TOKEN_CACHE_SECONDS"]
-    return local_cache(TOKEN_CACHE, seconds, 10_000) if seconds > 0 else None
-
-
 def reader_for_token(token: str, site_id: int) -> TokenReader:
     """The reader a live token of this site speaks for; else ``invalid_token``.
 
+    A checked token is kept per worker until any reader or token changes
+    (:mod:`paywall.invalidation`), or until the expiry it was checked with passes.
     Sliding expiry: a token used in the second half of its lifetime gets a new one.
     """
     if not token.startswith(READER_TOKEN_PREFIX) or len(token) > 100:
         raise invalid_token()
     key = digest(token)
     now = utcnow()
-    cache = _token_cache()
-    checked = cache.get(key) if cache is not None else None
-    if checked is None:
-        checked = _check(key, site_id, now)
-        if cache is not None:
-            cache.put(key, checked)
-    if checked.site_id != site_id or checked.expires_at <= now:
+    tokens: FreshCache[str, TokenReader] = cache(TOKEN_CACHE, (READERS, READER_TOKENS), 10_000)
+    checked = tokens.fetch(key, lambda: _check(key, site_id, now))
+    if checked is not None and checked.expires_at <= now:
+        checked = _check(key, site_id, now)  # slid forward by another worker, perhaps
+    if checked is None or checked.site_id != site_id:
         raise invalid_token()
     return checked
 
 
-def _check(key: str, site_id: int, now: datetime) -> TokenReader:
+def _check(key: str, site_id: int, now: datetime) -> TokenReader | None:
     row = db.session.connection().execute(_TOKEN_WITH_READER, {"digest": key}).first()
     if row is None:
-        raise invalid_token()
+        return None
     token_id, token_site, stamp, created_at, expires_at, revoked_at, *reader_columns = row
     reader = SessionReader(*reader_columns)
     if (
@@ -120,7 +117,7 @@ def _check(key: str, site_id: int, now: datetime) -> TokenReader:
         or stamp != reader.security_stamp
         or expires_at <= now
     ):
-        raise invalid_token()
+        return None
     idle, longest = _lifetimes()
     if expires_at - now < idle / 2:
         expires_at = min(now + idle, created_at + longest)
@@ -134,9 +131,6 @@ def _check(key: str, site_id: int, now: datetime) -> TokenReader:
 def revoke_token(token: str, site_id: int) -> bool:
     """End a token of this site (sign-out); True if it was live."""
     key = digest(token)
-    cache = _token_cache()
-    if cache is not None:
-        cache.forget(key)
     result = db.session.execute(
         update(ReaderToken)
         .where(

@@ -232,6 +232,8 @@ def test_a_failure_while_applying_keeps_the_event_for_a_replay(
     billing_app, subscribed, stripe_side, monkeypatch
 ):
     reader, customer_id, subscription_id = subscribed
+    # The emulator's own event for this change must not reach the app and apply it.
+    billing_app.emulator.register_webhook(WEBHOOK_NAME, NOWHERE, billing_app.webhook_secret)
     stripe_side.post(f"/v1/subscriptions/{subscription_id}", {"cancel_at_period_end": True})
     event = subscription_event(
         subscription_id, customer_id, "active", int(time.time()), "evt_fails"
@@ -240,7 +242,6 @@ def test_a_failure_while_applying_keeps_the_event_for_a_replay(
     def database_went_away(*args):
         raise RuntimeError("the database went away")
 
-    billing_app.emulator.register_webhook(WEBHOOK_NAME, NOWHERE, billing_app.webhook_secret)
     monkeypatch.setitem(webhooks.HANDLERS, "customer.subscription.*", database_went_away)
     assert deliver(billing_app, event) == (200, {"received": True, "status": "stored"})
     row = wait_for(

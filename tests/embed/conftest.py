@@ -27,12 +27,6 @@ BODY = (
 )
 
 
-@pytest.fixture
-def app(make_app: Any, mailbox: Any) -> Flask:
-    """The app with the embed's per-worker caches off, so tests see each change at once."""
-    return make_app(EMBED_SITE_CACHE_SECONDS=0, EMBED_TOKEN_CACHE_SECONDS=0)
-
-
 @dataclass
 class Publisher:
     """A registered site: its keys, and its CMS and pages talking to the API."""
@@ -126,6 +120,6 @@ def embed_server(make_app: Any, mailbox: Any) -> Iterator[tuple[str, Flask]]:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    served = make_app(BASE_URL=base, EMBED_SITE_CACHE_SECONDS=0, EMBED_TOKEN_CACHE_SECONDS=0)
+    served = make_app(BASE_URL=base)
     with serving(served, "127.0.0.1", port):
         yield base, served

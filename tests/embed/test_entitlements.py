@@ -154,7 +154,7 @@ def test_the_documented_example_says_no_access_to_bad_tokens_instead_of_raising(
 def test_first_use_on_two_instances_at_once_makes_exactly_one_signing_key(make_app, mailbox):
     from tests.live import at_once
 
-    instances = [make_app(EMBED_SITE_CACHE_SECONDS=0) for _ in range(2)]
+    instances = [make_app() for _ in range(2)]
     publisher = make_publisher(instances[0])
     clients = [instances[n % 2].test_client() for n in range(8)]
     answers = at_once(
@@ -171,10 +171,10 @@ def test_first_use_on_two_instances_at_once_makes_exactly_one_signing_key(make_a
 
 
 def test_a_host_with_another_secret_says_so_instead_of_replacing_the_key(make_app, mailbox, caplog):
-    first = make_app(EMBED_SITE_CACHE_SECONDS=0)
+    first = make_app()
     publisher = make_publisher(first)
     assert publisher.client.get("/api/v1/entitlements", headers=publisher.auth()).status_code == 200
-    other = make_app(EMBED_SITE_CACHE_SECONDS=0, SECRET_KEY="another-secret-key-0123456789-abcdef")
+    other = make_app(SECRET_KEY="another-secret-key-0123456789-abcdef")
     answer = other.test_client().get("/api/v1/entitlements", headers=publisher.auth())
     assert answer.status_code == 503
     error = answer.get_json()["error"]
