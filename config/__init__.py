@@ -117,9 +117,6 @@ class Config:
         self.REQUIRE_VERIFIED_EMAIL = env_bool("PAYWALL_REQUIRE_VERIFIED_EMAIL", False)
         # Seconds a worker keeps an article page in memory (0: read the database each time).
         self.ARTICLE_CACHE_SECONDS = env_int("PAYWALL_ARTICLE_CACHE_SECONDS", 5)
-        # Seconds a worker trusts a signed-in reader it read from the database, for GET
-        # and HEAD (0: read it on every request); paywall/accounts/sessions.py says why.
-        self.SESSION_CACHE_SECONDS = env_int("PAYWALL_SESSION_CACHE_SECONDS", 10)
         # Seconds a worker reuses a reader's billing snapshot (0: read it on every request).
         # A reader's own billing change is seen at once by every worker (paywall/billing
         # /freshness.py); a webhook's within this time.

@@ -183,7 +183,6 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "RATELIMIT_ENABLED": False,
         # Tests read through the twin app's saves; these caches have their own tests.
         "ARTICLE_CACHE_SECONDS": 0,
-        "SESSION_CACHE_SECONDS": 0,
         "BILLING_CACHE_SECONDS": 0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": "127.0.0.1",
