@@ -41,8 +41,14 @@ def session_identity(reader) -> str:  # type: ignore[no-untyped-def]
 
 
 def sign_in_client(client, reader) -> None:  # type: ignore[no-untyped-def]
-    """Put ``reader`` in a Flask test client's session, as a signed-in browser would have."""
-    identity = session_identity(reader)
+    """Put ``reader`` in a Flask test client's session, as a signed-in browser would have.
+
+    A ``Reader`` row gets a new session (in an app context); anything else is taken to
+    hold one already (``get_id()``: its identity).
+    """
+    from paywall.accounts.models import Reader
+
+    identity = session_identity(reader) if isinstance(reader, Reader) else reader.get_id()
     with client.session_transaction() as session:
         session["_user_id"] = identity
         session["_fresh"] = True

@@ -227,7 +227,10 @@ def account() -> str | Response:
         form=form,
         resend_form=ConfirmForm(formdata=None),
         session_form=ConfirmForm(formdata=None),
-        live_sessions=sessions.live_sessions(current_user.id),
+        live_sessions=sorted(  # this device first, then the most recently used
+            sessions.live_sessions(current_user.id),
+            key=lambda row: row.id != current_user.session_id,
+        ),
     )
 
 
