@@ -21,6 +21,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 from webtest import TestApp
 
@@ -179,6 +180,13 @@ class Browser:
         return self.request("/account")[0] == 200
 
 
+@dataclass
+class Processes:
+    one: int
+    two: int
+    hands: Flask
+
+
 def serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """``gunicorn wsgi:app`` with one worker, answering on ``port`` (30 s to start)."""
     process = subprocess.Popen(
@@ -210,12 +218,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def two_processes(make_app, mailbox, migrated_database, tmp_path) -> Iterator[tuple[int, int]]:  # type: ignore[no-untyped-def]
-    """Two production app processes on the test's PostgreSQL database and Redis."""
+def two_processes(make_app, mailbox, migrated_database, tmp_path) -> Iterator[Processes]:  # type: ignore[no-untyped-def]
+    """Two production app processes on the test's PostgreSQL database and Redis, and a
+    third instance on both for the test's own changes (as an editor's host would be)."""
     if not TEST_DATABASE_URL:
         pytest.skip("needs PostgreSQL: set PAYWALL_TEST_DATABASE_URL (CI does)")
     redis_url = redis_or_skip()
-    make_app()  # empties the tables after the test
+    hands = make_app(REDIS_URL=redis_url)  # also empties the tables after the test
     env = {
         **os.environ,
         "PAYWALL_ENV": "production",
@@ -234,16 +243,17 @@ def two_processes(make_app, mailbox, migrated_database, tmp_path) -> Iterator[tu
     processes = [serve(ports[0], env)]
     try:
         processes.append(serve(ports[1], env))
-        yield ports
+        yield Processes(*ports, hands)
     finally:
         for process in processes:
             stop(process)
 
 
-def test_two_gunicorn_processes_agree_on_every_session_change(two_processes, app_ctx):
-    one, two = two_processes
-    reader = ReaderFactory(email=ANN)
-    article = ArticleFactory(access_level="paid")
+def test_two_gunicorn_processes_agree_on_every_session_change(two_processes):
+    one, two, hands = two_processes.one, two_processes.two, two_processes.hands
+    with hands.app_context():
+        reader_id = ReaderFactory(email=ANN).id
+        slug = ArticleFactory(access_level="paid").slug
     sign_in_fields = {"email": ANN, "password": DEFAULT_PASSWORD}
 
     # Sign-out through one: a copy of the cookies gets the signed-out page through two.
@@ -252,7 +262,7 @@ def test_two_gunicorn_processes_agree_on_every_session_change(two_processes, app
     copy = web.on(two)
     assert copy.signed_in()
     assert web.submit("/account", "/signout", {}) == 302
-    status, page = copy.request(f"/articles/{article.slug}")
+    status, page = copy.request(f"/articles/{slug}")
     assert status == 200 and ANN not in page and 'href="/signin' in page
     assert not copy.signed_in()
 
@@ -275,10 +285,10 @@ def test_two_gunicorn_processes_agree_on_every_session_change(two_processes, app
 
     # Role and comp changes made elsewhere show on the next request.
     assert phone.submit("/signin", "/signin", fields) == 302
-    assert 'id="paywall-gate"' in phone.on(two).request(f"/articles/{article.slug}")[1]
-    db.session.execute(
-        update(Reader).where(Reader.id == reader.id).values(is_comped=True, role="editor")
-    )
-    db.session.commit()
-    page = phone.on(two).request(f"/articles/{article.slug}")[1]
+    assert 'id="paywall-gate"' in phone.on(two).request(f"/articles/{slug}")[1]
+    with hands.app_context():
+        changes = {"is_comped": True, "role": "editor"}
+        db.session.execute(update(Reader).where(Reader.id == reader_id).values(changes))
+        db.session.commit()
+    page = phone.on(two).request(f"/articles/{slug}")[1]
     assert 'id="paywall-gate"' not in page and "New article" in page
