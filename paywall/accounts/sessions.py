@@ -161,9 +161,14 @@ def load_user(token: str) -> SessionReader | None:
 
 
 def sign_in(reader: Reader, *, remember: bool = False) -> None:
-    """Sign ``reader`` in on this browser with a new session (ending the one it had)."""
+    """Sign ``reader`` in on this browser with a new session (ending the one it had).
+
+    The form-signing secret starts afresh too: one planted in the browser before
+    sign-in (a cookie set by a neighbouring site) is worth nothing after it.
+    """
     if current_user.is_authenticated:
         end_session(current_user.id, current_user.session_id)
+    session.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
     opened = open_session(
         reader.id, remember=remember, device=describe_device(request.user_agent.string)
     )

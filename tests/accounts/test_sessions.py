@@ -3,6 +3,8 @@ and remember-me cookies, including copies of a browser's cookies made before."""
 
 from __future__ import annotations
 
+import re
+from copy import copy
 from datetime import timedelta
 
 import pytest
@@ -30,9 +32,9 @@ IPHONE = (
 def copy_of(web: TestApp, app, *names: str) -> TestApp:  # type: ignore[no-untyped-def]
     """Another browser holding copies of ``web``'s cookies (all, or those named)."""
     thief = browser_for(app)
-    for name, value in web.cookies.items():
-        if not names or name in names:
-            thief.set_cookie(name, value)
+    for cookie in web.cookiejar:
+        if not names or cookie.name in names:
+            thief.cookiejar.set_cookie(copy(cookie))
     return thief
 
 
@@ -270,3 +272,15 @@ def test_a_tampered_session_cookie_is_refused(web, app, app_ctx):
 )
 def test_devices_are_named_as_readers_know_them(user_agent, device):
     assert describe_device(user_agent) == device
+
+
+def test_signing_in_starts_a_new_form_secret(client, app_ctx):
+    ReaderFactory(email=ANN)
+    page = client.get("/signin").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    with client.session_transaction() as session:
+        planted = session["csrf_token"]
+    fields = {"csrf_token": token, "email": ANN, "password": DEFAULT_PASSWORD}
+    assert client.post("/signin", data=fields).status_code == 302
+    with client.session_transaction() as session:
+        assert session.get("csrf_token") != planted

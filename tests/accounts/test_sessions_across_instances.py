@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -61,8 +62,8 @@ def hosts(make_app, mailbox):  # type: ignore[no-untyped-def]
 def on(app, web: TestApp) -> TestApp:  # type: ignore[no-untyped-def]
     """A browser on ``app`` holding ``web``'s cookies (the same browser, another host)."""
     other = browser_for(app)
-    for name, value in web.cookies.items():
-        other.set_cookie(name, value)
+    for cookie in web.cookiejar:
+        other.cookiejar.set_cookie(copy(cookie))
     return other
 
 
