@@ -55,9 +55,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_sessions(app: Flask) -> None:
     """Who is signed in: the session cookie names a session row that can be ended on
-    every host at once (``paywall.accounts.sessions``); forms get its CSRF token."""
+    every host at once (``paywall.accounts.sessions``)."""
     from paywall.accounts.cookies import ReaderSessionInterface
-    from paywall.accounts.sessions import load_user, session_csrf_token
+    from paywall.accounts.sessions import load_user
     from paywall.extensions import login_manager
 
     app.session_interface = ReaderSessionInterface()
@@ -65,7 +65,6 @@ def register_sessions(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "warning"
-    app.context_processor(lambda: {"csrf_token": session_csrf_token})
 
 
 def register_blueprints(app: Flask) -> None:

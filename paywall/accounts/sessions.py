@@ -19,17 +19,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app, request, session
 from flask_login import current_user, login_user, logout_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from billing.orm import utcnow
 from paywall.accounts.devices import describe_device
 from paywall.accounts.models import LoginSession, Reader, SessionReader
-from paywall.extensions import LocalCache, db, local_cache
+from paywall.extensions import db
 
 log = logging.getLogger(__name__)
-CSRF_CACHE, CSRF_ENTRIES = "paywall.csrf_tokens", 10_000
 TOKEN_BYTES = 32
 LONGEST_TOKEN = 100  # anything longer is not one of ours: no database work for it
 TOUCH_EVERY = timedelta(minutes=5)  # "last seen" is this precise, at one write per interval
@@ -184,20 +182,3 @@ def sign_out() -> None:
     if current_user.is_authenticated:
         end_session(current_user.id, current_user.session_id)
     logout_user()
-
-
-def session_csrf_token() -> str:
-    """This session's signed CSRF token, signed once per worker instead of on every page.
-
-    Flask-WTF signs the session's secret token afresh (with a timestamp) each time a
-    page shows a form — and the masthead's sign-out form is on every page. With no
-    ``WTF_CSRF_TIME_LIMIT`` the timestamp is never checked, so a token signed earlier for
-    the same secret is just as valid (on any host: it holds nothing that can go stale);
-    with a limit, every page signs anew.
-    """
-    config = current_app.config
-    secret = session.get(config["WTF_CSRF_FIELD_NAME"])
-    if config["WTF_CSRF_TIME_LIMIT"] or not isinstance(secret, str):
-        return generate_csrf()
-    tokens: LocalCache[str, str] = local_cache(CSRF_CACHE, 3600, CSRF_ENTRIES)
-    return tokens.fetch(secret, generate_csrf)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TypeVar
 
-from flask import current_app, get_flashed_messages, render_template, request, url_for
+from flask import current_app, get_flashed_messages, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from paywall.access import Decision
 from paywall.accounts.models import SessionReader
-from paywall.accounts.sessions import session_csrf_token
 from paywall.articles.service import ArticlePage
 from paywall.extensions import LocalCache, local_cache
 from paywall.gate import present
@@ -68,7 +68,9 @@ def masthead(reader: SessionReader | None) -> str:
     if reader is None:
         key: tuple[object, ...] = (request.path,)
     else:
-        key = (reader.id, reader.email, reader.is_staff, session_csrf_token())
+        generate_csrf()  # gives the session its form secret if it has none yet
+        secret = session[current_app.config["WTF_CSRF_FIELD_NAME"]]
+        key = (reader.id, reader.email, reader.is_staff, secret)
     return _kept(MASTHEADS, MASTHEAD_ENTRIES, key, lambda: render_template("_masthead.html"))
 
 
