@@ -234,7 +234,7 @@ def account() -> str | Response:
     )
 
 
-@bp.post("/account/sessions/<int:session_id>/signout")
+@bp.post("/account/sessions/<int(max=2147483647):session_id>/signout")
 @login_required
 def end_session(session_id: int) -> Response:
     """Sign out one device listed on the account page (this one: an ordinary sign-out)."""

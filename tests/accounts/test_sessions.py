@@ -284,3 +284,13 @@ def test_signing_in_starts_a_new_form_secret(client, app_ctx):
     assert client.post("/signin", data=fields).status_code == 302
     with client.session_transaction() as session:
         assert session.get("csrf_token") != planted
+
+
+@pytest.mark.parametrize("session_id", ["99999999999999999999999", "-1", "abc"])
+def test_a_session_number_that_cannot_be_one_is_not_found(web, app_ctx, session_id):
+    ReaderFactory(email=ANN)
+    sign_in(web, ANN)
+    token = web.get("/account").forms["sign-out-everywhere-form"]["csrf_token"].value
+    path = f"/account/sessions/{session_id}/signout"
+    assert web.post(path, {"csrf_token": token}, expect_errors=True).status_code == 404
+    assert signed_in(web)
