@@ -17,8 +17,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -166,7 +167,7 @@ def sign_in(reader: Reader, *, remember: bool = False) -> None:
     """
     if current_user.is_authenticated:
         end_session(current_user.id, current_user.session_id)
-    session.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
+    _new_form_secret()
     opened = open_session(
         reader.id, remember=remember, device=describe_device(request.user_agent.string)
     )
@@ -175,6 +176,15 @@ def sign_in(reader: Reader, *, remember: bool = False) -> None:
         SessionReader(*columns, session_id=opened.id, session_token=opened.token),
         remember=remember,
     )
+
+
+def _new_form_secret() -> None:
+    """Replace the session's CSRF secret now, so the response that signs in carries it
+    and the pages after it need not rewrite the cookie."""
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    session.pop(field, None)
+    g.pop(field, None)  # Flask-WTF's token for the old secret, signed for this request
+    generate_csrf()
 
 
 def sign_out() -> None:

@@ -283,7 +283,10 @@ def test_signing_in_starts_a_new_form_secret(client, app_ctx):
     fields = {"csrf_token": token, "email": ANN, "password": DEFAULT_PASSWORD}
     assert client.post("/signin", data=fields).status_code == 302
     with client.session_transaction() as session:
-        assert session.get("csrf_token") != planted
+        fresh = session["csrf_token"]
+        assert fresh != planted
+    home = client.get("/")  # the pages after it keep that secret: no cookie rewrites
+    assert ANN in home.text and "Set-Cookie" not in home.headers
 
 
 @pytest.mark.parametrize("session_id", ["99999999999999999999999", "-1", "abc"])
