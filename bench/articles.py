@@ -70,7 +70,7 @@ class Seeded:
     paid_slug: str
     free_slug: str
     reader_email: str
-    reader_id: str  # Flask-Login's session identity ("id:stamp")
+    reader_id: str  # Flask-Login's session identity (a live session's token)
 
 
 # --- database -------------------------------------------------------------------------
@@ -121,6 +121,7 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
     from paywall import create_app
     from paywall.accounts.models import Reader
     from paywall.accounts.passwords import hash_password
+    from paywall.accounts.sessions import open_session
     from paywall.extensions import db
 
     app = create_app(
@@ -137,7 +138,7 @@ def seed(database_url: str, instance: Path, readers: int, articles: int) -> Seed
         insert_readers(readers, now, hash_password(PASSWORD))  # production argon2, once
         insert_articles(articles, now, LEVELS)
         reader = db.session.scalars(select(Reader).where(Reader.email == reader_email)).one()
-        reader_id = reader.get_id()
+        reader_id = open_session(reader.id, remember=True).token
         make_subscriber(reader.id, now)
         db.session.remove()
         db.engine.dispose()

@@ -115,9 +115,6 @@ class Config:
         self.GRACE_PERIOD_DAYS = env_int("PAYWALL_GRACE_PERIOD_DAYS", 7)
         self.METER_FREE_VIEWS = env_int("PAYWALL_METER_FREE_VIEWS", 0)
         self.REQUIRE_VERIFIED_EMAIL = env_bool("PAYWALL_REQUIRE_VERIFIED_EMAIL", False)
-        # Seconds a worker trusts a signed-in reader it read from the database, for GET
-        # and HEAD (0: read it on every request); paywall/accounts/sessions.py says why.
-        self.SESSION_CACHE_SECONDS = env_int("PAYWALL_SESSION_CACHE_SECONDS", 10)
         # Caches to turn off by name (paywall/caching.py), to measure what each one gains;
         # every other cache is kept right by paywall/invalidation.py, with no lifetime.
         caches_off = env_str("PAYWALL_CACHES_OFF") or ""

@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     register_extensions(app)
+    register_sessions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -61,6 +62,20 @@ def register_extensions(app: Flask) -> None:
     mailer.init_app(app)
     jobs.init_app(app)
     headers.init_app(app)
+
+
+def register_sessions(app: Flask) -> None:
+    """Who is signed in: the session cookie names a session row that can be ended on
+    every host at once (``paywall.accounts.sessions``)."""
+    from paywall.accounts.cookies import ReaderSessionInterface
+    from paywall.accounts.sessions import load_user
+    from paywall.extensions import login_manager
+
+    app.session_interface = ReaderSessionInterface()
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "warning"
 
 
 def register_blueprints(app: Flask) -> None:

@@ -46,6 +46,7 @@ TABLE_SCOPES = {
     "embed_articles": ARTICLES,
     "embed_sites": SITES,
     "readers": READERS,
+    "login_sessions": READERS,
     "embed_reader_tokens": READER_TOKENS,
     "billing_plans": BILLING,
     "billing_customers": BILLING,

@@ -2,7 +2,7 @@
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.webhooks import MalformedWebhook
-from paywall.accounts.models import Reader, Role
+from paywall.accounts.models import LoginSession, Reader, Role
 from paywall.articles.models import Article, MeterView
 from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey
 
@@ -10,6 +10,7 @@ __all__ = [
     "Article",
     "Customer",
     "Invoice",
+    "LoginSession",
     "MalformedWebhook",
     "MeterView",
     "PaymentMethod",

@@ -189,9 +189,7 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "SERVER_NAME": None,
         "BASE_URL": "http://paywall.test",
         "RATELIMIT_ENABLED": False,
-        # The caches stay on, as in production; the session engineer's reader cache still
-        # has a lifetime of its own (paywall/accounts/sessions.py).
-        "SESSION_CACHE_SECONDS": 0,
+        # The caches stay on, as in production.
         "RATELIMIT_STORAGE_URI": "memory://",
         # A job that fails is not retried (tests that retry say so): the queue drains.
         "JOB_MAX_RETRIES": 0,

@@ -32,8 +32,23 @@ def sign_in(web: TestApp, email: str, password: str = DEFAULT_PASSWORD, **extra:
     return form.submit()
 
 
+def session_identity(reader) -> str:  # type: ignore[no-untyped-def]
+    """A new live session for ``reader`` (needs an app context): the identity its cookies
+    carry, as signing in would make it."""
+    from paywall.accounts.sessions import open_session
+
+    return open_session(reader.id).token
+
+
 def sign_in_client(client, reader) -> None:  # type: ignore[no-untyped-def]
-    """Put ``reader`` in a Flask test client's session, as a signed-in browser would have."""
+    """Put ``reader`` in a Flask test client's session, as a signed-in browser would have.
+
+    A ``Reader`` row gets a new session (in an app context); anything else is taken to
+    hold one already (``get_id()``: its identity).
+    """
+    from paywall.accounts.models import Reader
+
+    identity = session_identity(reader) if isinstance(reader, Reader) else reader.get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = reader.get_id()
+        session["_user_id"] = identity
         session["_fresh"] = True

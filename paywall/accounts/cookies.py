@@ -1,11 +1,10 @@
-"""The session cookie: Flask's signed cookie, minus the work every request repeated.
+"""The session cookie: Flask's signed cookie, which names a server-side session.
 
-Flask builds a signing serializer and verifies and decodes the cookie on each request;
-a signed-in reader sends the same cookie page after page. Here the serializer is built
-once per app, and a cookie this worker has already verified is found by its exact value
-(only a value whose signature checked out is ever stored) and its age checked against
-the session lifetime as Flask does. Only flat sessions (plain values, which is what a
-signed-in reader's session holds between pages) are kept; each request gets its own copy.
+What makes a session valid is its :class:`~paywall.accounts.models.LoginSession` row
+(see ``sessions``); the cookie only carries the token naming it, plus the CSRF secret
+and flashed messages. The signing serializer is built once per app instead of on every
+request; the cookie is verified on every request (about 25 µs, too little to be worth
+a cache).
 
 The JSON API (``/api/``) never opens the cookie at all: it speaks for whoever its keys and
 Bearer tokens name, so a cookie the browser sends along cannot act for a reader there
@@ -15,20 +14,13 @@ API's every call.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Flask, Request
 from flask.sessions import NullSession, SecureCookieSession, SecureCookieSessionInterface
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
-from paywall.extensions import LocalCache, local_cache
-
-CACHE = "paywall.session_cookies"
-CACHE_SECONDS = 300
-CACHE_ENTRIES = 10_000
 SERIALIZER = "paywall.session_serializer"
-PLAIN = (str, int, float, bool, type(None))
 API_PREFIX = "/api/"
 
 
@@ -42,7 +34,7 @@ class ApiSession(NullSession):
 
 
 class ReaderSessionInterface(SecureCookieSessionInterface):
-    """Signed-cookie sessions, each cookie verified once per worker (see the module)."""
+    """Signed-cookie sessions with one serializer per app and none on the JSON API."""
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
@@ -55,22 +47,4 @@ class ReaderSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith(API_PREFIX):
             return ApiSession()
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        value = request.cookies.get(self.get_cookie_name(app))
-        if not value:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        cache: LocalCache[str, tuple[dict[str, Any], float]]
-        cache = local_cache(CACHE, CACHE_SECONDS, CACHE_ENTRIES, app)
-        known = cache.get(value)
-        if known is not None and 0 <= time.time() - known[1] <= max_age:
-            return self.session_class(known[0])
-        try:
-            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        if isinstance(data, dict) and all(isinstance(v, PLAIN) for v in data.values()):
-            cache.put(value, (dict(data), signed_at.timestamp()))
-        return self.session_class(data)
+        return super().open_session(app, request)

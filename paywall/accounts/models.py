@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ColumnElement, String, and_
+from sqlalchemy import ColumnElement, ForeignKey, String, and_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,8 +34,8 @@ class Reader(UserMixin, Base):
     # Complimentary access granted by an editor; ``comped_until`` None means open-ended.
     is_comped: Mapped[bool] = mapped_column(default=False)
     comped_until: Mapped[datetime | None]
-    # Bumped on password change, reset and sign-out-everywhere: invalidates old sessions,
-    # remember-me cookies and any emailed link issued before.
+    # Bumped on password change, reset and sign-out-everywhere: spends any emailed link
+    # and embed reader token issued before (the browser sessions are rows of their own).
     security_stamp: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_signed_in_at: Mapped[datetime | None]
@@ -63,17 +63,42 @@ class Reader(UserMixin, Base):
         return and_(cls.email_verified_at.is_(None), cls.last_signed_in_at.is_(None))
 
     def get_id(self) -> str:
-        """Session identity: id plus the security stamp, so a stamp bump signs out everywhere."""
-        return f"{self.id}:{self.security_stamp}"
+        """Never a session identity by itself: sign in through ``sessions.sign_in``."""
+        raise TypeError("A Reader row is not a session: use paywall.accounts.sessions.sign_in")
 
     def __repr__(self) -> str:
         return f"<Reader {self.id} {self.email}>"
 
 
+class LoginSession(Base):
+    """One signed-in browser: what its session and remember-me cookies stand for.
+
+    The cookies carry a random token; only its SHA-256 digest is stored. Deleting the
+    row signs that browser out on every host at its next request, whatever copies of
+    its cookies exist.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # "Firefox on Windows": read from the User-Agent once, at sign-in.
+    device: Mapped[str] = mapped_column(String(120), default="")
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} of reader {self.reader_id}>"
+
+
 class SessionReader(UserMixin):
     """The signed-in reader as every request sees it: a read-only snapshot of one row.
 
-    Loaded with a single column query for each request (the reading path is measured);
+    Loaded with its browser session in a single column query for each request (the
+    reading path is measured);
     use cases that change an account load the ORM :class:`Reader` by ``id`` themselves.
     """
 
@@ -86,6 +111,8 @@ class SessionReader(UserMixin):
         "name",
         "role",
         "security_stamp",
+        "session_id",
+        "session_token",
     )
     COLUMNS = (
         Reader.id,
@@ -108,6 +135,8 @@ class SessionReader(UserMixin):
         is_comped: bool,
         comped_until: datetime | None,
         security_stamp: int,
+        session_id: int | None = None,
+        session_token: str | None = None,
     ) -> None:
         self.id = id
         self.email = email
@@ -117,7 +146,14 @@ class SessionReader(UserMixin):
         self.is_comped = is_comped
         self.comped_until = comped_until
         self.security_stamp = security_stamp
+        self.session_id = session_id  # the LoginSession row of this browser
+        self.session_token = session_token
 
     is_staff = Reader.is_staff
     email_verified = Reader.email_verified
-    get_id = Reader.get_id
+
+    def get_id(self) -> str:
+        """Flask-Login's identity of this browser's session (its token)."""
+        if self.session_token is None:
+            raise TypeError("This reader was not loaded through a browser session.")
+        return self.session_token

@@ -6,13 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import flash, redirect, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from paywall.accounts import bp, service
-from paywall.accounts.cookies import ReaderSessionInterface
+from paywall.accounts import bp, service, sessions
 from paywall.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -21,10 +19,8 @@ from paywall.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from paywall.accounts.models import Role, SessionReader
-from paywall.accounts.sessions import load_session_reader, session_csrf_token
+from paywall.accounts.models import Role
 from paywall.accounts.tokens import TokenError
-from paywall.extensions import login_manager
 from paywall.ratelimit import rate_limited
 from paywall.security import safe_next_url
 from paywall.validation import show_on_form
@@ -36,33 +32,6 @@ SIGN_IN_FAILED = (
     "Just signed up? Open the link we emailed you first."
 )
 MAIL_FAILED = "We couldn't send the confirmation email just now. Please try again in a minute."
-SAFE_METHODS = frozenset({"GET", "HEAD"})  # requests that change nothing
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> SessionReader | None:
-    """Flask-Login's loader: ``Reader.get_id()`` back to a reader, or None if stale.
-
-    Pages may use a reader read a moment ago; anything that changes state checks afresh.
-    """
-    return load_session_reader(session_id, cached=request.method in SAFE_METHODS)
-
-
-@bp.record_once
-def use_reader_sessions(state: BlueprintSetupState) -> None:
-    """The app reads its session cookie the accounts way (see ``cookies``)."""
-    state.app.session_interface = ReaderSessionInterface()
-
-
-@bp.app_context_processor
-def csrf_token_helper() -> dict[str, object]:
-    """``csrf_token()`` in templates, signed once per session and worker (see sessions)."""
-    return {"csrf_token": session_csrf_token}
-
-
-login_manager.login_view = "accounts.sign_in"
-login_manager.login_message = "Please sign in to see that page."
-login_manager.login_message_category = "warning"
 
 
 def _next_target(form_value: str | None = None) -> str | None:
@@ -128,7 +97,7 @@ def _sign_in_by_link(
     try:
         reader = find(token)
         if form.validate_on_submit():
-            login_user(use(token))
+            sessions.sign_in(use(token))
             flash(welcome, "success")
             return _go_on(_next_target())
     except TokenError as error:
@@ -148,16 +117,16 @@ def sign_in() -> str | Response:
         if reader is None:
             form.password.errors.append(SIGN_IN_FAILED)
         else:
-            login_user(reader, remember=form.remember.data)
             service.record_sign_in(reader)
+            sessions.sign_in(reader, remember=form.remember.data)
             return _go_on(_next_target(form.next.data))
     return render_template("accounts/sign_in.html", form=form)
 
 
 @bp.post("/signout")
 def sign_out() -> Response:
-    """Sign out of this browser."""
-    logout_user()
+    """Sign out of this browser: its session ends, whoever else holds a copy of its cookies."""
+    sessions.sign_out()
     flash("You're signed out.", "success")
     return redirect(url_for("articles.home"))
 
@@ -226,8 +195,8 @@ def reset_password(token: str) -> str | Response:
             except service.AccountError as error:
                 show_on_form(form, error)
             else:
-                login_user(reader)
                 service.record_sign_in(reader)
+                sessions.sign_in(reader)
                 flash("Your password is changed, and you're signed in.", "success")
                 return redirect(url_for("accounts.account"))
     except TokenError as error:
@@ -238,22 +207,56 @@ def reset_password(token: str) -> str | Response:
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> str | Response:
-    """The reader's account: email, confirmation, password."""
+    """The reader's account: email, confirmation, password, where they are signed in."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            reader = service.change_password(
-                current_user.id, form.current_password.data, form.password.data
+            service.change_password(
+                current_user.id,
+                form.current_password.data,
+                form.password.data,
+                keep_session=current_user.session_id,
             )
         except service.AccountError as error:
             show_on_form(form, error)
         else:
-            login_user(reader)  # the new security stamp goes into this session
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return render_template(
-        "accounts/account.html", form=form, resend_form=ConfirmForm(formdata=None)
+        "accounts/account.html",
+        form=form,
+        resend_form=ConfirmForm(formdata=None),
+        session_form=ConfirmForm(formdata=None),
+        live_sessions=sorted(  # this device first, then the most recently used
+            sessions.live_sessions(current_user.id),
+            key=lambda row: row.id != current_user.session_id,
+        ),
     )
+
+
+@bp.post("/account/sessions/<int(max=2147483647):session_id>/signout")
+@login_required
+def end_session(session_id: int) -> Response:
+    """Sign out one device listed on the account page (this one: an ordinary sign-out)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form expired: reload the page and try again.")
+    if session_id == current_user.session_id:
+        return sign_out()
+    if sessions.end_session(current_user.id, session_id):
+        flash("That device is signed out.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/signout-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    """Sign out on every device, this one included."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "The form expired: reload the page and try again.")
+    service.sign_out_everywhere(current_user.id)
+    logout_user()
+    flash("You're signed out on every device.", "success")
+    return redirect(url_for("articles.home"))
 
 
 @bp.post("/account/verify")

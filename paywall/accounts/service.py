@@ -19,7 +19,7 @@ from paywall.accounts.passwords import (
     password_weakness,
     verify_password,
 )
-from paywall.accounts.sessions import forget_reader
+from paywall.accounts.sessions import end_sessions
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.extensions import db
 from paywall.mailer import MailNotSent, absolute_url, send_email
@@ -246,10 +246,17 @@ def use_sign_in_link(token: str) -> Reader:
     return reader
 
 
-def _spend_link(reader: Reader, still_unused: ColumnElement[bool], changes: dict) -> None:
+def _spend_link(
+    reader: Reader,
+    still_unused: ColumnElement[bool],
+    changes: dict,
+    *,
+    sign_out_everywhere: bool = False,
+) -> None:
     """Apply ``changes`` to ``reader`` only while the link is unused; else TokenError.
 
-    The check and the change are one UPDATE, so the database lets one request through.
+    The check and the change are one UPDATE, so the database lets one request through;
+    with ``sign_out_everywhere`` the reader's sessions end in the same transaction.
     """
     spent = db.session.execute(
         update(Reader)
@@ -260,8 +267,9 @@ def _spend_link(reader: Reader, still_unused: ColumnElement[bool], changes: dict
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
         raise TokenError(expired=False)
+    if sign_out_everywhere:
+        end_sessions(reader.id)
     db.session.commit()  # expires ``reader``: its next use reads the new row
-    forget_reader(reader.id)
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -284,7 +292,7 @@ def reader_for_reset(token: str) -> Reader:
 
 
 def reset_password(token: str, new_password: str) -> Reader:
-    """Set a new password from a reset link; every other session is signed out.
+    """Set a new password from a reset link; every session of the reader ends.
 
     The link is spent with the security stamp it was issued for, in one conditional
     UPDATE: of several uses at the same moment exactly one changes the password.
@@ -297,18 +305,35 @@ def reset_password(token: str, new_password: str) -> Reader:
     }
     if reader.email_verified_at is None:
         changes["email_verified_at"] = utcnow()
-    _spend_link(reader, Reader.security_stamp == reader.security_stamp, changes)
+    still_unused = Reader.security_stamp == reader.security_stamp
+    _spend_link(reader, still_unused, changes, sign_out_everywhere=True)
     return reader
 
 
-def change_password(reader_id: int, current: str, new_password: str) -> Reader:
-    """Change the password of a signed-in reader who knows the current one."""
+def change_password(
+    reader_id: int, current: str, new_password: str, *, keep_session: int | None = None
+) -> Reader:
+    """Change the password of a signed-in reader who knows the current one; every session
+    but ``keep_session`` (the browser they changed it in) ends."""
     reader = db.session.get_one(Reader, reader_id)
     if not verify_password(reader.password_hash, current):
         raise AccountError("current_password", "That isn't your current password.")
-    _set_password(reader, new_password)
+    _set_password(reader, new_password, keep_session=keep_session)
     db.session.commit()
     return reader
+
+
+def sign_out_everywhere(reader_id: int) -> None:
+    """End every session of the reader, and spend the emailed links and embed reader
+    tokens issued to them so far (the security stamp moves on)."""
+    db.session.execute(
+        update(Reader)
+        .where(Reader.id == reader_id)
+        .values(security_stamp=Reader.security_stamp + 1)
+        .execution_options(synchronize_session=False)
+    )
+    end_sessions(reader_id)
+    db.session.commit()
 
 
 def _check_new_password(new_password: str, email: str, name: str) -> None:
@@ -318,10 +343,12 @@ def _check_new_password(new_password: str, email: str, name: str) -> None:
         raise AccountError("password", weakness)
 
 
-def _set_password(reader: Reader, new_password: str) -> None:
+def _set_password(reader: Reader, new_password: str, *, keep_session: int | None = None) -> None:
     _check_new_password(new_password, reader.email, reader.name)
     reader.password_hash = hash_password(new_password)
-    reader.security_stamp += 1  # signs out other sessions and spends reset links
+    reader.security_stamp += 1  # spends reset links and embed reader tokens
+    if reader.id is not None:
+        end_sessions(reader.id, keep=keep_session)
 
 
 # --- staff ------------------------------------------------------------------------------------

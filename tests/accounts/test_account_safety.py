@@ -20,7 +20,7 @@ from paywall.mailer import outbox_path
 from paywall.security import safe_next_url
 from tests.conftest import browser_for, free_port
 from tests.factories import DEFAULT_PASSWORD, ReaderFactory
-from tests.helpers import path_of, sign_in, text
+from tests.helpers import path_of, session_identity, sign_in, text
 
 OFF_SITE = [
     "https://evil.example/",
@@ -99,11 +99,11 @@ def test_emailed_sign_in_link_ignores_off_site_next(web, app_ctx, mailbox, targe
     assert landing(tampered.submit()) == "/"
 
 
-@pytest.mark.parametrize("session_id", ["", "1", "1:", ":0", "x:0", "1:x", "1:0:0", "²:0", "1:²"])
+@pytest.mark.parametrize("session_id", ["", "1", "1:0", "x:0", "²:0", "x" * 43, "x" * 5000])
 def test_malformed_session_identities_are_anonymous(app_ctx, session_id):
     reader = ReaderFactory()
     assert load_session_reader(session_id) is None
-    assert load_session_reader(reader.get_id()) is not None
+    assert load_session_reader(session_identity(reader)) is not None
 
 
 def test_sign_in_rehashes_a_password_hashed_with_old_parameters(web, app_ctx):

@@ -11,6 +11,10 @@ from tests.factories import DEFAULT_PASSWORD, ReaderFactory
 
 PASSWORD = "a very good password"
 NEW_PASSWORD = "an even better password"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
 
 
 def sign_in_with_password(page: Page, email: str, password: str, remember: bool = False) -> None:
@@ -22,7 +26,7 @@ def sign_in_with_password(page: Page, email: str, password: str, remember: bool 
 
 
 def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You're signed out.")).to_be_visible()
 
 
@@ -162,3 +166,29 @@ def test_changing_the_password_signs_out_the_other_browser(browser, live_server,
     expect(on_phone.get_by_text("Please sign in to see that page.")).to_be_visible()
     laptop.close()
     phone.close()
+
+
+def test_reader_signs_out_a_lost_phone_from_the_account_page(page, browser, live_server, app_ctx):
+    ReaderFactory(email="ann@example.com")
+    phone_context = browser.new_context(user_agent=IPHONE)
+    try:
+        phone = phone_context.new_page()
+        phone.goto(f"{live_server}/signin")
+        sign_in_with_password(phone, "ann@example.com", DEFAULT_PASSWORD, remember=True)
+        expect(phone.get_by_role("link", name="ann@example.com")).to_be_visible()
+
+        page.goto(f"{live_server}/signin?next=/account")
+        sign_in_with_password(page, "ann@example.com", DEFAULT_PASSWORD)
+        devices = page.locator("#sessions li")
+        expect(devices).to_have_count(2)
+        expect(devices.first).to_contain_text("this device")
+        lost = devices.filter(has_text="Mobile Safari on iOS")
+        expect(lost).to_contain_text("kept signed in")
+        lost.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_text("That device is signed out.")).to_be_visible()
+        expect(devices).to_have_count(1)
+
+        phone.reload()
+        expect(phone.get_by_role("link", name="Sign in")).to_be_visible()
+    finally:
+        phone_context.close()

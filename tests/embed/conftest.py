@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import SECRET, ReaderFactory
-from tests.helpers import sign_in_client
+from tests.helpers import session_identity, sign_in_client
 
 ORIGIN = "https://news.example.com"
 OTHER_ORIGIN = "https://evil.example.net"
@@ -98,7 +98,7 @@ class Readers:
     def make(self, email: str, **fields: Any) -> Person:
         with self.app.app_context():
             reader = ReaderFactory(email=email, **fields)
-            return Person(reader.id, reader.email, reader.get_id())
+            return Person(reader.id, reader.email, session_identity(reader))
 
     def comped(self, email: str = "comped@example.com") -> Person:
         return self.make(email, is_comped=True)

@@ -13,6 +13,7 @@ from paywall.extensions import db
 from tests.billing.conftest import billing_app, emulator  # noqa: F401  (fixtures)
 from tests.embed.conftest import ORIGIN, Person, token_through_popup
 from tests.factories import SECRET
+from tests.helpers import session_identity
 
 
 def site_with_reader_token(billing_app, email: str) -> tuple[str, str]:  # noqa: F811
@@ -21,7 +22,7 @@ def site_with_reader_token(billing_app, email: str) -> tuple[str, str]:  # noqa:
         site = create_site("Harbour News", [ORIGIN]).site
         link_published_articles(site)
         row = db.session.scalar(select(Reader).where(Reader.email == email))
-        person = Person(row.id, row.email, row.get_id())
+        person = Person(row.id, row.email, session_identity(row))
         site_key = site.public_key
     return site_key, token_through_popup(billing_app.app, person, site_key)
 

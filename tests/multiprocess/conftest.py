@@ -11,12 +11,13 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,28 +199,63 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def serve(shared_services: str) -> Iterator[Callable[..., Served]]:
-    """Start gunicorn servers of the app (two workers each) on the run's database and
-    Redis: ``serve(**environment)``; all stopped after the test."""
-    with_stack: list[Any] = []
+def queue_namespace(shared_services: str) -> Iterator[str]:
+    """A job-queue namespace of this test's own on the run's Redis, removed afterwards."""
+    import redis
 
-    def start(**extra: str) -> Served:
+    namespace = "paywall-test-" + secrets.token_hex(4)
+    yield namespace
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{namespace}*"):
+        client.delete(key)
+
+
+class Servers:
+    """Starts gunicorn servers of the app (``servers(**environment)``) and ``paywall
+    worker`` processes (``servers.worker(**environment)``) on the run's database, Redis
+    and the test's job queue; all stopped after the test."""
+
+    def __init__(self, database_url: str, namespace: str) -> None:
+        self.database_url = database_url
+        self.namespace = namespace
+        self.stack = ExitStack()
+
+    def environment(self, port: int, extra: dict[str, str]) -> dict[str, str]:
+        return production_environment(
+            self.database_url, port, PAYWALL_JOB_QUEUE_NAMESPACE=self.namespace, **extra
+        )
+
+    def __call__(self, **extra: str) -> Served:
         port = free_port()
-        context = gunicorn(production_environment(shared_services, port, **extra), port)
-        served = context.__enter__()
-        with_stack.append(context)
-        return served
+        return self.stack.enter_context(gunicorn(self.environment(port, extra), port))
 
-    yield start
-    for context in reversed(with_stack):
-        context.__exit__(None, None, None)
+    def worker(self, **extra: str) -> None:
+        """``paywall worker`` in a process of its own, applying what the servers queue."""
+        command = [sys.executable, "-m", "paywall", "worker", "--threads", "2", "--no-schedule"]
+        environment = self.environment(0, {"PAYWALL_JOB_MAX_RETRIES": "0", **extra})
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        self.stack.callback(_stop, process)
 
 
 @pytest.fixture
-def hands(make_app: Any, shared_services: str, mailbox: Any) -> Iterator[Flask]:
+def serve(shared_services: str, queue_namespace: str) -> Iterator[Servers]:
+    """Gunicorn servers (two workers each) and job workers of the app: see :class:`Servers`."""
+    servers = Servers(shared_services, queue_namespace)
+    with servers.stack:
+        yield servers
+
+
+@pytest.fixture
+def hands(
+    make_app: Any, shared_services: str, queue_namespace: str, mailbox: Any
+) -> Iterator[Flask]:
     """An in-process instance of the app on the same database and Redis, in whose app
     context the test makes its changes (as another host would)."""
-    instance = make_app(REDIS_URL=REDIS_URL, SECRET_KEY=SECRET_KEY)
+    instance = make_app(
+        REDIS_URL=REDIS_URL, SECRET_KEY=SECRET_KEY, JOB_QUEUE_NAMESPACE=queue_namespace
+    )
     with instance.app_context():
         yield instance
 

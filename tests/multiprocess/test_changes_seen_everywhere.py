@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from billing.models import WebhookEvent
@@ -76,12 +75,6 @@ def assert_status(browser: Browser, path: str, status: int, **headers: str) -> N
     assert got == status, (path, got, body[:300])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the signed-in reader cache of paywall/accounts/sessions.py (being replaced by "
-    "server-side sessions) keeps the comp for PAYWALL_SESSION_CACHE_SECONDS; it passes once "
-    "that cache goes or uses the READERS generation of paywall/invalidation.py",
-)
 def test_a_comp_opens_the_article_on_every_worker_at_once(serve, hands):
     slug = ArticleFactory(access_level="paid").slug
     reader = ReaderFactory(email="guest@example.com")
@@ -149,7 +142,7 @@ def _equal(got: object, wanted: object) -> None:
 
 
 def test_a_webhooks_billing_change_shows_on_every_worker_at_once(
-    serve, make_app, emulator, mailbox, shared_services
+    serve, make_app, emulator, mailbox, shared_services, queue_namespace
 ):
     """Stripe says the subscription ends at the period's end: once the event (delivered
     to one server) is applied, both servers' every worker shows the notice."""
@@ -160,7 +153,12 @@ def test_a_webhooks_billing_change_shows_on_every_worker_at_once(
 
     webhook_secret = "whsec_multiprocess_billing"
     settings = stripe_settings(emulator, webhook_secret)
-    hands = make_app(**settings, REDIS_URL=REDIS_URL, SECRET_KEY=SECRET_KEY)
+    hands = make_app(
+        **settings,
+        REDIS_URL=REDIS_URL,
+        SECRET_KEY=SECRET_KEY,
+        JOB_QUEUE_NAMESPACE=queue_namespace,
+    )
     put_plans_on_sale(hands)
     with hands.app_context():
         slug = ArticleFactory(access_level="paid").slug
@@ -177,6 +175,7 @@ def test_a_webhooks_billing_change_shows_on_every_worker_at_once(
         "STRIPE_WEBHOOK_SECRET": webhook_secret,
     }
     receiving, other = serve(**environment), serve(**environment)
+    serve.worker(**environment)  # applies the event the receiving server queues
     browsers = [receiving.browser(), other.browser()]
     for browser in browsers:
         browser.sign_in(email, DEFAULT_PASSWORD)
