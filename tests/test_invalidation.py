@@ -9,7 +9,15 @@ from sqlalchemy import update
 from paywall.articles.models import Article
 from paywall.caching import FreshCache, cache
 from paywall.extensions import db
-from paywall.invalidation import ARTICLES, BILLING, SIGNING_KEYS, SITES, bump, generations
+from paywall.invalidation import (
+    ARTICLES,
+    BILLING,
+    EXTENSION,
+    SIGNING_KEYS,
+    SITES,
+    bump,
+    generations,
+)
 from tests.factories import ArticleFactory
 from tests.multiprocess.conftest import REDIS_URL, redis_problem
 
@@ -123,3 +131,46 @@ def test_a_counter_redis_lost_starts_anew_at_a_random_value(make_app, mailbox):
         redis.Redis.from_url(REDIS_URL).delete("paywall:generation:signing_keys")
         value = generations()[SIGNING_KEYS]
         assert value != 0 and generations()[SIGNING_KEYS] == value
+
+
+def test_a_worker_follows_moves_without_asking_redis_each_time(make_app, mailbox):
+    """After its first read, an instance learns of moves from its subscription: a move
+    made through another instance is in its next read."""
+    problem = redis_problem(REDIS_URL)
+    if problem:
+        pytest.skip(problem)
+    one, other = make_app(REDIS_URL=REDIS_URL), make_app(REDIS_URL=REDIS_URL)
+    with other.app_context():
+        before = generations()
+    for _ in range(3):
+        with one.app_context():
+            bump([ARTICLES])
+        with other.app_context():
+            seen = generations()
+        assert seen is not None and seen[ARTICLES] > before[ARTICLES]
+        assert {k: v for k, v in seen.items() if k != ARTICLES} == {
+            k: v for k, v in before.items() if k != ARTICLES
+        }
+        before = seen
+
+
+def test_a_lost_subscription_never_serves_an_old_counter(make_app, mailbox):
+    """Redis drops the subscription and a move happens meanwhile: the next reads give
+    None (read the database) or the moved counter, never the old one."""
+    problem = redis_problem(REDIS_URL)
+    if problem:
+        pytest.skip(problem)
+    import redis
+
+    one, other = make_app(REDIS_URL=REDIS_URL), make_app(REDIS_URL=REDIS_URL)
+    with other.app_context():
+        before = generations()[SITES]
+        subscription = other.extensions[EXTENSION]._subscription
+        host, port = subscription.connection._sock.getsockname()[:2]
+    redis.Redis.from_url(REDIS_URL).client_kill_filter(addr=f"{host}:{port}")
+    with one.app_context():
+        bump([SITES])
+    with other.app_context():
+        first, second = generations(), generations()
+    assert first is None or first[SITES] > before
+    assert second is not None and second[SITES] > before
