@@ -28,6 +28,43 @@ def test_billing_never_imports_flask_or_the_web_layer():
     assert offenders == {}
 
 
+def imported_module_paths(path: Path) -> set[str]:
+    """Every module a file imports, with its full dotted name."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_the_web_layer_uses_billing_through_its_public_surface_only():
+    """Outside ``billing/`` product code imports ``billing`` itself, never its modules:
+    what the web layer may call is listed once, in ``billing.__all__``."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_module_paths(path) if name.startswith("billing.")
+        )
+        for path in [
+            ROOT / "wsgi.py",
+            *(ROOT / "paywall").rglob("*.py"),
+            *(ROOT / "config").rglob("*.py"),
+        ]
+        if "versions" not in path.parts
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_billing_public_surface_lists_what_it_exports():
+    import billing
+
+    missing = [name for name in billing.__all__ if not hasattr(billing, name)]
+    assert missing == []
+    assert len(billing.__all__) == len(set(billing.__all__))
+
+
 def test_the_access_decision_is_pure():
     allowed = {"__future__", "collections", "dataclasses", "datetime", "enum", "billing"}
     assert imported_modules(ROOT / "paywall" / "access.py") <= allowed

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from billing.errors import BillingError
-from billing.orm import utcnow
-from billing.reconcile import customers_to_reconcile, refresh_customer
-from billing.webhooks import Email, FollowUp
-from billing.webhooks import apply_event as apply_stored
+from billing import BillingError, Email, FollowUp, customers_to_reconcile, refresh_customer, utcnow
+from billing import apply_event as apply_stored
 from paywall.billing import notices
 from paywall.billing.support import gateway
 from paywall.extensions import db
