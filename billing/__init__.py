@@ -6,7 +6,7 @@ listed in ``__all__`` is internal to billing.
 """
 
 from billing.catalog import INTERVALS, PlanInput, active_plans, all_plans, save_plan, sync_catalog
-from billing.dunning import (
+from billing.emails_owed import (
     cards_expiring_before_renewal,
     claim_card_reminder,
     claim_failed_payment_notice,

@@ -20,9 +20,9 @@ from billing import (
 from paywall.accounts.models import Reader
 from paywall.accounts.service import normalise_email
 from paywall.billing import bp
-from paywall.billing.notices import send_card_reminders
+from paywall.billing.emails import send_card_reminders
+from paywall.billing.stripe_endpoint import apply_stored_event
 from paywall.billing.support import gateway
-from paywall.billing.webhook import apply_stored_event
 from paywall.extensions import db
 from paywall.mailer import absolute_url
 
