@@ -101,3 +101,32 @@ def test_product_code_never_imports_the_stand_in_for_stripe():
         if "devstripe" in imported_modules(path)
     ]
     assert importers == ["paywall/demo/commands.py"]  # starts devstripe.demo, nothing else
+
+
+APP_WIDE_FROM_A_BLUEPRINT = {
+    "record",
+    "record_once",
+    "before_app_request",
+    "after_app_request",
+    "teardown_app_request",
+    "app_context_processor",
+    "app_errorhandler",
+    "app_template_filter",
+    "app_template_global",
+    "app_template_test",
+    "app_url_defaults",
+    "app_url_value_preprocessor",
+}
+
+
+def test_create_app_installs_everything_app_wide():
+    """Reading ``create_app`` shows every app-wide piece: no blueprint installs one on the
+    app behind its back (settings, hooks on every request, template globals)."""
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}"
+        for path in (ROOT / "paywall").rglob("*.py")
+        if "versions" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in APP_WIDE_FROM_A_BLUEPRINT
+    )
+    assert offenders == []
