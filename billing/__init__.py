@@ -1,5 +1,146 @@
 """Stripe and subscription state. Never imports Flask or ``paywall``.
 
-The public surface used by the web layer: :mod:`billing.snapshots` (what the access
-decision reads) and, as billing grows, the service functions that fill them.
+This module is the public surface of billing: the web layer imports from ``billing``
+only, never from its modules (``tests/test_architecture.py`` checks it). What is not
+listed in ``__all__`` is internal to billing.
 """
+
+from billing.catalog import INTERVALS, PlanInput, active_plans, all_plans, save_plan, sync_catalog
+from billing.emails_owed import (
+    cards_expiring_before_renewal,
+    claim_card_reminder,
+    claim_failed_payment_notice,
+    dispute_notice,
+    failed_payment_notice,
+    trial_ending_notice,
+)
+from billing.errors import (
+    BillingError,
+    BillingOutcomeUnknown,
+    BillingRequestError,
+    BillingStateError,
+    BillingUnavailable,
+    CardDeclined,
+    InvalidSignature,
+)
+from billing.gateway import GatewaySettings, StripeGateway, installation_prefix
+from billing.golive import check as check_go_live
+from billing.golive import setup_webhook
+from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
+from billing.orm import Base, UTCDateTime, utcnow
+from billing.reconcile import customers_to_reconcile, refresh_customer
+from billing.reports import (
+    STATUS_WORDS,
+    SUBSCRIBER_ORDER,
+    revenue_summary,
+    subscriber_row,
+    subscribers_query,
+)
+from billing.service import (
+    begin_card_setup,
+    cancel_at_period_end,
+    change_plan,
+    payment_to_confirm,
+    preview_plan_change,
+    subscribe,
+    update_card,
+)
+from billing.service import resume as resume_subscription
+from billing.snapshots import CardSnapshot, SubscriptionSnapshot
+from billing.state import (
+    INVOICE_ORDER,
+    format_money,
+    invoice_key,
+    invoice_view,
+    invoices_query,
+    live_subscription,
+    overview_for_reader,
+    plan_view,
+    snapshots_for_reader,
+)
+from billing.sync import customer_for_reader
+from billing.webhooks import (
+    Email,
+    EventNotApplied,
+    FollowUp,
+    MalformedWebhook,
+    apply_event,
+    event_problem,
+    is_applied,
+    store_event,
+    store_malformed,
+    unapplied_event_ids,
+)
+
+__all__ = [
+    "INTERVALS",
+    "INVOICE_ORDER",
+    "STATUS_WORDS",
+    "SUBSCRIBER_ORDER",
+    "Base",
+    "BillingError",
+    "BillingOutcomeUnknown",
+    "BillingRequestError",
+    "BillingStateError",
+    "BillingUnavailable",
+    "CardDeclined",
+    "CardSnapshot",
+    "Customer",
+    "Email",
+    "EventNotApplied",
+    "FollowUp",
+    "GatewaySettings",
+    "InvalidSignature",
+    "Invoice",
+    "MalformedWebhook",
+    "PaymentMethod",
+    "Plan",
+    "PlanInput",
+    "StripeGateway",
+    "Subscription",
+    "SubscriptionSnapshot",
+    "UTCDateTime",
+    "WebhookEvent",
+    "active_plans",
+    "all_plans",
+    "apply_event",
+    "begin_card_setup",
+    "cancel_at_period_end",
+    "cards_expiring_before_renewal",
+    "change_plan",
+    "check_go_live",
+    "claim_card_reminder",
+    "claim_failed_payment_notice",
+    "customer_for_reader",
+    "customers_to_reconcile",
+    "dispute_notice",
+    "event_problem",
+    "failed_payment_notice",
+    "format_money",
+    "installation_prefix",
+    "invoice_key",
+    "invoice_view",
+    "invoices_query",
+    "is_applied",
+    "live_subscription",
+    "overview_for_reader",
+    "payment_to_confirm",
+    "plan_view",
+    "preview_plan_change",
+    "refresh_customer",
+    "resume_subscription",
+    "revenue_summary",
+    "save_plan",
+    "setup_webhook",
+    "snapshots_for_reader",
+    "store_event",
+    "store_malformed",
+    "subscribe",
+    "subscriber_row",
+    "subscribers_query",
+    "sync_catalog",
+    "trial_ending_notice",
+    "unapplied_event_ids",
+    "update_card",
+    "utcnow",
+]

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from billing import dunning, sync
+from billing import emails_owed, sync
 from billing.errors import BillingRequestError
 from billing.models import WebhookEvent
 from billing.orm import Base, utcnow
@@ -44,7 +44,7 @@ class EventNotApplied(Exception):
 
 
 class Email(StrEnum):
-    """Emails an applied event owes, sent by jobs after the commit (``billing.dunning``)."""
+    """Emails an applied event owes, sent by jobs after the commit (``billing.emails_owed``)."""
 
     PAYMENT_FAILED = "payment_failed"  # about an invoice: the renewal failed or needs 3-D Secure
     TRIAL_ENDING = "trial_ending"  # about a subscription: its trial ends soon
@@ -312,7 +312,7 @@ def _invoice(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowU
     if invoice is None or invoice.status == "paid" or not invoice.attempt_count:
         return ()
     session.flush()
-    if renewal_failed and dunning.failed_payment_notice_owed(invoice):
+    if renewal_failed and emails_owed.failed_payment_notice_owed(invoice):
         # The email's job claims it (once per invoice, however many events owe it).
         return (FollowUp(Email.PAYMENT_FAILED, invoice.id),)
     return ()

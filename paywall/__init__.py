@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.from_mapping(settings)
+    register_feature_settings(app)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database_engine_options(app.config)
     if app.config["MAX_CONTENT_LENGTH"]:
         app.wsgi_app = SizedChunkedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
@@ -34,9 +35,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_sessions(app)
     register_blueprints(app)
+    register_response_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     return app
+
+
+def register_feature_settings(app: Flask) -> None:
+    """Fill in the settings a feature keeps beside itself (``create_app``'s win)."""
+    from paywall.embed import settings as embed_settings
+
+    embed_settings.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -86,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
+    from paywall.extensions import csrf
     from paywall.jobs import bp as jobs_bp
 
     app.register_blueprint(articles_bp)
@@ -95,6 +105,19 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)
     app.register_blueprint(jobs_bp)
+    # The API reads keys and Bearer tokens, never cookies: no CSRF token to ask for.
+    csrf.exempt(embed_api_bp)
+
+
+def register_response_hooks(app: Flask) -> None:
+    """Hooks on every response that belong to one feature.
+
+    Registered after ``paywall.headers`` so they run before it (Flask runs after-request
+    hooks last-registered first): the headers leave a value a hook set alone.
+    """
+    from paywall.embed.popup import keep_the_opener
+
+    app.after_request(keep_the_opener)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from billing.snapshots import CardSnapshot, SubscriptionSnapshot
+from billing import CardSnapshot, SubscriptionSnapshot
 
 
 class AccessLevel(StrEnum):

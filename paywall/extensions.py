@@ -12,7 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from billing.orm import Base
+from billing import Base
 
 db = SQLAlchemy(model_class=Base, disable_autonaming=True)
 migrate = Migrate()

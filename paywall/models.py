@@ -1,7 +1,14 @@
 """Imports every model module so the metadata (and Alembic) sees all tables."""
 
-from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
-from billing.webhooks import MalformedWebhook
+from billing import (
+    Customer,
+    Invoice,
+    MalformedWebhook,
+    PaymentMethod,
+    Plan,
+    Subscription,
+    WebhookEvent,
+)
 from paywall.accounts.models import LoginSession, Reader, Role
 from paywall.articles.models import Article, MeterView
 from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey

@@ -28,6 +28,43 @@ def test_billing_never_imports_flask_or_the_web_layer():
     assert offenders == {}
 
 
+def imported_module_paths(path: Path) -> set[str]:
+    """Every module a file imports, with its full dotted name."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_the_web_layer_uses_billing_through_its_public_surface_only():
+    """Outside ``billing/`` product code imports ``billing`` itself, never its modules:
+    what the web layer may call is listed once, in ``billing.__all__``."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in imported_module_paths(path) if name.startswith("billing.")
+        )
+        for path in [
+            ROOT / "wsgi.py",
+            *(ROOT / "paywall").rglob("*.py"),
+            *(ROOT / "config").rglob("*.py"),
+        ]
+        if "versions" not in path.parts
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_billing_public_surface_lists_what_it_exports():
+    import billing
+
+    missing = [name for name in billing.__all__ if not hasattr(billing, name)]
+    assert missing == []
+    assert len(billing.__all__) == len(set(billing.__all__))
+
+
 def test_the_access_decision_is_pure():
     allowed = {"__future__", "collections", "dataclasses", "datetime", "enum", "billing"}
     assert imported_modules(ROOT / "paywall" / "access.py") <= allowed
@@ -64,3 +101,32 @@ def test_product_code_never_imports_the_stand_in_for_stripe():
         if "devstripe" in imported_modules(path)
     ]
     assert importers == ["paywall/demo/commands.py"]  # starts devstripe.demo, nothing else
+
+
+APP_WIDE_FROM_A_BLUEPRINT = {
+    "record",
+    "record_once",
+    "before_app_request",
+    "after_app_request",
+    "teardown_app_request",
+    "app_context_processor",
+    "app_errorhandler",
+    "app_template_filter",
+    "app_template_global",
+    "app_template_test",
+    "app_url_defaults",
+    "app_url_value_preprocessor",
+}
+
+
+def test_create_app_installs_everything_app_wide():
+    """Reading ``create_app`` shows every app-wide piece: no blueprint installs one on the
+    app behind its back (settings, hooks on every request, template globals)."""
+    offenders = sorted(
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}"
+        for path in (ROOT / "paywall").rglob("*.py")
+        if "versions" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in APP_WIDE_FROM_A_BLUEPRINT
+    )
+    assert offenders == []

@@ -7,8 +7,14 @@ from datetime import datetime
 from flask import abort, render_template, request
 from sqlalchemy import select
 
-from billing.reports import subscriber_row, subscribers_query
-from billing.state import INVOICE_ORDER, invoice_key, invoice_view, invoices_query
+from billing import (
+    INVOICE_ORDER,
+    invoice_key,
+    invoice_view,
+    invoices_query,
+    subscriber_row,
+    subscribers_query,
+)
 from paywall.accounts import bp
 from paywall.accounts.decorators import staff_required
 from paywall.accounts.directory import READER_ORDER, READER_STATES, readers_query

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, ForeignKey, String, and_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
-from billing.orm import Base, utcnow
+from billing import Base, utcnow
 
 
 class Role(StrEnum):

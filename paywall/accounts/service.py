@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.accounts.models import Reader, Role, SessionReader
 from paywall.accounts.passwords import (
     hash_password,

@@ -23,7 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.accounts.devices import describe_device
 from paywall.accounts.models import LoginSession, Reader, SessionReader
 from paywall.caching import cache

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from billing.orm import Base, utcnow
+from billing import Base, utcnow
 from paywall.access import AccessLevel, ArticleAccess
 
 

@@ -13,9 +13,7 @@ from flask import current_app
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from billing.orm import utcnow
-from billing.snapshots import CardSnapshot, SubscriptionSnapshot
-from billing.state import snapshots_for_reader
+from billing import CardSnapshot, SubscriptionSnapshot, snapshots_for_reader, utcnow
 from paywall.access import (
     ANONYMOUS,
     AccessLevel,

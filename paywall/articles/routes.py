@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.accounts.decorators import staff_required
 from paywall.accounts.models import SessionReader
 from paywall.articles import bp

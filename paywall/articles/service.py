@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of

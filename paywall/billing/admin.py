@@ -8,15 +8,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from billing.catalog import PlanInput, all_plans, save_plan, sync_catalog
-from billing.errors import BillingError
-from billing.orm import utcnow
-from billing.reports import (
+from billing import (
     STATUS_WORDS,
     SUBSCRIBER_ORDER,
+    BillingError,
+    PlanInput,
+    all_plans,
     revenue_summary,
+    save_plan,
     subscriber_row,
     subscribers_query,
+    sync_catalog,
+    utcnow,
 )
 from paywall.accounts.comps import comped_readers, grant_comp, revoke_comp
 from paywall.accounts.decorators import staff_required

@@ -7,18 +7,22 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from billing import golive
-from billing.catalog import sync_catalog
-from billing.errors import BillingError
-from billing.orm import utcnow
-from billing.reconcile import customers_to_reconcile, refresh_customer
-from billing.webhooks import unapplied_event_ids
+from billing import (
+    BillingError,
+    check_go_live,
+    customers_to_reconcile,
+    refresh_customer,
+    setup_webhook,
+    sync_catalog,
+    unapplied_event_ids,
+    utcnow,
+)
 from paywall.accounts.models import Reader
 from paywall.accounts.service import normalise_email
 from paywall.billing import bp
-from paywall.billing.notices import send_card_reminders
+from paywall.billing.emails import send_card_reminders
+from paywall.billing.stripe_endpoint import apply_stored_event
 from paywall.billing.support import gateway
-from paywall.billing.webhook import apply_stored_event
 from paywall.extensions import db
 from paywall.mailer import absolute_url
 
@@ -114,7 +118,7 @@ def _webhook_url() -> str:
 @stripe_group.command("check")
 def stripe_check_command() -> None:
     """Say what is wrong with the Stripe account, its webhook endpoint and the catalogue."""
-    findings = golive.check(
+    findings = check_go_live(
         db.session,
         gateway(),
         secret_key=current_app.config["STRIPE_SECRET_KEY"] or "",
@@ -134,7 +138,7 @@ def stripe_setup_webhook_command() -> None:
     """Create or update the webhook endpoint for PAYWALL_BASE_URL/stripe/webhook."""
     url = _webhook_url()
     try:
-        done = golive.setup_webhook(gateway(), url)
+        done = setup_webhook(gateway(), url)
     except BillingError as error:
         raise click.ClickException(f"Stripe: {error.message}") from error
     if not done.created:

@@ -23,7 +23,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from billing.catalog import INTERVALS
+from billing import INTERVALS
 from paywall.accounts.forms import printable_text
 
 

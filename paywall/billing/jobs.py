@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from billing.errors import BillingError
-from billing.orm import utcnow
-from billing.reconcile import customers_to_reconcile, refresh_customer
-from billing.webhooks import Email, FollowUp
-from billing.webhooks import apply_event as apply_stored
-from paywall.billing import notices
+from billing import BillingError, Email, FollowUp, customers_to_reconcile, refresh_customer, utcnow
+from billing import apply_event as apply_stored
+from paywall.billing import emails
 from paywall.billing.support import gateway
 from paywall.extensions import db
 from paywall.jobs import enqueue
@@ -18,9 +15,9 @@ from paywall.jobs import enqueue
 log = logging.getLogger(__name__)
 
 SENDERS = {
-    Email.PAYMENT_FAILED: notices.send_failed_payment_notice,
-    Email.TRIAL_ENDING: notices.send_trial_ending_notice,
-    Email.DISPUTE: notices.send_dispute_notice,
+    Email.PAYMENT_FAILED: emails.send_failed_payment_notice,
+    Email.TRIAL_ENDING: emails.send_trial_ending_notice,
+    Email.DISPUTE: emails.send_dispute_notice,
 }
 
 
@@ -52,7 +49,7 @@ def send_follow_ups_now(follow_ups: tuple[FollowUp, ...]) -> None:
 
 def send_card_reminders() -> None:
     """The daily card reminders (each card once a month)."""
-    sent, failed = notices.send_card_reminders(utcnow())
+    sent, failed = emails.send_card_reminders(utcnow())
     log.info("card reminders: %s sent, %s failed", sent, failed)
 
 

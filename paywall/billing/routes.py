@@ -13,18 +13,15 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from billing import service
-from billing.catalog import active_plans
-from billing.errors import (
+import billing
+from billing import (
+    INVOICE_ORDER,
     BillingOutcomeUnknown,
     BillingStateError,
     BillingUnavailable,
     CardDeclined,
-)
-from billing.orm import utcnow
-from billing.reconcile import refresh_customer
-from billing.state import (
-    INVOICE_ORDER,
+    active_plans,
+    customer_for_reader,
     format_money,
     invoice_key,
     invoice_view,
@@ -32,9 +29,10 @@ from billing.state import (
     live_subscription,
     overview_for_reader,
     plan_view,
+    refresh_customer,
     snapshots_for_reader,
+    utcnow,
 )
-from billing.sync import customer_for_reader
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
 from paywall.billing.freshness import mark_billing_changed
@@ -87,7 +85,7 @@ def _card_page(
     template: str, form: CardForm, status: int = 200, **context: object
 ) -> tuple[str, int]:
     """A page with the card form, backed by a fresh SetupIntent."""
-    setup = service.begin_card_setup(db.session, gateway(), current_user.id, current_user.email)
+    setup = billing.begin_card_setup(db.session, gateway(), current_user.id, current_user.email)
     page = render_template(
         template, form=form, client_secret=setup.client_secret, **stripe_page_settings(), **context
     )
@@ -106,7 +104,7 @@ def checkout(code: str) -> tuple[str, int] | Response:
         target = _next(form.next.data)
         try:
             mark_billing_changed()
-            result = service.subscribe(
+            result = billing.subscribe(
                 db.session,
                 gateway(),
                 reader_id=current_user.id,
@@ -209,7 +207,7 @@ def update_card() -> tuple[str, int] | Response:
         target = _next(form.next.data)
         try:
             mark_billing_changed()
-            result = service.update_card(
+            result = billing.update_card(
                 db.session, gateway(), reader_id=current_user.id,
                 setup_intent_id=form.setup_intent_id.data,
             )  # fmt: skip
@@ -248,7 +246,7 @@ def confirm_payment() -> str | Response:
         flash("The payment is still not confirmed. Try again or use another card.", "warning")
         return redirect(url_for("billing.confirm_payment", next=form.next.data or ""))
     try:
-        client_secret = service.payment_to_confirm(db.session, gateway(), current_user.id)
+        client_secret = billing.payment_to_confirm(db.session, gateway(), current_user.id)
     except BillingStateError:
         client_secret = None
     if client_secret is None:
@@ -296,7 +294,7 @@ def cancel() -> Response:
     if NextForm().validate_on_submit():
         try:
             mark_billing_changed()
-            row = service.cancel_at_period_end(db.session, gateway(), current_user.id)
+            row = billing.cancel_at_period_end(db.session, gateway(), current_user.id)
         except BillingStateError as refused:
             flash(refused.message, "warning")
         else:
@@ -314,7 +312,7 @@ def resume() -> str | Response:
     if form.validate_on_submit():
         try:
             mark_billing_changed()
-            service.resume(db.session, gateway(), current_user.id)
+            billing.resume_subscription(db.session, gateway(), current_user.id)
         except BillingStateError as refused:
             flash(refused.message, "warning")
             return redirect(url_for("billing.account"))
@@ -342,7 +340,7 @@ def change_plan() -> str | Response:
         flash("Choose one of the plans on offer.", "warning")
         return redirect(url_for("billing.account"))
     try:
-        change = service.preview_plan_change(db.session, gateway(), current_user.id, form.plan.data)
+        change = billing.preview_plan_change(db.session, gateway(), current_user.id, form.plan.data)
     except BillingStateError as refused:
         flash(refused.message, "warning")
         return redirect(url_for("billing.account"))
@@ -360,7 +358,7 @@ def change_plan() -> str | Response:
 def _make_plan_change(plan_code: str) -> Response:
     try:
         mark_billing_changed()
-        result = service.change_plan(db.session, gateway(), current_user.id, plan_code)
+        result = billing.change_plan(db.session, gateway(), current_user.id, plan_code)
     except BillingStateError as refused:
         flash(refused.message, "warning")
         return redirect(url_for("billing.account"))

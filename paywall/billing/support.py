@@ -10,8 +10,13 @@ from typing import Any, TypeVar
 from flask import current_app, render_template
 from flask_login import current_user
 
-from billing.errors import BillingRequestError, BillingUnavailable
-from billing.gateway import GatewaySettings, StripeGateway, installation_prefix
+from billing import (
+    BillingRequestError,
+    BillingUnavailable,
+    GatewaySettings,
+    StripeGateway,
+    installation_prefix,
+)
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.accounts.models import Reader, Role
 from paywall.accounts.passwords import hash_password
 from paywall.articles.importer import import_directory

@@ -6,9 +6,8 @@ Also the blueprint's shared plumbing: error bodies, public documents (JWKS, Open
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
-from flask.blueprints import BlueprintSetupState
 
-from paywall.embed import api_bp, settings
+from paywall.embed import api_bp
 from paywall.embed.articles import (
     article_json,
     delete_article,
@@ -37,14 +36,6 @@ from paywall.embed.schemas import (
 from paywall.embed.signing import SigningKeyUnreadable, published_keys
 from paywall.embed.sites import SiteRecord, site_for_secret_key
 from paywall.embed.tokens import TokenReader, reader_for_token
-from paywall.extensions import csrf
-
-
-@api_bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    """The API reads keys and Bearer tokens, never cookies: no CSRF token to ask for."""
-    csrf.exempt(api_bp)
-    settings.init_app(state.app)
 
 
 @api_bp.errorhandler(ApiError)

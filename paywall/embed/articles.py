@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.articles.models import Article
 from paywall.articles.service import ArticleError, ArticlePage, save_article
 from paywall.caching import FreshCache, cache

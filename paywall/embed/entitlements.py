@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from flask import current_app, request
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.access import AccessLevel, AccessRequest, ArticleAccess, Decision, Reason, decide
 from paywall.accounts.models import SessionReader
 from paywall.articles.reading import access_settings, billing_snapshots, reader_state

@@ -19,13 +19,12 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from paywall.access import Action
 from paywall.billing.freshness import billing_changed_at
-from paywall.embed import bp, settings
+from paywall.embed import bp
 from paywall.embed.decisions import iso
 from paywall.embed.sites import SiteRecord, active_site
 from paywall.embed.tokens import issue_token
@@ -37,12 +36,6 @@ SIGN_UP_FIRST = {Action.SIGN_UP.value}
 POPUP_JOURNEY = b"embed"
 
 
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    settings.init_app(state.app)
-
-
-@bp.after_app_request
 def keep_the_opener(response: Response) -> Response:
     """Pages of the popup's journey keep their link to the opener.
 

@@ -33,7 +33,7 @@ from jwt.algorithms import OKPAlgorithm
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.caching import FreshCache, cache
 from paywall.embed.models import SigningKey
 from paywall.extensions import db

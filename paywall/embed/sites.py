@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select, update
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.caching import FreshCache, cache
 from paywall.embed.keys import (
     SECRET_KEY_PREFIX,

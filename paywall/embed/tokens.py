@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.accounts.models import Reader, SessionReader
 from paywall.caching import FreshCache, cache
 from paywall.embed.errors import invalid_token

@@ -16,7 +16,7 @@ from datetime import datetime, time
 
 import redis
 
-from billing.orm import utcnow
+from billing import utcnow
 from paywall.jobs.queue import JobNotQueued, JobQueue
 
 log = logging.getLogger(__name__)

@@ -66,7 +66,7 @@ def run_migrations_offline():
 def render_item(type_, obj, autogen_context):
     """Write the project's column types as plain SQLAlchemy ones, so revisions
     never import application code."""
-    from billing.orm import UTCDateTime
+    from billing import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

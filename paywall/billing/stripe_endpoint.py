@@ -17,10 +17,10 @@ import logging
 
 from flask import Response, current_app, jsonify, request
 
-from billing.errors import InvalidSignature
-from billing.gateway import StripeGateway
-from billing.webhooks import (
+from billing import (
     EventNotApplied,
+    InvalidSignature,
+    StripeGateway,
     apply_event,
     event_problem,
     is_applied,

@@ -14,7 +14,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from billing import dunning
+from billing import (
+    cards_expiring_before_renewal,
+    claim_card_reminder,
+    claim_failed_payment_notice,
+    dispute_notice,
+    failed_payment_notice,
+    trial_ending_notice,
+)
 from paywall.accounts.models import Reader, Role
 from paywall.extensions import db
 from paywall.mailer import absolute_url, send_email, send_email_now
@@ -26,10 +33,10 @@ def send_failed_payment_notice(invoice_id: int) -> bool:
     """Email the reader whose renewal failed, once per invoice; True when this call sent
     it. Raises (the claim rolled back, the notice still owed) when the mail server
     did not take it."""
-    if not dunning.claim_failed_payment_notice(db.session, invoice_id):
+    if not claim_failed_payment_notice(db.session, invoice_id):
         db.session.rollback()
         return False
-    notice = dunning.failed_payment_notice(db.session, invoice_id)
+    notice = failed_payment_notice(db.session, invoice_id)
     reader = db.session.get(Reader, notice.reader_id) if notice else None
     if notice is None or reader is None:
         db.session.rollback()  # paid since, or not ours: nothing owed
@@ -58,7 +65,7 @@ def send_failed_payment_notice(invoice_id: int) -> bool:
 
 def send_trial_ending_notice(subscription_id: int) -> bool:
     """Remind the reader that their trial ends, with the date and the amount to come."""
-    notice = dunning.trial_ending_notice(db.session, subscription_id)
+    notice = trial_ending_notice(db.session, subscription_id)
     reader = db.session.get(Reader, notice.reader_id) if notice else None
     if notice is None or reader is None:
         return False
@@ -75,7 +82,7 @@ def send_trial_ending_notice(subscription_id: int) -> bool:
 
 def send_dispute_notice(subscription_id: int) -> bool:
     """Tell every editor and admin that a reader disputed a payment (a job per email)."""
-    notice = dunning.dispute_notice(db.session, subscription_id)
+    notice = dispute_notice(db.session, subscription_id)
     if notice is None:
         return False
     staff = db.session.scalars(select(Reader).where(Reader.role.in_((Role.EDITOR, Role.ADMIN))))
@@ -94,11 +101,9 @@ def send_card_reminders(now: datetime) -> tuple[int, int]:
     """Email subscribers whose card expires before their next renewal, once per card per
     month; (sent, failed). A failed one stays owed for the next run."""
     sent = failed = 0
-    for reminder in dunning.cards_expiring_before_renewal(db.session, now):
+    for reminder in cards_expiring_before_renewal(db.session, now):
         reader = db.session.get(Reader, reminder.reader_id)
-        if reader is None or not dunning.claim_card_reminder(
-            db.session, reminder.payment_method_id, now
-        ):
+        if reader is None or not claim_card_reminder(db.session, reminder.payment_method_id, now):
             db.session.rollback()
             continue
         try:
