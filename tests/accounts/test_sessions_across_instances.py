@@ -8,18 +8,13 @@ processes in production mode on PostgreSQL and Redis, driven over HTTP.
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import ExitStack
 from copy import copy
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -31,8 +26,8 @@ from paywall.extensions import db
 from tests.conftest import TEST_DATABASE_URL, browser_for, free_port
 from tests.factories import DEFAULT_PASSWORD, ArticleFactory, ReaderFactory
 from tests.helpers import sign_in
+from tests.multiprocess.conftest import gunicorn, production_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 ANN = "ann@example.com"
 NEW_PASSWORD = "the next password"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -188,36 +183,6 @@ class Processes:
     hands: Flask
 
 
-def serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``gunicorn wsgi:app`` with one worker, answering on ``port`` (30 s to start)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"gunicorn exited with code {process.returncode}"
-        try:
-            Browser(port).request("/signin")
-            return process
-        except OSError:
-            time.sleep(0.1)
-    stop(process)
-    raise AssertionError("gunicorn did not answer within 30 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
 @pytest.fixture
 def two_processes(make_app, mailbox, migrated_database, tmp_path) -> Iterator[Processes]:  # type: ignore[no-untyped-def]
     """Two production app processes on the test's PostgreSQL database and Redis, and a
@@ -226,28 +191,20 @@ def two_processes(make_app, mailbox, migrated_database, tmp_path) -> Iterator[Pr
         pytest.skip("needs PostgreSQL: set PAYWALL_TEST_DATABASE_URL (CI does)")
     redis_url = redis_or_skip()
     hands = make_app(REDIS_URL=redis_url)  # also empties the tables after the test
-    env = {
-        **os.environ,
-        "PAYWALL_ENV": "production",
-        "SECRET_KEY": "two-instances-share-this-secret-key-0123456789",
-        "DATABASE_URL": migrated_database,
-        "REDIS_URL": redis_url,
-        "PAYWALL_BASE_URL": "http://paywall.test",
-        "PAYWALL_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PAYWALL_RATELIMIT_ENABLED": "false",
-        "STRIPE_SECRET_KEY": "sk_test_never_called",
-        "STRIPE_PUBLISHABLE_KEY": "pk_test_never_called",
-        "STRIPE_WEBHOOK_SECRET": "whsec_never_called",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{free_port()}",
-    }
     ports = free_port(), free_port()
-    processes = [serve(ports[0], env)]
-    try:
-        processes.append(serve(ports[1], env))
+    with ExitStack() as servers:
+        for port in ports:
+            environment = production_environment(
+                migrated_database,
+                port,
+                SECRET_KEY="two-instances-share-this-secret-key-0123456789",
+                REDIS_URL=redis_url,
+                PAYWALL_BASE_URL="http://paywall.test",
+                PAYWALL_INSTANCE_PATH=str(tmp_path / "instance"),
+                STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}",
+            )
+            servers.enter_context(gunicorn(environment, port, workers=1))
         yield Processes(*ports, hands)
-    finally:
-        for process in processes:
-            stop(process)
 
 
 def test_two_gunicorn_processes_agree_on_every_session_change(two_processes):
