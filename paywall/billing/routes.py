@@ -35,7 +35,6 @@ from billing import (
 )
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
-from paywall.billing.freshness import mark_billing_changed
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.extensions import db
 from paywall.pagination import requested_page
@@ -103,7 +102,6 @@ def checkout(code: str) -> tuple[str, int] | Response:
     if form.validate_on_submit():
         target = _next(form.next.data)
         try:
-            mark_billing_changed()
             result = billing.subscribe(
                 db.session,
                 gateway(),
@@ -154,7 +152,6 @@ def _settle_unknown_state() -> None:
     customer = customer_for_reader(db.session, current_user.id)
     if customer is None or customer.state_unknown_since is None:
         return
-    mark_billing_changed()
     try:
         refresh_customer(db.session, gateway(), customer)
     except BillingUnavailable:
@@ -206,7 +203,6 @@ def update_card() -> tuple[str, int] | Response:
     if form.validate_on_submit():
         target = _next(form.next.data)
         try:
-            mark_billing_changed()
             result = billing.update_card(
                 db.session, gateway(), reader_id=current_user.id,
                 setup_intent_id=form.setup_intent_id.data,
@@ -238,7 +234,6 @@ def confirm_payment() -> str | Response:
     if form.validate_on_submit():
         customer = customer_for_reader(db.session, current_user.id)
         if customer is not None:
-            mark_billing_changed()
             refresh_customer(db.session, gateway(), customer)
         if _payment_went_through():
             flash("Payment confirmed. Welcome aboard!", "success")
@@ -293,7 +288,6 @@ def cancel() -> Response:
     """Stop renewing at the end of the paid period."""
     if NextForm().validate_on_submit():
         try:
-            mark_billing_changed()
             row = billing.cancel_at_period_end(db.session, gateway(), current_user.id)
         except BillingStateError as refused:
             flash(refused.message, "warning")
@@ -311,7 +305,6 @@ def resume() -> str | Response:
     form = NextForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            mark_billing_changed()
             billing.resume_subscription(db.session, gateway(), current_user.id)
         except BillingStateError as refused:
             flash(refused.message, "warning")
@@ -357,7 +350,6 @@ def change_plan() -> str | Response:
 
 def _make_plan_change(plan_code: str) -> Response:
     try:
-        mark_billing_changed()
         result = billing.change_plan(db.session, gateway(), current_user.id, plan_code)
     except BillingStateError as refused:
         flash(refused.message, "warning")
@@ -380,7 +372,6 @@ def refresh() -> Response:
     """Re-read this reader's billing from Stripe (e.g. after a change made elsewhere)."""
     customer = customer_for_reader(db.session, current_user.id)
     if NextForm().validate_on_submit() and customer is not None:
-        mark_billing_changed()
         changes = refresh_customer(db.session, gateway(), customer).changes
         message = "We found changes and updated your account." if changes else "All up to date."
         flash(message, "info")

@@ -146,7 +146,7 @@ def server_decision(external_id: str, query: FreshQuery, headers: ReaderTokenHea
     """
     site = secret_key_site()
     reader = _server_reader(site, headers)
-    return jsonify(decision_json(site, external_id, reader, site.first_origin, query.fresh))
+    return jsonify(decision_json(site, external_id, reader, site.first_origin))
 
 
 @api_bp.get("/api/v1/entitlements")

@@ -70,13 +70,8 @@ def decision_json(
     external_id: str,
     token: TokenReader | None,
     origin: str,
-    fresh_after: float = 0.0,
 ) -> dict[str, Any]:
-    """The decision for the token's reader (or an anonymous one) on the site's article.
-
-    ``fresh_after`` (the popup's moment of the reader's last billing change) is no longer
-    needed: every billing change is seen at once (:mod:`paywall.invalidation`).
-    """
+    """The decision for the token's reader (or an anonymous one) on the site's article."""
     page: ArticlePage | None = find_published_page(site.id, external_id)
     if page is None:
         raise unknown_article()

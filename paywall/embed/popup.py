@@ -23,7 +23,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from paywall.access import Action
-from paywall.billing.freshness import billing_changed_at
 from paywall.embed import bp
 from paywall.embed.decisions import iso
 from paywall.embed.sites import SiteRecord, active_site
@@ -106,9 +105,7 @@ def connect() -> str | BaseResponse:
 def done() -> str:
     """The end of a step taken in the popup: tell the opener to look again, and close."""
     site, origin = _popup_site()
-    return render_template(
-        "embed/done.html", site=site, origin=origin, fresh_after=billing_changed_at()
-    )
+    return render_template("embed/done.html", site=site, origin=origin)
 
 
 @bp.get("/embed.js")

@@ -89,7 +89,7 @@ def decision(site_key: str, external_id: str, query: FreshQuery) -> Response:
     site: SiteRecord = g.get(SITE)
     reader = request_reader(site)
     origin = g.get(CORS_ORIGIN) or site.first_origin
-    decision = decision_json(site, external_id, reader, origin, query.fresh)
+    decision = decision_json(site, external_id, reader, origin)
     body = json.dumps(decision, separators=(",", ":"))
     return Response(body, mimetype="application/json")
 

@@ -188,13 +188,15 @@ class ArticleListQuery(BaseModel):
 
 
 class FreshQuery(BaseModel):
-    """How fresh the billing state behind a decision must be."""
+    """``fresh``: what older copies of embed.js send after a billing change. Accepted and
+    ignored: every billing change is seen by every worker at once."""
 
     fresh: float = Field(
         default=0.0,
         ge=0,
         le=MAX_FRESH,
-        description="Unix time: decide on no billing state read before it (after a change).",
+        description="Ignored (sent by older copies of embed.js); every billing change is "
+        "seen at once.",
     )
 
 

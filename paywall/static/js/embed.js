@@ -13,7 +13,6 @@
   var teasers = new WeakMap();
   var popup = null;
   var lookAgain = 0;  // when a popup was opened, until the reader comes back
-  var freshAfter = 0;  // the reader's last billing change: decide on nothing older
   var CSS =
     ":host{all:initial;display:block;margin:1.5em 0;font:16px/1.5 system-ui,sans-serif;color:#1a1a1a}" +
     ".box{border:1px solid #d8d2c4;border-radius:8px;padding:1.25em;background:#fbf8f1}" +
@@ -34,8 +33,7 @@
 
   function ask(id, token) {
     var headers = token ? { Authorization: "Bearer " + token } : {};
-    var query = freshAfter ? "?fresh=" + freshAfter : "";
-    return fetch(api + "/decisions/" + encodeURIComponent(id) + query, {
+    return fetch(api + "/decisions/" + encodeURIComponent(id), {
       headers: headers, credentials: "omit", cache: "no-store"
     }).then(function (response) {
       return response.json().then(function (body) { return { status: response.status, body: body }; });
@@ -136,7 +134,6 @@
       setToken(data.token);
       refresh();
     } else if (data.type === "paywall:refresh") {
-      if (typeof data.freshAfter === "number") freshAfter = Math.max(freshAfter, data.freshAfter);
       refresh();
     }
   });
