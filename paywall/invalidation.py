@@ -91,12 +91,13 @@ class LocalCounters:
 CHANNEL = "paywall:generations"
 
 # Move each counter (one made anew starts at the random ARGV[1]) and tell every worker,
-# in one atomic step: the messages arrive in the order the counters moved.
+# in one atomic step: the messages arrive in the order the counters moved. Lua keeps
+# numbers as doubles and would write one past 10^14 as "1.4e+14": "%d" writes it whole.
 _BUMP = """
 local moved = {}
 for i, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 0 then redis.call('SET', key, ARGV[1]) end
-  moved[i] = ARGV[i + 1] .. '=' .. redis.call('INCR', key)
+  moved[i] = string.format('%s=%d', ARGV[i + 1], redis.call('INCR', key))
 end
 redis.call('PUBLISH', ARGV[#ARGV], table.concat(moved, ' '))
 """
@@ -176,10 +177,14 @@ class RedisCounters:
                 continue
             if message["type"] != "message":
                 continue
-            for moved in message["data"].decode().split():
-                scope, _, value = moved.partition("=")
-                if scope in self._values:
-                    self._values[scope] = int(value)
+            try:
+                moves = [m.partition("=")[::2] for m in message["data"].decode().split()]
+                moved = {scope: int(value) for scope, value in moves if scope in self._values}
+            except ValueError:  # not a move this version writes: read the counters instead
+                log.warning("unreadable counter move %r", message["data"])
+                self._read_all()
+                continue
+            self._values.update(moved)
 
     def _forget(self) -> None:
         subscription, self._subscription = self._subscription, None

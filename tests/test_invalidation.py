@@ -174,3 +174,21 @@ def test_a_lost_subscription_never_serves_an_old_counter(make_app, mailbox):
         first, second = generations(), generations()
     assert first is None or first[SITES] > before
     assert second is not None and second[SITES] > before
+
+
+def test_counters_past_ten_to_the_fourteenth_are_followed_exactly(make_app, mailbox):
+    """A counter restarts at a random 48-bit value, mostly past 10^14, where Lua would
+    write it as "1.4e+14": the move must still reach every worker as the exact number."""
+    problem = redis_problem(REDIS_URL)
+    if problem:
+        pytest.skip(problem)
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).set("paywall:generation:signing_keys", 2**47 + 12_345)
+    one, other = make_app(REDIS_URL=REDIS_URL), make_app(REDIS_URL=REDIS_URL)
+    with other.app_context():
+        assert generations()[SIGNING_KEYS] == 2**47 + 12_345
+    with one.app_context():
+        bump([SIGNING_KEYS])
+    with other.app_context():
+        assert generations()[SIGNING_KEYS] == 2**47 + 12_346
