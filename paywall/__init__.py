@@ -147,7 +147,10 @@ def register_template_helpers(app: Flask) -> None:
     An email rendered outside any request (a webhook's follow-up, a command) has no
     masthead and cannot build them: they wait for a request.
     """
+    from paywall.masthead import masthead
+
     links: dict[str, str] = {}
+    app.jinja_env.globals["masthead"] = masthead
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:

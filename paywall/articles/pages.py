@@ -1,25 +1,22 @@
 """The article page: a shell that cannot hold anything of a reader, and the reader's parts.
 
 The shell (``articles/article.html``: the page with the article, its gate and JSON-LD)
-is rendered in a Jinja environment of its own that has no request, session, signed-in
-reader, CSRF token or ``url_for`` (an undefined name is an error there), from the
-article, the decision's reason and buttons and the site's name and links alone, and is
-kept per worker by exactly those. Three holes in it take what belongs to the reader of
-each request, rendered every time with the app's templates: the masthead
-(``_masthead.html``), flashed messages (``_flashes.html``) and the staff link and
-notices (``articles/_reader.html``, a notice may name the reader's card).
+is rendered in the reader-free environment (``paywall.templating``: no request, session,
+signed-in reader, CSRF token or ``url_for``), from the article, the decision's reason
+and buttons and the site's name and links alone, and is kept per worker by exactly
+those. Three holes in it take what belongs to the reader of each request: the masthead
+(``paywall.masthead``, kept by its own values), flashed messages (``_flashes.html``) and
+the staff link and notices (``articles/_reader.html``, a notice may name the reader's
+card), both rendered every time with the app's templates.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
 
 from flask import current_app, get_flashed_messages, render_template, url_for
-from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from paywall.access import Decision
@@ -27,16 +24,16 @@ from paywall.accounts.models import SessionReader
 from paywall.articles.service import ArticlePage
 from paywall.caching import FreshCache, cache
 from paywall.gate import Gate, present
+from paywall.masthead import masthead
+from paywall.templating import render_reader_free
 
 GATED_SELECTOR = ".paywalled-content"
 SHELL_CACHE, SHELL_ENTRIES = "paywall.article_shells", 4096
-SHELL_ENVIRONMENT = "paywall.article_shell_environment"
 HOLES = {
     "masthead": Markup("<!--paywall:masthead-->"),
     "flashes": Markup("<!--paywall:flashes-->"),
     "reader": Markup("<!--paywall:reader-->"),
 }
-SITE_VALUES = ("site_name", "links")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +57,7 @@ def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | 
     if staff or decision.notices:
         notices = present(decision, return_to) if decision.notices else None
         own = render_template("articles/_reader.html", article=page, gate=notices, staff=staff)
-    return shell.fill(render_template("_masthead.html"), flashes, own)
+    return shell.fill(masthead(), flashes, own)
 
 
 def article_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shell:
@@ -78,17 +75,13 @@ def article_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shel
 def render_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shell:
     """Render the shell in the reader-free environment, uncached."""
     gate: Gate = present(Decision(decision.reason, decision.actions), return_to)
-    html = (
-        _shell_environment()
-        .get_template("articles/article.html")
-        .render(
-            article=page,
-            gate=gate,
-            body_html=page.full_html if decision.is_full else page.teaser_html,
-            json_ld=json_ld(page, is_full_text=decision.is_full),
-            holes=HOLES,
-            **_site_values(),
-        )
+    html = render_reader_free(
+        "articles/article.html",
+        article=page,
+        gate=gate,
+        body_html=page.full_html if decision.is_full else page.teaser_html,
+        json_ld=json_ld(page, is_full_text=decision.is_full),
+        holes=HOLES,
     )
     first, rest = _cut(html, HOLES["masthead"])
     second, rest = _cut(rest, HOLES["flashes"])
@@ -103,29 +96,6 @@ def _cut(html: str, hole: str) -> tuple[str, str]:
     if not found:
         raise RuntimeError(f"articles/article.html has no {hole} hole")
     return before, after
-
-
-def _site_values() -> Mapping[str, Any]:
-    """The site's name and links, the only app-wide values the shell may show."""
-    values: dict[str, Any] = {}
-    for processor in current_app.template_context_processors[None]:
-        values.update(processor())  # type: ignore[arg-type]
-    return {name: values[name] for name in SITE_VALUES}
-
-
-def _shell_environment() -> Environment:
-    """The app's templates with none of its globals: no request, session or reader."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    found: Environment | None = app.extensions.get(SHELL_ENVIRONMENT)
-    if found is None or app.jinja_env.auto_reload:
-        found = Environment(
-            loader=app.jinja_env.loader,
-            autoescape=True,
-            undefined=StrictUndefined,
-            auto_reload=app.jinja_env.auto_reload,
-        )
-        app.extensions[SHELL_ENVIRONMENT] = found
-    return found
 
 
 def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
 
-from paywall.articles.pages import SHELL_ENVIRONMENT
+from paywall.templating import ENVIRONMENT as SHELL_ENVIRONMENT
 from paywall.articles.service import save_article
 from paywall.extensions import db
 from tests.conftest import browser_for
