@@ -260,6 +260,15 @@ def test_a_tampered_session_cookie_is_refused(web, app, app_ctx):
     assert not signed_in(forged)
 
 
+def test_a_session_cookie_a_worker_has_verified_still_ends_with_its_lifetime(web, app, app_ctx):
+    """Workers keep what a verified cookie holds; the cookie's age is still checked."""
+    ReaderFactory(email=ANN)
+    sign_in(web, ANN)
+    assert signed_in(web) and signed_in(web)  # verified once, then kept
+    app.permanent_session_lifetime = timedelta(0)
+    assert not signed_in(web)
+
+
 @pytest.mark.parametrize(
     ("user_agent", "device"),
     [
