@@ -112,8 +112,8 @@ def register_blueprints(app: Flask) -> None:
 def register_response_hooks(app: Flask) -> None:
     """Hooks on every response that belong to one feature.
 
-    Registered after ``paywall.headers`` so they run before it (Flask runs after-request
-    hooks last-registered first): the headers leave a value a hook set alone.
+    ``paywall.headers`` adds its defaults to the finished response and leaves a value a
+    hook set alone.
     """
     from paywall.embed.popup import keep_the_opener
 

@@ -1,7 +1,9 @@
 """Security and caching headers on every response.
 
 The values never change while the app runs, so they are built once in ``init_app`` and
-copied onto each response: this sits on the reading path, which is measured.
+added by a WSGI middleware to the header list each response starts with: this sits on
+the reading path, which is measured (an after-request hook copying them into the
+response's ``Headers`` cost 25 µs of a 250 µs article page; the list costs about 2).
 
 Caching is decided here, once, for the whole app: a response whose view did not set
 ``Cache-Control`` itself is ``private, no-store``. Pages say who is signed in (the
@@ -12,9 +14,11 @@ whose view declares them shareable (the JWKS, ``embed.js``, static files) may be
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, redirect, request
+from flask import Flask, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 # Our own assets, plus what Stripe.js needs for card forms.
@@ -64,6 +68,31 @@ def security_headers(secure: bool, extra_origins: tuple[str, ...] = ()) -> dict[
 
 
 PRIVATE = "private, no-store"
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class ResponseHeaders:
+    """WSGI middleware: ``always`` on every response, ``defaults`` where the app did not
+    set a header of that name itself."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        always: list[tuple[str, str]],
+        defaults: list[tuple[str, str]],
+    ) -> None:
+        self.app = app
+        self.always = always
+        self.defaults = [(name.lower(), (name, value)) for name, value in defaults]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend(self.always)
+            headers.extend(header for name, header in self.defaults if name not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
 
 def init_app(app: Flask) -> None:
@@ -72,20 +101,13 @@ def init_app(app: Flask) -> None:
     if app.config.get("STRIPE_API_BASE"):
         stripe_origins.add(origin_of(app.config["STRIPE_API_BASE"]))
     extra = tuple(sorted(o for o in stripe_origins if not o.endswith(".stripe.com")))
-    secure = app.config["SESSION_COOKIE_SECURE"]
-    headers = security_headers(secure=secure, extra_origins=extra)
+    headers = security_headers(secure=app.config["SESSION_COOKIE_SECURE"], extra_origins=extra)
+    # Views never set these themselves, except the opener policy, which the embed's
+    # sign-in popup relaxes, and caching, which shareable responses declare.
     opener_policy = ("Cross-Origin-Opener-Policy", headers.pop("Cross-Origin-Opener-Policy"))
-    fixed = list(headers.items())
-
-    @app.after_request
-    def add_security_headers(response: Response) -> Response:
-        response.headers.extend(fixed)  # views never set these themselves
-        # ... except the opener policy, which the embed's sign-in popup relaxes.
-        if opener_policy[0] not in response.headers:
-            response.headers.extend((opener_policy,))
-        if "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = PRIVATE
-        return response
+    app.wsgi_app = ResponseHeaders(  # type: ignore[method-assign]
+        app.wsgi_app, list(headers.items()), [opener_policy, ("Cache-Control", PRIVATE)]
+    )
 
     if app.config["FORCE_HTTPS"]:
 
