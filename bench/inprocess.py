@@ -6,6 +6,7 @@ optimising. Its ratios are not the served ones: a server adds the same fixed cos
 every request (about 0.3 ms here), which the served ratio includes.
 
 Run: python bench/inprocess.py [--requests 2000] [--repeats 5] [--profile SCENARIO]
+     [--sort cumulative|tottime]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
 )
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-SCENARIOS = ("hello", "teaser", "signed")
+SCENARIOS = ("hello", "teaser", "signed", "subscriber")
 
 
 def call(app: WsgiApp, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -61,7 +62,7 @@ def check(name: str, reply: tuple[str, list[tuple[str, str]], bytes], email: str
     """Refuse to time a scenario that does not serve what it claims."""
     status, headers, body = reply
     problems = [] if status.startswith("200") else [f"answered {status}"]
-    if name == "signed":
+    if name in ("signed", "subscriber"):
         if email.encode() not in body or PARAGRAPHS[-1].encode() not in body:
             problems.append("not the signed-in reader's full article")
         if any(key == "Set-Cookie" for key, _ in headers):
@@ -86,6 +87,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="per timing")
     parser.add_argument("--repeats", type=int, default=5, help="timings per scenario")
     parser.add_argument("--profile", choices=SCENARIOS, help="cProfile one scenario instead")
+    parser.add_argument("--sort", default="cumulative", help="profile order (e.g. tottime)")
     args = parser.parse_args()
     with ExitStack() as cleanup:
         workdir = Path(tempfile.mkdtemp(prefix="paywall-inprocess-"))
@@ -105,6 +107,7 @@ def main() -> int:
             "hello": (hello_app, environ_for("/")),
             "teaser": (app, environ_for(f"/articles/{seeded.paid_slug}")),
             "signed": (app, environ_for(f"/articles/{seeded.free_slug}", cookie)),
+            "subscriber": (app, environ_for(f"/articles/{seeded.paid_slug}", cookie)),
         }
         for name, (target, environ) in scenarios.items():
             check(name, call(target, environ), seeded.reader_email)
@@ -114,7 +117,7 @@ def main() -> int:
             target, environ = scenarios[args.profile]
             profiler = cProfile.Profile()
             profiler.runcall(time_per_request, target, environ, args.requests)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
             return 0
         print(f"ms per request, median (min) of {args.repeats} x {args.requests} calls")
         for name, (target, environ) in scenarios.items():
