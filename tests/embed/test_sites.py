@@ -164,6 +164,5 @@ def test_create_site_prints_one_closed_script_tag_and_checks_plan_codes(runner, 
     assert site.plans == ("monthly",) and site.accent_color == "#1d4ed8"
     tag = re.search(r"<script .*", made.output).group(0)
     assert tag == (
-        f'<script src="http://paywall.test/embed.js" data-site="{site.public_key}" async>'
-        "</script>"
+        f'<script src="http://paywall.test/embed.js" data-site="{site.public_key}" async></script>'
     )
