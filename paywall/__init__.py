@@ -147,10 +147,15 @@ def register_template_helpers(app: Flask) -> None:
     An email rendered outside any request (a webhook's follow-up, a command) has no
     masthead and cannot build them: they wait for a request.
     """
+    from paywall.embed.popup import flow_url, popup_site
     from paywall.masthead import masthead
 
     links: dict[str, str] = {}
     app.jinja_env.globals["masthead"] = masthead
+    # In a publisher's sign-in popup, pages wear the site's name and their links keep
+    # the popup's journey (``paywall.embed.popup``).
+    app.jinja_env.globals["popup_site"] = popup_site
+    app.jinja_env.globals["flow_url"] = flow_url
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:

@@ -68,6 +68,7 @@ def security_headers(secure: bool, extra_origins: tuple[str, ...] = ()) -> dict[
 
 
 PRIVATE = "private, no-store"
+CSP = "Content-Security-Policy"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -103,10 +104,13 @@ def init_app(app: Flask) -> None:
     extra = tuple(sorted(o for o in stripe_origins if not o.endswith(".stripe.com")))
     headers = security_headers(secure=app.config["SESSION_COOKIE_SECURE"], extra_origins=extra)
     # Views never set these themselves, except the opener policy, which the embed's
-    # sign-in popup relaxes, and caching, which shareable responses declare.
+    # sign-in popup relaxes, the CSP, to which the popup adds its site's logo (and
+    # nothing else), and caching, which shareable responses declare.
     opener_policy = ("Cross-Origin-Opener-Policy", headers.pop("Cross-Origin-Opener-Policy"))
+    policy = (CSP, headers.pop(CSP))
+    app.extensions[CSP] = policy[1]
     app.wsgi_app = ResponseHeaders(  # type: ignore[method-assign]
-        app.wsgi_app, list(headers.items()), [opener_policy, ("Cache-Control", PRIVATE)]
+        app.wsgi_app, list(headers.items()), [opener_policy, policy, ("Cache-Control", PRIVATE)]
     )
 
     if app.config["FORCE_HTTPS"]:

@@ -27,7 +27,10 @@ from paywall.gate import Gate, present
 from paywall.masthead import masthead
 from paywall.templating import render_reader_free
 
+# What ``hasPart.cssSelector`` names: the gated text on a full page; on a teaser page,
+# where that text is not sent, the gate that stands in its place.
 GATED_SELECTOR = ".paywalled-content"
+GATE_SELECTOR = "#paywall-gate"
 SHELL_CACHE, SHELL_ENTRIES = "paywall.article_shells", 4096
 HOLES = {
     "masthead": Markup("<!--paywall:masthead-->"),
@@ -116,7 +119,7 @@ def json_ld(article: ArticlePage, *, is_full_text: bool) -> str:
         data["hasPart"] = {
             "@type": "WebPageElement",
             "isAccessibleForFree": False,
-            "cssSelector": GATED_SELECTOR,
+            "cssSelector": GATED_SELECTOR if is_full_text else GATE_SELECTOR,
         }
     # Escape "<" so the JSON can never close its <script> element.
     return json.dumps(data).replace("<", "\\u003c")

@@ -29,6 +29,10 @@ def _submitted(form: SiteForm) -> tuple[str, str, str]:
     return form.name.data or "", form.allowed_origins.data or "", form.plan_codes.data or ""
 
 
+def _look(form: SiteForm) -> dict[str, str]:
+    return {"logo_url": form.logo_url.data or "", "accent_color": form.accent_color.data or ""}
+
+
 def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str:
     keys = requested_page(
         sites.keys_query(site),
@@ -45,6 +49,7 @@ def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str
         form=form,
         action_form=KeyActionForm(formdata=None),
         new_secret=new_secret,
+        script_tag=sites.script_tag(site.public_key),
     )
 
 
@@ -55,7 +60,7 @@ def sites_page() -> str:
     form = SiteForm()
     if form.validate_on_submit():
         try:
-            made = sites.create_site(*_submitted(form))
+            made = sites.create_site(*_submitted(form), **_look(form))
         except sites.SiteError as error:
             db.session.rollback()
             show_on_form(form, error)
@@ -80,12 +85,7 @@ def site_page(site_id: int) -> str | Response:
     form = SiteForm(obj=site)
     if form.validate_on_submit():
         try:
-            sites.update_site(
-                site,
-                form.name.data or "",
-                form.allowed_origins.data or "",
-                form.plan_codes.data or "",
-            )
+            sites.update_site(site, *_submitted(form), **_look(form))
         except sites.SiteError as error:
             db.session.rollback()
             show_on_form(form, error)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
+from billing import all_plans
 from paywall.embed import bp, sites
 from paywall.embed.signing import create_signing_key
+from paywall.extensions import db
 
 
 def _echo_keys(made: sites.NewKeys) -> None:
@@ -23,17 +24,27 @@ def _echo_keys(made: sites.NewKeys) -> None:
 @click.option(
     "--plans", default="", help="Plan codes the Subscribe button offers, comma-separated."
 )
-def create_site_command(name: str, origins: tuple[str, ...], plans: str) -> None:
+@click.option("--logo", default="", help="An https address of the site's logo (sign-in window).")
+@click.option("--accent", default="", help="The site's accent colour, #rrggbb (sign-in window).")
+def create_site_command(
+    name: str, origins: tuple[str, ...], plans: str, logo: str, accent: str
+) -> None:
     """Register a site NAME that embeds the gate; prints its keys once."""
+    codes = [c.strip() for c in plans.split(",") if c.strip()]
+    known = [plan.code for plan in all_plans(db.session)]
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise click.UsageError(
+            f"No plan {', '.join(map(repr, unknown))}: the plans are "
+            f"{', '.join(known) or 'none yet (add plans first)'}."
+        )
     try:
-        made = sites.create_site(name, origins, plans)
+        made = sites.create_site(name, origins, codes, logo_url=logo, accent_color=accent)
     except sites.SiteError as error:
         raise click.UsageError(error.message) from error
     _echo_keys(made)
-    base = (current_app.config.get("BASE_URL") or "").rstrip("/")
-    click.echo(
-        f'Script tag:  <script src="{base}/embed.js" data-site="{made.site.public_key}" async>'
-    )
+    click.echo("Script tag (put it on every page that shows articles):")
+    click.echo(f"  {sites.script_tag(made.site.public_key)}")
 
 
 @bp.cli.command("rotate-key")

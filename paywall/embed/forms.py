@@ -23,6 +23,16 @@ class SiteForm(FlaskForm):
         validators=[Optional(), Length(max=300), printable_text],
         description="Plan codes the Subscribe button offers, comma-separated (empty: all).",
     )
+    logo_url = StringField(
+        "Logo",
+        validators=[Optional(), Length(max=500)],
+        description="Shown in the sign-in window: an https address of an image (optional).",
+    )
+    accent_color = StringField(
+        "Accent colour",
+        validators=[Optional(), Length(max=7)],
+        description="Buttons and links in the sign-in window, like #1d4ed8 (optional).",
+    )
 
 
 class KeyActionForm(FlaskForm):

@@ -23,6 +23,9 @@ class Site(Base):
     allowed_origins: Mapped[str] = mapped_column(Text, default="")
     # Plan codes the gate's "Subscribe" offers first, comma-separated (empty: all plans).
     plan_codes: Mapped[str] = mapped_column(String(300), default="")
+    # The site's own look in the sign-in popup: an https logo and a #rrggbb accent colour.
+    logo_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    accent_color: Mapped[str] = mapped_column(String(7), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A disabled site answers nothing: its keys and reader tokens stop working at once.
     disabled_at: Mapped[datetime | None]

@@ -18,16 +18,23 @@ from paywall.embed.api import bearer, entitlements_body
 from paywall.embed.cors import allow, check_origin, request_origin
 from paywall.embed.decisions import decision_json
 from paywall.embed.errors import ApiError, invalid_token, unknown_site
+from paywall.embed.keys import READER_TOKEN_PREFIX
 from paywall.embed.operations import READER_TOKEN, READER_TOKEN_OR_NONE, operation
 from paywall.embed.schemas import Decision, Entitlement, FreshQuery, SiteArticlePath, SitePath
 from paywall.embed.sites import SiteRecord, active_site
-from paywall.embed.tokens import TokenReader, reader_for_token, revoke_token
+from paywall.embed.tokens import (
+    TokenReader,
+    not_a_reader_token,
+    reader_for_token,
+    revoke_token,
+)
 
 SITE_PREFIX = "/api/v1/sites/"
 METHODS = "GET, DELETE, OPTIONS"
 CORS_ORIGIN = "embed_cors_origin"
 SITE = "embed_site"
-SITE_ERRORS = {403: "origin_not_allowed", 404: "unknown_site"}
+ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+SITE_ERRORS = {403: ORIGIN_NOT_ALLOWED, 404: "unknown_site"}
 
 
 def request_site() -> SiteRecord:
@@ -56,14 +63,21 @@ def site_first() -> BaseResponse | None:
     """Know the site before anything else, so every answer can carry its CORS headers.
 
     Preflights are answered here for the site's origins (their errors are plain JSON,
-    which a browser does not let the page read).
+    which a browser does not let the page read). An origin the site does not allow may
+    read the ``origin_not_allowed`` refusal, and nothing else.
     """
     if not request.path.startswith(SITE_PREFIX):
         return None
     try:
         g.setdefault(SITE, request_site())
     except ApiError as error:
-        if request.method == "OPTIONS":
+        if error.code == ORIGIN_NOT_ALLOWED:
+            # Let the page read why: a refusal the browser hides looks like a dead script.
+            # The preflight passes so the call itself can answer ``origin_not_allowed``.
+            g.setdefault(CORS_ORIGIN, request_origin())
+            if request.method == "OPTIONS":
+                return Response(status=204)
+        elif request.method == "OPTIONS":
             return error.response()
         raise
     return Response(status=204) if request.method == "OPTIONS" else None
@@ -105,6 +119,8 @@ def sign_out(site_key: str) -> tuple[str, int]:
     """Revoke the reader token (sign out of the site)."""
     site: SiteRecord = g.get(SITE)
     token = bearer()
+    if token is not None and not token.startswith(READER_TOKEN_PREFIX):
+        raise not_a_reader_token(token)
     if token is None or not revoke_token(token, site.id):
         raise invalid_token()
     return "", 204

@@ -6,10 +6,13 @@ only their digests are stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask import current_app, url_for
+from markupsafe import escape
 from sqlalchemy import Select, select, update
 
 from billing import utcnow
@@ -43,6 +46,8 @@ class SiteRecord:
     origins: frozenset[str]
     first_origin: str
     plans: tuple[str, ...]
+    logo_url: str = ""
+    accent_color: str = ""
 
     def allows(self, origin: str) -> bool:
         """Whether ``origin`` is one of the site's own."""
@@ -107,13 +112,65 @@ def _plan_codes(codes: str | Iterable[str]) -> str:
     return ",".join(c for c in (str(i).strip() for i in items) if c)
 
 
-def create_site(name: str, origins: str | Iterable[str], plan_codes: str = "") -> NewKeys:
+ACCENT_COLOR = re.compile(r"#[0-9a-f]{6}")
+
+
+def check_accent_color(value: str) -> str:
+    """``#1D4ED8`` → ``#1d4ed8``; empty stays empty; anything else is a :class:`SiteError`."""
+    value = value.strip().lower()
+    if value and not ACCENT_COLOR.fullmatch(value):
+        raise SiteError("accent_color", "Write the colour as # and six hex digits, like #1d4ed8.")
+    return value
+
+
+def check_logo_url(value: str) -> str:
+    """An https address of an image, or empty; else :class:`SiteError`.
+
+    Only https, so the popup (itself https in production) never loads mixed content, and
+    no quotes, spaces or credentials: the address goes into an attribute and the CSP.
+    """
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or len(value) > 500
+        or any(c in value for c in " \t\r\n\"'<>;,\\")
+    ):
+        raise SiteError(
+            "logo_url", "Give the logo as an https address, like https://news.example.com/logo.png"
+        )
+    return value
+
+
+def script_tag(public_key: str) -> str:
+    """The one snippet a publisher pastes into its pages (closed: an unclosed script tag
+    swallows the rest of the page)."""
+    base = (current_app.config.get("BASE_URL") or "").rstrip("/")
+    src = f"{base}/embed.js" if base else url_for("embed.script", _external=True)
+    return f'<script src="{escape(src)}" data-site="{escape(public_key)}" async></script>'
+
+
+def create_site(
+    name: str,
+    origins: str | Iterable[str],
+    plan_codes: str | Iterable[str] = "",
+    *,
+    logo_url: str = "",
+    accent_color: str = "",
+) -> NewKeys:
     """Register a site; returns it with its secret API key (shown once, stored hashed)."""
     site = Site(
         name=_check_name(name),
         public_key=new_key(SITE_KEY_PREFIX, 16),
         allowed_origins="\n".join(parse_origins(origins)),
         plan_codes=_plan_codes(plan_codes),
+        logo_url=check_logo_url(logo_url),
+        accent_color=check_accent_color(accent_color),
     )
     secret = new_key(SECRET_KEY_PREFIX)
     site.keys.append(SiteKey(prefix=shown_prefix(secret), digest=digest(secret)))
@@ -122,11 +179,21 @@ def create_site(name: str, origins: str | Iterable[str], plan_codes: str = "") -
     return NewKeys(site, secret)
 
 
-def update_site(site: Site, name: str, origins: str | Iterable[str], plan_codes: str) -> Site:
-    """Change a site's name, origins and default plans."""
+def update_site(
+    site: Site,
+    name: str,
+    origins: str | Iterable[str],
+    plan_codes: str,
+    *,
+    logo_url: str = "",
+    accent_color: str = "",
+) -> Site:
+    """Change a site's name, origins, default plans, logo and accent colour."""
     site.name = _check_name(name)
     site.allowed_origins = "\n".join(parse_origins(origins))
     site.plan_codes = _plan_codes(plan_codes)
+    site.logo_url = check_logo_url(logo_url)
+    site.accent_color = check_accent_color(accent_color)
     db.session.commit()
     return site
 
@@ -213,6 +280,8 @@ def _record(site: Site) -> SiteRecord:
         origins=frozenset(origins),
         first_origin=origins[0] if origins else "",
         plans=site.plans,
+        logo_url=site.logo_url,
+        accent_color=site.accent_color,
     )
 
 

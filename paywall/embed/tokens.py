@@ -18,8 +18,14 @@ from sqlalchemy import bindparam, delete, select, update
 from billing import utcnow
 from paywall.accounts.models import Reader, SessionReader
 from paywall.caching import FreshCache, cache
-from paywall.embed.errors import invalid_token
-from paywall.embed.keys import READER_TOKEN_PREFIX, digest, new_key
+from paywall.embed.errors import ApiError, invalid_token
+from paywall.embed.keys import (
+    READER_TOKEN_PREFIX,
+    SECRET_KEY_PREFIX,
+    SITE_KEY_PREFIX,
+    digest,
+    new_key,
+)
 from paywall.embed.models import ReaderToken
 from paywall.extensions import db
 from paywall.invalidation import READER_TOKENS, READERS
@@ -85,6 +91,27 @@ def issue_token(site_id: int, reader_id: int, security_stamp: int) -> tuple[str,
     return token, expires_at
 
 
+def not_a_reader_token(token: str) -> ApiError:
+    """``invalid_token``, saying which key was sent instead of a reader token, if any."""
+    if token.startswith(SECRET_KEY_PREFIX):
+        return ApiError(
+            401,
+            "invalid_token",
+            "This is the site's secret API key (pw_sk_...), not a reader token (pw_rt_...). "
+            "Send it only from the site's servers, as the Bearer token of /api/v1/articles, "
+            "/api/v1/decisions and /api/v1/entitlements; never put it in a page. If it was "
+            "in a page, make a new one (paywall rotate-key).",
+        )
+    if token.startswith(SITE_KEY_PREFIX):
+        return ApiError(
+            401,
+            "invalid_token",
+            "This is the site key (pw_pk_...), not a reader token (pw_rt_...): the site key "
+            "goes in the script tag and the path; a reader token comes from the sign-in popup.",
+        )
+    return invalid_token()
+
+
 def reader_for_token(token: str, site_id: int) -> TokenReader:
     """The reader a live token of this site speaks for; else ``invalid_token``.
 
@@ -93,7 +120,7 @@ def reader_for_token(token: str, site_id: int) -> TokenReader:
     Sliding expiry: a token used in the second half of its lifetime gets a new one.
     """
     if not token.startswith(READER_TOKEN_PREFIX) or len(token) > 100:
-        raise invalid_token()
+        raise not_a_reader_token(token)
     key = digest(token)
     now = utcnow()
     tokens: FreshCache[str, TokenReader] = cache(TOKEN_CACHE, (READERS, READER_TOKENS), 10_000)

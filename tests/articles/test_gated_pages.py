@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 
 from paywall.extensions import db
 from tests.factories import SECRET, ArticleFactory, EditorFactory, ReaderFactory
@@ -96,10 +97,21 @@ def test_gated_page_declares_the_gated_part_to_search_engines(client, app_ctx):
     assert data["hasPart"] == {
         "@type": "WebPageElement",
         "isAccessibleForFree": False,
-        "cssSelector": ".paywalled-content",
+        "cssSelector": "#paywall-gate",
     }
     assert data["headline"] == "Rates <script>alert(1)</script>"
     assert b"<script>alert(1)" not in response.data  # escaped everywhere
+
+
+@pytest.mark.parametrize("reader", [None, "editor"])
+def test_the_gated_part_named_to_search_engines_is_on_the_page(client, app_ctx, reader):
+    """On the teaser page and on the full page alike, ``cssSelector`` finds an element."""
+    if reader:
+        sign_in_client(client, EditorFactory())
+    article = ArticleFactory(access_level="paid")
+    response = client.get(f"/articles/{article.slug}")
+    selector = json_ld(response)["hasPart"]["cssSelector"]
+    assert len(BeautifulSoup(response.text, "html.parser").select(selector)) == 1, selector
 
 
 def test_metered_reader_reads_free_views_then_hits_the_gate(make_app):

@@ -115,16 +115,25 @@ def test_reader_signs_in_through_the_popup_and_reads_on_without_a_reload(page, n
     assert find_site(site.site_key) is not None
 
 
-def test_a_page_on_an_unregistered_origin_gets_nothing(page, news, live_server):
+def test_a_page_on_an_unregistered_origin_gets_no_text_and_a_clear_console_warning(
+    page, news, live_server
+):
     site, stack = news
     stray = stack.enter_context(
         serving(publisher_app(live_server, site.site_key, site.stories), "127.0.0.1", free_port())
     )
-    with page.expect_event("requestfailed", lambda r: "/decisions/" in r.url) as refused:
+    with (
+        page.expect_console_message(lambda m: "origin_not_allowed" in m.text) as warned,
+        page.expect_response(lambda r: "/decisions/" in r.url) as answered,
+    ):
         page.goto(f"{stray}/articles/harbour-secrets")
-    assert refused.value.failure  # the browser withheld the answer (CORS): the page got nothing
+    assert answered.value.status == 403
+    assert answered.value.json()["error"]["code"] == "origin_not_allowed"
+    assert warned.value.type == "warning"
+    assert stray in warned.value.text and "localhost" in warned.value.text
     expect(page.get_by_text("A second paragraph anyone may read.")).to_be_visible()
     expect(gate(page)).to_have_count(0)
+    expect(page.get_by_text(SECRET)).to_have_count(0)
 
 
 def test_the_teaser_stays_when_the_paywall_is_unreachable(page):

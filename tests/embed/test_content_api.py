@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from billing import PlanInput, save_plan
+from paywall.extensions import db
 from tests.embed.conftest import make_publisher
 from tests.factories import SECRET
 
@@ -150,13 +152,31 @@ def test_the_content_api_needs_no_csrf_token_and_sets_no_cookie(publisher):
     assert "Set-Cookie" not in response.headers
 
 
-def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(publisher):
+def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(app, publisher):
     """Twenty 40-character tier names passed the 200-character column on PostgreSQL as a
     500 (schemathesis found it); they are stored whole, and a twenty-first is refused."""
     names = [f"{n:02d}" + "t" * 38 for n in range(20)]
+    with app.app_context():
+        for n, name in enumerate(names):
+            save_plan(db.session, PlanInput(f"plan-{n}", f"Plan {n}", name, 500))
     saved = publisher.put("many-tiers", access="tiers", tiers=names)
     assert saved.status_code == 201, saved.get_json()
     assert saved.get_json()["tiers"] == names
     refused = publisher.put("too-many-tiers", access="tiers", tiers=[*names, "extra"])
     assert refused.status_code == 400
     assert refused.get_json()["error"]["field"] == "tiers"
+
+
+def test_a_tier_no_plan_has_is_refused_with_the_tiers_there_are(app, publisher):
+    with app.app_context():
+        save_plan(db.session, PlanInput("gold-monthly", "Gold", "gold", 900))
+    assert publisher.put("gold-story", access="tiers", tiers=["gold"]).status_code == 201
+    refused = publisher.put("typo-story", access="tiers", tiers=["gold", "glod"])
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "invalid_article" and error["field"] == "tiers"
+    assert "'glod'" in error["message"] and "gold" in error["message"]
+    assert (
+        publisher.client.get("/api/v1/articles/typo-story", headers=publisher.auth()).status_code
+        == 404
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from billing.orm import utcnow
@@ -64,7 +65,9 @@ def test_cors_only_for_the_sites_registered_origins(publisher):
     refused = publisher.decision("story", origin=OTHER_ORIGIN)
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "origin_not_allowed"
-    assert "Access-Control-Allow-Origin" not in refused.headers
+    # The page may read the refusal (so its console says why), and nothing more.
+    assert refused.headers["Access-Control-Allow-Origin"] == OTHER_ORIGIN
+    assert "Access-Control-Allow-Credentials" not in refused.headers
     assert SECRET not in refused.text and "paragraph" not in refused.text
 
 
@@ -78,9 +81,15 @@ def test_preflight_is_answered_for_registered_origins_only(publisher):
     assert ok.status_code == 204
     assert ok.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "Authorization" in ok.headers["Access-Control-Allow-Headers"]
-    refused = publisher.client.options(path, headers={"Origin": OTHER_ORIGIN, **asking})
-    assert refused.status_code == 403
-    assert "Access-Control-Allow-Origin" not in refused.headers
+    # Another origin's preflight passes, so its call can be answered origin_not_allowed.
+    other = publisher.client.options(path, headers={"Origin": OTHER_ORIGIN, **asking})
+    assert other.status_code == 204
+    answered = publisher.client.get(
+        path, headers={"Origin": OTHER_ORIGIN, "Authorization": "Bearer pw_rt_x"}
+    )
+    assert answered.status_code == 403
+    assert answered.get_json()["error"]["code"] == "origin_not_allowed"
+    assert answered.headers["Access-Control-Allow-Origin"] == OTHER_ORIGIN
 
 
 def test_a_bad_token_is_a_readable_invalid_token_error(publisher):
@@ -89,6 +98,29 @@ def test_a_bad_token_is_a_readable_invalid_token_error(publisher):
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "invalid_token"
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+@pytest.mark.parametrize(
+    ("sent", "says"), [("secret_key", "secret API key"), ("site_key", "site key")]
+)
+def test_a_key_sent_as_a_reader_token_gets_an_error_that_names_it(publisher, sent, says):
+    publisher.put("story")
+    key = getattr(publisher, sent)
+    for response in (
+        publisher.decision("story", key),
+        publisher.client.delete(
+            f"/api/v1/sites/{publisher.site_key}/token",
+            headers={"Authorization": f"Bearer {key}", "Origin": ORIGIN},
+        ),
+        publisher.client.get(
+            "/api/v1/decisions/story", headers={**publisher.auth(), "X-Reader-Token": key}
+        ),
+    ):
+        assert response.status_code == 401
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid_token"
+        assert says in error["message"], error
+        assert key not in response.text
 
 
 def test_a_token_works_only_on_the_site_it_was_issued_for(app, publisher, readers):

@@ -142,3 +142,27 @@ def test_rotate_key_command_can_replace_the_site_key(runner, publisher, app_ctx)
     result = runner.invoke(args=["rotate-key", publisher.site_key, "--site-key"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Site.public_key)) != publisher.site_key
+
+
+def test_create_site_prints_one_closed_script_tag_and_checks_plan_codes(runner, app_ctx):
+    from billing import PlanInput, save_plan
+
+    save_plan(db.session, PlanInput("monthly", "Monthly", "standard", 500))
+    refused = runner.invoke(
+        args=["create-site", "Harbour", "--origin", "https://news.example.com", "--plans", "mnthly"]
+    )
+    assert refused.exit_code != 0 and "'mnthly'" in refused.output and "monthly" in refused.output
+    assert db.session.scalar(select(Site)) is None
+    made = runner.invoke(
+        args=[
+            *("create-site", "Harbour", "--origin", "https://news.example.com"),
+            *("--plans", "monthly", "--accent", "#1D4ED8"),
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    site = db.session.scalar(select(Site))
+    assert site.plans == ("monthly",) and site.accent_color == "#1d4ed8"
+    tag = re.search(r"<script .*", made.output).group(0)
+    assert tag == (
+        f'<script src="http://paywall.test/embed.js" data-site="{site.public_key}" async></script>'
+    )

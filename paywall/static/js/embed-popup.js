@@ -6,7 +6,7 @@
   if (!box) return;
   var data = box.dataset;
   var message = data.refresh
-    ? { type: "paywall:refresh", site: data.site }
+    ? { type: "paywall:refresh", site: data.site, step: data.step || "" }
     : { type: "paywall:token", site: data.site, token: data.token, expiresAt: data.expiresAt };
   if (!window.opener) {
     box.querySelector("[data-connect-status]").hidden = true;

@@ -10,6 +10,16 @@
   var base = new URL(script.src, location.href).origin;
   var api = base + "/api/v1/sites/" + encodeURIComponent(site);
   var storageKey = "paywall.token." + site;
+  var signedOutKey = "paywall.signed-out." + site;
+  var warned = {};
+  var announce = "";  // said on the page after a step in the popup succeeded, until sign-out
+  var DONE = {
+    subscribe: "You're subscribed. Thank you!",
+    upgrade: "Your plan is upgraded. Thank you!",
+    update_card: "Your card is updated.",
+    confirm_payment: "Your payment is confirmed.",
+    resume: "Your subscription is resumed."
+  };
   var teasers = new WeakMap();
   var popup = null;
   var lookAgain = 0;  // when a popup was opened, until the reader comes back
@@ -20,15 +30,33 @@
     "button{font:inherit;cursor:pointer;border-radius:6px;padding:.5em 1em;margin:0 .5em .5em 0;" +
     "border:1px solid #1d4ed8;background:#1d4ed8;color:#fff}" +
     "button.link{border:0;background:none;color:#1d4ed8;padding:0;text-decoration:underline}" +
-    ".note{font-size:.9em;margin:.25em 0}.who{font-size:.85em;color:#555;margin:0}";
+    ".note{font-size:.9em;margin:.25em 0}.who{font-size:.85em;color:#555;margin:0}" +
+    ".done{font-weight:600;color:#14532d;margin:0 0 .5em}";
 
-  function getToken() {
-    try { return localStorage.getItem(storageKey); } catch (e) { return null; }
+  function stored(key) {
+    try { return localStorage.getItem(key); } catch (e) { return null; }
   }
-  function setToken(value) {
+  function store(key, value) {
     try {
-      if (value) localStorage.setItem(storageKey, value); else localStorage.removeItem(storageKey);
+      if (value) localStorage.setItem(key, value); else localStorage.removeItem(key);
     } catch (e) { /* storage blocked: the reader stays anonymous */ }
+  }
+  function getToken() { return stored(storageKey); }
+  function setToken(value) { store(storageKey, value); }
+
+  // A page that cannot use the paywall says why, once, where its developer looks.
+  function warn(error) {
+    var code = error && error.code;
+    if (!code || warned[code]) return;
+    warned[code] = true;
+    var why = {
+      origin_not_allowed: "this page's origin " + location.origin + " is not one of the " +
+        "site's allowed origins. Add it exactly (scheme, host and port: 127.0.0.1 and " +
+        "localhost are different origins) to the site on the paywall.",
+      unknown_site: "no active site has the key \"" + site + "\" (data-site of the script " +
+        "tag): check it, or whether the site was disabled or given a new key."
+    }[code] || error.message;
+    if (window.console) console.warn("Paywall (" + code + "): " + why);
   }
 
   function ask(id, token) {
@@ -54,6 +82,7 @@
     root.appendChild(el("style", CSS));
     var box = root.appendChild(el("div", null, "box"));
     box.setAttribute("role", decision.access === "full" ? "status" : "region");
+    if (announce && decision.access === "full") box.appendChild(el("p", announce, "done"));
     if (decision.access !== "full") {
       box.setAttribute("aria-label", decision.title);
       box.appendChild(el("h2", decision.title));
@@ -78,7 +107,7 @@
   function render(container, decision) {
     if (decision.access === "full") {
       container.innerHTML = decision.html;  // sanitised by the paywall when it was saved
-      if (decision.notices.length || decision.reader) {
+      if (decision.notices.length || decision.reader || announce) {
         container.insertBefore(panel(container, decision), container.firstChild);
       }
     } else {
@@ -99,6 +128,7 @@
         return load(container);
       }
       if (answer.status === 200) render(container, answer.body);
+      else warn(answer.body && answer.body.error);
     }).catch(function () { /* unreachable: the teaser stays */ });
   }
 
@@ -111,6 +141,8 @@
     var target = new URL(url);
     if (target.origin !== base) return;
     target.searchParams.set("origin", location.origin);
+    // After signing out here, the popup asks before going on as the same account.
+    if (stored(signedOutKey)) target.searchParams.set("prompt", "choose");
     popup = window.open(target.href, "paywall-" + site, "popup,width=480,height=720");
     lookAgain = Date.now() / 1000;
   }
@@ -118,6 +150,8 @@
   function signOut() {
     var token = getToken();
     setToken(null);
+    store(signedOutKey, "1");
+    announce = "";
     var done = token
       ? fetch(api + "/token", {
           method: "DELETE", headers: { Authorization: "Bearer " + token }, credentials: "omit"
@@ -132,14 +166,16 @@
     if (!data || data.site !== site) return;
     if (data.type === "paywall:token" && typeof data.token === "string") {
       setToken(data.token);
+      store(signedOutKey, null);
       refresh();
     } else if (data.type === "paywall:refresh") {
+      announce = DONE[data.step] || "";
       refresh();
     }
   });
   window.addEventListener("focus", function () {
     // Back from a popup step: whatever it changed happened after it opened.
-    if (lookAgain) { freshAfter = Math.max(freshAfter, lookAgain); lookAgain = 0; refresh(); }
+    if (lookAgain) { lookAgain = 0; refresh(); }
   });
   window.addEventListener("storage", function (event) {
     if (event.key === storageKey) refresh();
