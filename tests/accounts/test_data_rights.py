@@ -17,7 +17,7 @@ from paywall.accounts.models import LoginSession, Reader
 from paywall.accounts.tokens import Purpose, make_token
 from paywall.extensions import db
 from tests.conftest import browser_for
-from tests.factories import DEFAULT_PASSWORD, ReaderFactory
+from tests.factories import DEFAULT_PASSWORD, EditorFactory, ReaderFactory
 from tests.helpers import path_of, sign_in, sign_in_client, text
 
 ANN, BOB = "ann@example.com", "bob@example.com"
@@ -292,3 +292,15 @@ def test_a_deleted_readers_old_emailed_links_do_not_sign_in(web, app, app_ctx, m
     sign_in(signed, ANN)
     delete_with(signed, ANN)
     assert web.get(link, expect_errors=True).status_code == 400
+
+
+def test_the_staff_readers_list_leaves_deleted_accounts_out(web, app, app_ctx):
+    ReaderFactory(email=ANN)
+    EditorFactory(email="ed@example.com")
+    sign_in(web, ANN)
+    delete_with(web, ANN)
+    staff = browser_for(app)
+    sign_in(staff, "ed@example.com")
+    listed = text(staff.get("/admin/readers"))
+    assert "ed@example.com" in listed
+    assert "deleted.invalid" not in listed and ANN not in listed
