@@ -28,6 +28,7 @@ from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
+from billing.personal_data import billing_records, change_customer_email, forget_customer
 from billing.reconcile import customers_to_reconcile, refresh_customer
 from billing.reports import (
     STATUS_WORDS,
@@ -105,8 +106,10 @@ __all__ = [
     "all_plans",
     "apply_event",
     "begin_card_setup",
+    "billing_records",
     "cancel_at_period_end",
     "cards_expiring_before_renewal",
+    "change_customer_email",
     "change_plan",
     "check_go_live",
     "claim_card_reminder",
@@ -116,6 +119,7 @@ __all__ = [
     "dispute_notice",
     "event_problem",
     "failed_payment_notice",
+    "forget_customer",
     "format_money",
     "installation_prefix",
     "invoice_key",

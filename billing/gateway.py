@@ -192,6 +192,16 @@ class StripeGateway:
         return _plain(self._v1().customers.retrieve(customer_id))
 
     @_changes_stripe
+    def update_customer_email(self, customer_id: str, email: str) -> dict[str, Any]:
+        """Give the customer a new email (``""`` removes it), for receipts and Stripe's
+        own emails. A fresh idempotency key: changing back and forth is a change each time."""
+        return _plain(
+            self._v1().customers.update(
+                customer_id, params={"email": email}, options=self._key("customer-email")
+            )
+        )
+
+    @_changes_stripe
     def set_default_payment_method(
         self, customer_id: str, payment_method_id: str
     ) -> dict[str, Any]:

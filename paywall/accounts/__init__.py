@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__, cli_group=None)
 
-from paywall.accounts import admin, routes  # noqa: E402,F401
+from paywall.accounts import admin, data_rights_routes, routes  # noqa: E402,F401

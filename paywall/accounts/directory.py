@@ -33,8 +33,9 @@ _STATE_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
 
 def readers_query(*, search: str = "", state: str | None = None) -> Select[Reader]:
     """Readers whose email contains ``search``, in ``state`` (a key of
-    :data:`READER_STATES`); unordered, for a pager by :data:`READER_ORDER`."""
-    query = select(Reader)
+    :data:`READER_STATES`); unordered, for a pager by :data:`READER_ORDER`. Deleted
+    accounts (rows kept only for their invoices) are not readers any more."""
+    query = select(Reader).where(Reader.deleted_at.is_(None))
     if search:
         query = query.where(Reader.email.contains(normalise_email(search), autoescape=True))
     if state is not None:

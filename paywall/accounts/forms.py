@@ -68,3 +68,22 @@ class ResetPasswordForm(FlaskForm):
 
 class ChangePasswordForm(ResetPasswordForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class ChangeEmailForm(FlaskForm):
+    """On the account page beside the password form: prefixed, so no field ids clash."""
+
+    PREFIX = "change-email"
+
+    new_email = EmailField("New email", validators=EMAIL_VALIDATORS, filters=[_strip])
+    current_password = PasswordField(
+        "Current password", validators=[Optional(), Length(max=200)],
+        description="Signed in by emailed link and never chose one? Leave it empty.",
+    )  # fmt: skip
+
+
+class DeleteAccountForm(FlaskForm):
+    confirmation = PasswordField(
+        "Your email address or your password",
+        validators=[DataRequired("Type your email address or your password."), Length(max=254)],
+    )

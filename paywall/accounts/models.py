@@ -39,6 +39,9 @@ class Reader(UserMixin, Base):
     security_stamp: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_signed_in_at: Mapped[datetime | None]
+    # The reader deleted the account: the row stays, emptied of the person, for the
+    # invoices accounting law keeps (see ``paywall.accounts.data_rights``).
+    deleted_at: Mapped[datetime | None]
 
     @property
     def is_staff(self) -> bool:

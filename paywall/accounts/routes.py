@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from paywall.accounts import bp, service, sessions
 from paywall.accounts.forms import (
+    ChangeEmailForm,
     ChangePasswordForm,
     ConfirmForm,
     EmailLinkForm,
@@ -101,7 +102,7 @@ def _sign_in_by_link(
             flash(welcome, "success")
             return _go_on(_next_target())
     except TokenError as error:
-        return _bad_link(error, "accounts.request_sign_in_link", retry_label)
+        return bad_link_page(error, "accounts.request_sign_in_link", retry_label)
     return render_template(template, form=form, reader=reader)
 
 
@@ -163,7 +164,7 @@ def verify_email(token: str) -> str | Response:
     try:
         service.verify_email(token)
     except TokenError as error:
-        return _bad_link(error, "accounts.account", "Send a new confirmation link")
+        return bad_link_page(error, "accounts.account", "Send a new confirmation link")
     flash("Thanks — your email address is confirmed.", "success")
     return redirect(
         url_for("accounts.account") if current_user.is_authenticated else url_for("articles.home")
@@ -200,7 +201,7 @@ def reset_password(token: str) -> str | Response:
                 flash("Your password is changed, and you're signed in.", "success")
                 return redirect(url_for("accounts.account"))
     except TokenError as error:
-        return _bad_link(error, "accounts.forgot_password", "Email me a new reset link")
+        return bad_link_page(error, "accounts.forgot_password", "Email me a new reset link")
     return render_template("accounts/reset_password.html", form=form)
 
 
@@ -222,9 +223,17 @@ def account() -> str | Response:
         else:
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
+    return account_page(form=form)
+
+
+def account_page(
+    form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+) -> str:
+    """The account page, with the forms as submitted when one of them had errors."""
     return render_template(
         "accounts/account.html",
-        form=form,
+        form=form or ChangePasswordForm(formdata=None),
+        email_form=email_form or ChangeEmailForm(formdata=None, prefix=ChangeEmailForm.PREFIX),
         resend_form=ConfirmForm(formdata=None),
         session_form=ConfirmForm(formdata=None),
         live_sessions=sorted(  # this device first, then the most recently used
@@ -272,7 +281,7 @@ def resend_verification() -> Response:
     return redirect(url_for("accounts.account"))
 
 
-def _bad_link(error: TokenError, endpoint: str, label: str) -> tuple[str, int]:
+def bad_link_page(error: TokenError, endpoint: str, label: str) -> tuple[str, int]:
     return (
         render_template(
             "accounts/bad_link.html",

@@ -57,7 +57,9 @@ def is_valid_email(address: str) -> bool:
 
 def find_by_email(address: str) -> Reader | None:
     """The account for ``address`` in any spelling, or None."""
-    return db.session.scalar(select(Reader).where(Reader.email == normalise_email(address)))
+    return db.session.scalar(
+        select(Reader).where(Reader.email == normalise_email(address), Reader.deleted_at.is_(None))
+    )
 
 
 # --- sign-up ----------------------------------------------------------------------------
@@ -203,10 +205,18 @@ def _email_link(
     return _send(reader, subject, template, link=link)
 
 
-def _send(reader: Reader | SessionReader, subject: str, template: str, **context: object) -> bool:
-    """Email ``reader``; False, with the error logged, when the mail server or outbox failed."""
+def _send(
+    reader: Reader | SessionReader,
+    subject: str,
+    template: str,
+    *,
+    to: str | None = None,
+    **context: object,
+) -> bool:
+    """Email ``reader`` (at ``to``, when given); False, with the error logged, when the
+    mail server or outbox failed."""
     try:
-        send_email(reader.email, subject, template, reader=reader, **context)
+        send_email(to or reader.email, subject, template, reader=reader, **context)
     except MailNotSent:
         log.exception("could not send the email %r to reader %s", subject, reader.id)
         return False
@@ -252,11 +262,13 @@ def _spend_link(
     changes: dict,
     *,
     sign_out_everywhere: bool = False,
+    keep_session: int | None = None,
 ) -> None:
     """Apply ``changes`` to ``reader`` only while the link is unused; else TokenError.
 
     The check and the change are one UPDATE, so the database lets one request through;
-    with ``sign_out_everywhere`` the reader's sessions end in the same transaction.
+    with ``sign_out_everywhere`` the reader's sessions (but ``keep_session``) end in the
+    same transaction.
     """
     spent = db.session.execute(
         update(Reader)
@@ -268,7 +280,7 @@ def _spend_link(
         db.session.rollback()
         raise TokenError(expired=False)
     if sign_out_everywhere:
-        end_sessions(reader.id)
+        end_sessions(reader.id, keep=keep_session)
     db.session.commit()  # expires ``reader``: its next use reads the new row
 
 

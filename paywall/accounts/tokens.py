@@ -3,7 +3,8 @@
 Each purpose has its own salt, so a token made for one can never be used for another.
 Single use comes from binding the token to state that using it changes: the security
 stamp (password reset), the last sign-in time (sign-in link), the account still awaiting
-its confirmation (sign-up) or the email (verification).
+its confirmation (sign-up), the email (verification) or both the email and the security
+stamp (a change of email).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Purpose(StrEnum):
     VERIFY_EMAIL = "verify-email"
     RESET_PASSWORD = "reset-password"  # noqa: S105  (a salt name, not a secret)
     SIGN_IN = "sign-in-link"
+    CHANGE_EMAIL = "change-email"  # confirms a new address, sent to that address
 
 
 MAX_AGE_SETTING = {
@@ -27,6 +29,7 @@ MAX_AGE_SETTING = {
     Purpose.VERIFY_EMAIL: "VERIFY_EMAIL_MAX_AGE",
     Purpose.RESET_PASSWORD: "RESET_PASSWORD_MAX_AGE",
     Purpose.SIGN_IN: "SIGNIN_LINK_MAX_AGE",
+    Purpose.CHANGE_EMAIL: "VERIFY_EMAIL_MAX_AGE",
 }
 
 

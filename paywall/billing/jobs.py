@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from billing import BillingError, Email, FollowUp, customers_to_reconcile, refresh_customer, utcnow
+from billing import (
+    BillingError,
+    Email,
+    FollowUp,
+    change_customer_email,
+    customers_to_reconcile,
+    refresh_customer,
+    utcnow,
+)
 from billing import apply_event as apply_stored
+from paywall.accounts.models import Reader
 from paywall.billing import emails
 from paywall.billing.support import gateway
 from paywall.extensions import db
@@ -30,6 +39,14 @@ def apply_event(event_id: str) -> None:
     outcome = apply_stored(db.session, gateway(), event_id)
     for follow_up in outcome.follow_ups:
         enqueue("send_billing_email", follow_up.email.value, follow_up.row_id)
+
+
+def sync_customer_email(reader_id: int) -> None:
+    """Give the reader's Stripe customer their current email, after they changed it
+    (raises, to be retried, while Stripe cannot be reached)."""
+    reader = db.session.get(Reader, reader_id)
+    if reader is not None and reader.deleted_at is None:
+        change_customer_email(db.session, gateway(), reader.id, reader.email)
 
 
 def send_billing_email(email: str, row_id: int) -> None:
