@@ -4,7 +4,7 @@ The row stays, emptied of the person (a placeholder email, no name, no password)
 the invoices that accounting law keeps still have a customer to belong to.
 
 Revision ID: 7d3f1a9c5e20
-Revises: 5e2b7c9a1d34
+Revises: 3f6a2d8c1b95
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d3f1a9c5e20'
-down_revision = '5e2b7c9a1d34'
+down_revision = '3f6a2d8c1b95'
 branch_labels = None
 depends_on = None
 
