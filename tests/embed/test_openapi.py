@@ -13,6 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
+from schemathesis.checks import positive_data_acceptance
 
 from tests.embed.conftest import make_publisher, token_through_popup
 
@@ -136,6 +137,9 @@ def test_the_live_api_keeps_to_its_document(seeded):
             headers = {"Authorization": f"Bearer {key}"}
             if case.headers and "X-Reader-Token" in case.headers:
                 headers["X-Reader-Token"] = seeded.reader_token
-            case.call_and_validate(headers=headers)
+            # An article's tiers must be tiers some plan has, which no JSON Schema can
+            # say: a schema-valid PUT may rightly get 422 (the other checks still run).
+            excluded = [positive_data_acceptance] if case.method == "PUT" else []
+            case.call_and_validate(headers=headers, excluded_checks=excluded)
 
         call()
