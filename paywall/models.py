@@ -9,7 +9,7 @@ from billing import (
     Subscription,
     WebhookEvent,
 )
-from paywall.accounts.models import LoginSession, Reader, Role
+from paywall.accounts.models import LoginSession, Reader, Role, SignInCode
 from paywall.articles.models import Article, MeterView
 from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey
 
@@ -25,6 +25,7 @@ __all__ = [
     "Reader",
     "ReaderToken",
     "Role",
+    "SignInCode",
     "SigningKey",
     "Site",
     "SiteArticle",

@@ -73,7 +73,7 @@ def test_the_demo_logs_outgoing_emails_and_tracebacks(tmp_path: Path):
         browser.submit("/signin/link", {"email": "reader@example.com"})
         wait_for(lambda: "Traceback" in log.read_text(), 10, "the traceback")
         before, after = log.read_text().split("Traceback", 1)
-        assert "could not send the email 'Your sign-in link'" in before.splitlines()[-1]
+        assert "could not send the email 'Your sign-in link and code'" in before.splitlines()[-1]
         assert "Could not write to directory" in after or "not a directory" in after
     finally:
         process.terminate()

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from paywall.accounts.codes import normalise_code
+
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
@@ -50,6 +52,22 @@ class EmailLinkForm(FlaskForm):
 
     email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
     next = HiddenField()
+
+
+class SignInCodeForm(FlaskForm):
+    """Type the code from the sign-in email (whether it is right is the service's call)."""
+
+    code = StringField(
+        "Sign-in code",
+        validators=[DataRequired("Enter the 6-digit code from the email."), Length(max=40)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"},
+        description="The 6 digits from the email; spaces and dashes are fine.",
+    )
+    next = HiddenField()
+
+    def validate_code(self, field: StringField) -> None:
+        if normalise_code(field.data or "") is None:
+            raise ValidationError("Enter the 6 digits from the email.")
 
 
 class ConfirmForm(FlaskForm):

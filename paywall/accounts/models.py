@@ -97,6 +97,33 @@ class LoginSession(Base):
         return f"<LoginSession {self.id} of reader {self.reader_id}>"
 
 
+class SignInCode(Base):
+    """The six-digit code of one request for a sign-in email, for the browser that asked.
+
+    That browser's session keeps a random token naming the row (only its SHA-256 digest
+    is stored here) and the email holds the code (only a keyed digest of it is stored),
+    so a code works in that browser alone. An address without an account gets a row
+    too, whose code is never sent: the code form answers the same for both.
+    """
+
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # Keyed digest of the address asked for: a new request for it supersedes this one.
+    email_digest: Mapped[str] = mapped_column(String(64), index=True)
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    code_digest: Mapped[str] = mapped_column(String(64))
+    # The reader's last sign-in when the code was made: any sign-in since (the emailed
+    # link's included) spends the code, as it spends the link.
+    issued_for: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+    def __repr__(self) -> str:
+        return f"<SignInCode {self.id} of reader {self.reader_id}>"
+
+
 class SessionReader(UserMixin):
     """The signed-in reader as every request sees it: a read-only snapshot of one row.
 

@@ -6,17 +6,19 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from paywall.accounts import bp, service, sessions
+from paywall.accounts.codes import CodeRefused
 from paywall.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ConfirmForm,
     EmailLinkForm,
     ResetPasswordForm,
+    SignInCodeForm,
     SignInForm,
     SignUpForm,
 )
@@ -27,6 +29,8 @@ from paywall.security import safe_next_url
 from paywall.validation import show_on_form
 
 LINK_SENT = "If an account exists for {email}, we've emailed it a link. It works once."
+SIGN_IN_SENT = "If an account exists for {email}, we've emailed it a sign-in link and a code."
+CODE_REQUEST = "sign_in_code"  # session key: the pending code's request token, and the email
 SIGN_UP_SENT = "We've sent an email to {email}. Open the link in it to finish."
 SIGN_IN_FAILED = (
     "That email and password don't match an account. "
@@ -135,14 +139,47 @@ def sign_out() -> Response:
 @bp.route("/signin/link", methods=["GET", "POST"])
 @rate_limited("EMAIL_LINK_RATE_LIMIT")
 def request_sign_in_link() -> str | Response:
-    """Ask for a one-time sign-in link by email."""
+    """Ask for a one-time sign-in link and code by email; the answer is the code form."""
     form = EmailLinkForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        service.send_sign_in_link(form.email.data, _next_target(form.next.data))
-        return render_template(
-            "accounts/link_sent.html", message=LINK_SENT.format(email=form.email.data)
+        target = _next_target(form.next.data)
+        earlier = session.get(CODE_REQUEST) or {}
+        code_request = service.send_sign_in_link(
+            form.email.data, target, replacing=earlier.get("request")
         )
+        session[CODE_REQUEST] = {"request": code_request, "email": form.email.data}
+        return _code_page(SignInCodeForm(formdata=None, next=target or ""))
     return render_template("accounts/request_link.html", form=form)
+
+
+@bp.route("/signin/code", methods=["GET", "POST"])
+@rate_limited("SIGNIN_RATE_LIMIT")
+def sign_in_with_code() -> str | Response:
+    """Sign in on this browser with the code from the sign-in email it asked for."""
+    pending = session.get(CODE_REQUEST) or {}
+    form = SignInCodeForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            reader = service.use_sign_in_code(pending.get("request"), form.code.data)
+        except CodeRefused as error:
+            show_on_form(form, error)
+        else:
+            session.pop(CODE_REQUEST, None)
+            sessions.sign_in(reader)
+            flash("You're signed in.", "success")
+            return _go_on(_next_target(form.next.data))
+    elif request.method == "GET" and not pending:
+        return redirect(url_for("accounts.request_sign_in_link", next=_next_target()))
+    return _code_page(form)
+
+
+def _code_page(form: SignInCodeForm) -> str:
+    email = (session.get(CODE_REQUEST) or {}).get("email")
+    return render_template(
+        "accounts/sign_in_code.html",
+        form=form,
+        message=SIGN_IN_SENT.format(email=email) if email else None,
+    )
 
 
 @bp.route("/signin/link/<token>", methods=["GET", "POST"])

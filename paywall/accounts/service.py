@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing import utcnow
+from paywall.accounts import codes
 from paywall.accounts.models import Reader, Role, SessionReader
 from paywall.accounts.passwords import (
     hash_password,
@@ -31,7 +32,7 @@ LINK_EMAILS = {
     Purpose.SIGN_UP: ("Confirm your email to finish signing up", "confirm_sign_up",
                       "accounts.confirm_sign_up"),
     Purpose.VERIFY_EMAIL: ("Confirm your email address", "verify_email", "accounts.verify_email"),
-    Purpose.SIGN_IN: ("Your sign-in link", "signin_link", "accounts.sign_in_with_link"),
+    Purpose.SIGN_IN: ("Your sign-in link and code", "signin_link", "accounts.sign_in_with_link"),
     Purpose.RESET_PASSWORD: ("Reset your password", "reset_password", "accounts.reset_password"),
 }  # fmt: skip
 
@@ -193,7 +194,12 @@ def verify_email(token: str) -> Reader:
 
 
 def _email_link(
-    reader: Reader | SessionReader, purpose: Purpose, payload: dict[str, object], **url_args: object
+    reader: Reader | SessionReader,
+    purpose: Purpose,
+    payload: dict[str, object],
+    *,
+    email_context: dict[str, object] | None = None,
+    **url_args: object,
 ) -> bool:
     """Email ``reader`` a signed link for ``purpose``; False (logged) if sending failed.
 
@@ -202,7 +208,7 @@ def _email_link(
     subject, template, endpoint = LINK_EMAILS[purpose]
     token = make_token(purpose, {"id": reader.id, **payload})
     link = absolute_url(endpoint, token=token, **url_args)
-    return _send(reader, subject, template, link=link)
+    return _send(reader, subject, template, link=link, **(email_context or {}))
 
 
 def _send(
@@ -223,12 +229,21 @@ def _send(
     return True
 
 
-def send_sign_in_link(email: str, next_url: str | None) -> None:
-    """Email a one-time sign-in link, if an account exists (the caller says the same either way)."""
+def send_sign_in_link(email: str, next_url: str | None, *, replacing: str | None = None) -> str:
+    """Email a one-time sign-in link and code, if an account exists (the caller says the
+    same either way); returns the token the asking browser keeps to type the code in.
+
+    ``replacing`` is that browser's earlier token, if any: its code stops working.
+    """
     reader = find_by_email(email)
+    last = reader.last_signed_in_at if reader else None
+    issued = codes.issue_code(normalise_email(email), reader, replacing=replacing)
     if reader is not None:
-        last = _stamp(reader.last_signed_in_at)
-        _email_link(reader, Purpose.SIGN_IN, {"last": last}, next=next_url)
+        _email_link(
+            reader, Purpose.SIGN_IN, {"last": _stamp(last)}, next=next_url,
+            email_context={"code": issued.code},
+        )  # fmt: skip
+    return issued.request
 
 
 def reader_for_sign_in_link(token: str) -> Reader:
@@ -247,13 +262,38 @@ def use_sign_in_link(token: str) -> Reader:
     the stored one), so of several uses at the same moment exactly one signs in.
     """
     reader = reader_for_sign_in_link(token)
+    _spend_sign_in(reader, reader.last_signed_in_at)
+    return reader
+
+
+def use_sign_in_code(request: str | None, typed: str) -> Reader:
+    """Sign in with the code from a sign-in email, in the browser that asked for it
+    (``request``, the token its session kept); else :class:`codes.CodeRefused`.
+
+    Like the link, it proves the mailbox, and it is spent as the link is: of the code
+    and the link (or the code sent twice) used at the same moment, exactly one signs in,
+    and using either ends the other.
+    """
+    right = codes.check_code(request, typed)
+    reader = db.session.get(Reader, right.reader_id)
+    if reader is None or not codes.discard(right):
+        db.session.rollback()
+        raise codes.CodeRefused(codes.GONE)
+    try:
+        _spend_sign_in(reader, right.issued_for)
+    except TokenError:
+        raise codes.CodeRefused(codes.GONE) from None
+    return reader
+
+
+def _spend_sign_in(reader: Reader, issued_for: datetime | None) -> None:
+    """Sign ``reader`` in by emailed link or code, issued when their last sign-in was
+    ``issued_for``: once, and only if nobody has signed in since."""
     now = utcnow()
     changes: dict[str, object] = {"last_signed_in_at": now}
     if reader.email_verified_at is None:
         changes["email_verified_at"] = now
-    issued_for = Reader.last_signed_in_at.is_not_distinct_from(reader.last_signed_in_at)
-    _spend_link(reader, issued_for, changes)
-    return reader
+    _spend_link(reader, Reader.last_signed_in_at.is_not_distinct_from(issued_for), changes)
 
 
 def _spend_link(

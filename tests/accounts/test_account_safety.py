@@ -190,12 +190,16 @@ def test_hostile_input_never_causes_a_server_error(make_app, mailbox, value):
         ("/signin", {"email": "ann@example.com", "password": DEFAULT_PASSWORD, "next": value}),
         ("/signin/link", {"email": value, "next": value}),
         ("/signin/link", {"email": "ann@example.com", "next": value}),
+        ("/signin/code", {"code": value, "next": value}),
         ("/password/forgot", {"email": value}),
     ]
     for path, data in posts:
         client.post("/signout")
         assert client.post(path, data=data).status_code < 500, (path, data)
-    for path in ("/signin/link/", "/verify/", "/password/reset/", "/signin?next=", "/signup?next="):
+    for path in (
+        "/signin/link/", "/verify/", "/password/reset/", "/signin?next=", "/signup?next=",
+        "/signin/code?next=",
+    ):  # fmt: skip
         assert client.get(path + value).status_code < 500, path
     with app.app_context():
         names = db.session.scalars(select(Reader.name)).all()
