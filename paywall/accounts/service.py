@@ -8,7 +8,7 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing import utcnow
@@ -293,7 +293,9 @@ def _spend_sign_in(reader: Reader, issued_for: datetime | None) -> None:
     changes: dict[str, object] = {"last_signed_in_at": now}
     if reader.email_verified_at is None:
         changes["email_verified_at"] = now
-    _spend_link(reader, Reader.last_signed_in_at.is_not_distinct_from(issued_for), changes)
+    unused = Reader.last_signed_in_at.is_not_distinct_from(issued_for)
+    # A link or code sent before the account was deleted signs nobody in.
+    _spend_link(reader, and_(unused, Reader.deleted_at.is_(None)), changes)
 
 
 def _spend_link(

@@ -304,3 +304,28 @@ def test_the_staff_readers_list_leaves_deleted_accounts_out(web, app, app_ctx):
     listed = text(staff.get("/admin/readers"))
     assert "ed@example.com" in listed
     assert "deleted.invalid" not in listed and ANN not in listed
+
+
+def test_a_link_or_code_asked_for_after_signing_in_dies_with_the_account(
+    web, app, app_ctx, mailbox
+):
+    """Signed in on one browser, the reader asks for a sign-in email on another, then
+    deletes the account: neither the link nor the code in that email signs in."""
+    ReaderFactory(email=ANN)
+    signed = browser_for(app)
+    sign_in(signed, ANN)
+    form = web.get("/signin/link").forms["request-link-form"]
+    form["email"] = ANN
+    code_page = form.submit()
+    message = mailbox.text_of(mailbox.last_to(ANN))
+    link = path_of(mailbox.link_to(ANN, "/signin/link/"))
+    code = re.search(r"^(\d{6})\r?$", message, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    delete_with(signed, ANN)
+
+    web.get(link).forms["confirm-link-form"].submit(expect_errors=True)
+    assert "Sign out" not in web.get("/").text
+    form = code_page.forms["sign-in-code-form"]
+    form["code"] = code
+    form.submit(expect_errors=True)
+    home = web.get("/").text
+    assert "Sign out" not in home and "Sign in" in home
