@@ -38,6 +38,10 @@ class EditorFactory(ReaderFactory):
     role = Role.EDITOR
 
 
+class AdminFactory(ReaderFactory):
+    role = Role.ADMIN
+
+
 class ArticleFactory(factory.Factory):
     """An article saved through the same rendering as the editor's form.
 

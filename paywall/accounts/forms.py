@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 
@@ -68,3 +76,16 @@ class ResetPasswordForm(FlaskForm):
 
 class ChangePasswordForm(ResetPasswordForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class RoleForm(FlaskForm):
+    """An admin makes a reader an editor or admin, or a reader again."""
+
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice("reader", "Reader"),
+            SelectChoice("editor", "Editor: writes articles"),
+            SelectChoice("admin", "Admin: also plans, prices, comps, sites, keys and roles"),
+        ],
+    )

@@ -1,4 +1,4 @@
-"""Editors register publisher sites and manage their keys (staff only, CSRF on every form).
+"""Admins register publisher sites and manage their keys (staff only, CSRF on every form).
 
 A new secret key is shown once, on the page that answers the POST that made it; only
 its digest is stored.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from paywall.accounts.decorators import staff_required
+from paywall.accounts.decorators import admin_required
 from paywall.embed import bp, sites
 from paywall.embed.forms import KeyActionForm, SiteForm
 from paywall.embed.models import Site
@@ -49,7 +49,7 @@ def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str
 
 
 @bp.route("/admin/sites", methods=["GET", "POST"])
-@staff_required
+@admin_required
 def sites_page() -> str:
     """The registered sites a page at a time, and the form that registers a new one."""
     form = SiteForm()
@@ -73,7 +73,7 @@ def sites_page() -> str:
 
 
 @bp.route("/admin/sites/<int:site_id>", methods=["GET", "POST"])
-@staff_required
+@admin_required
 def site_page(site_id: int) -> str | Response:
     """A site's settings, script tag and keys."""
     site = _site_or_404(site_id)
@@ -96,7 +96,7 @@ def site_page(site_id: int) -> str | Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/rotate")
-@staff_required
+@admin_required
 def rotate_key(site_id: int) -> str | Response:
     """Make a new secret key; the old ones stop working at once."""
     site = _site_or_404(site_id)
@@ -107,7 +107,7 @@ def rotate_key(site_id: int) -> str | Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/site-key")
-@staff_required
+@admin_required
 def rotate_site_key(site_id: int) -> Response:
     """Give the site a new publishable key (its script tags must change too)."""
     site = _site_or_404(site_id)
@@ -118,7 +118,7 @@ def rotate_site_key(site_id: int) -> Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/revoke")
-@staff_required
+@admin_required
 def revoke_keys(site_id: int) -> Response:
     """Revoke every secret key of the site."""
     site = _site_or_404(site_id)
@@ -129,7 +129,7 @@ def revoke_keys(site_id: int) -> Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/<any(disable, enable):change>")
-@staff_required
+@admin_required
 def toggle_site(site_id: int, change: str) -> Response:
     """Disable a site (keys and reader tokens stop at once) or enable it again."""
     site = _site_or_404(site_id)

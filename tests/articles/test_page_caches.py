@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
 
-from paywall.templating import ENVIRONMENT as SHELL_ENVIRONMENT
 from paywall.articles.service import save_article
 from paywall.extensions import db
+from paywall.templating import ENVIRONMENT as SHELL_ENVIRONMENT
 from tests.conftest import browser_for
 from tests.factories import SECRET, ArticleFactory, EditorFactory, ReaderFactory
 from tests.helpers import path_of, sign_in, sign_in_client, text
