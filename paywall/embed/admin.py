@@ -25,8 +25,17 @@ def _site_or_404(site_id: int) -> Site:
     return site
 
 
-def _submitted(form: SiteForm) -> tuple[str, str, str]:
-    return form.name.data or "", form.allowed_origins.data or "", form.plan_codes.data or ""
+def _submitted(form: SiteForm) -> tuple[str, str, list[str]]:
+    return form.name.data or "", form.allowed_origins.data or "", form.plan_codes.data or []
+
+
+def _site_form(site: Site | None = None, *, fresh: bool = False) -> SiteForm:
+    """The site form offering the plans' codes; ``fresh``: showing ``site`` as saved."""
+    form = SiteForm(obj=site, formdata=None) if fresh else SiteForm(obj=site)
+    current = site.plans if site is not None else ()
+    if site is not None and (fresh or not form.is_submitted()):
+        form.plan_codes.data = list(current)
+    return form.offer_plans(sites.plan_codes(), current)
 
 
 def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str:
@@ -52,7 +61,7 @@ def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str
 @admin_required
 def sites_page() -> str:
     """The registered sites a page at a time, and the form that registers a new one."""
-    form = SiteForm()
+    form = _site_form()
     if form.validate_on_submit():
         try:
             made = sites.create_site(*_submitted(form))
@@ -60,7 +69,7 @@ def sites_page() -> str:
             db.session.rollback()
             show_on_form(form, error)
         else:
-            return _site_page(made.site, SiteForm(obj=made.site, formdata=None), made.secret_key)
+            return _site_page(made.site, _site_form(made.site, fresh=True), made.secret_key)
     page = requested_page(
         sites.sites_query(),
         sites.SITE_ORDER,
@@ -77,14 +86,14 @@ def sites_page() -> str:
 def site_page(site_id: int) -> str | Response:
     """A site's settings, script tag and keys."""
     site = _site_or_404(site_id)
-    form = SiteForm(obj=site)
+    form = _site_form(site)
     if form.validate_on_submit():
         try:
             sites.update_site(
                 site,
                 form.name.data or "",
                 form.allowed_origins.data or "",
-                form.plan_codes.data or "",
+                form.plan_codes.data or [],
             )
         except sites.SiteError as error:
             db.session.rollback()
@@ -103,7 +112,7 @@ def rotate_key(site_id: int) -> str | Response:
     if not KeyActionForm().validate_on_submit():
         return redirect(url_for("embed.site_page", site_id=site.id))
     made = sites.rotate_secret_key(site)
-    return _site_page(site, SiteForm(obj=site, formdata=None), made.secret_key)
+    return _site_page(site, _site_form(site, fresh=True), made.secret_key)
 
 
 @bp.post("/admin/sites/<int:site_id>/site-key")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select, update
 
-from billing import utcnow
+from billing import all_plans, utcnow
 from paywall.audit.log import record
 from paywall.caching import FreshCache, cache
 from paywall.embed.keys import (
@@ -103,9 +103,26 @@ def _check_name(name: str) -> str:
     return name
 
 
+def plan_codes() -> list[str]:
+    """The codes of the publisher's plans, in the catalogue's order."""
+    return [plan.code for plan in all_plans(db.session)]
+
+
 def _plan_codes(codes: str | Iterable[str]) -> str:
+    """Default plans from ``"monthly, yearly"`` or a list; each must be a plan's code."""
     items = codes.split(",") if isinstance(codes, str) else codes
-    return ",".join(c for c in (str(i).strip() for i in items) if c)
+    chosen: list[str] = []
+    for code in (str(i).strip() for i in items):
+        if code and code not in chosen:
+            chosen.append(code)
+    known = plan_codes()
+    for code in chosen:
+        if code not in known:
+            raise SiteError(
+                "plan_codes",
+                f"There is no plan {code!r}. The plans: {', '.join(known) or 'none yet'}.",
+            )
+    return ",".join(chosen)
 
 
 def _settings_of(site: Site) -> dict[str, object]:

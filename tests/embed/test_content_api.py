@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.embed.conftest import make_publisher
-from tests.factories import SECRET
+from tests.factories import SECRET, PlanFactory
 
 
 def test_cms_creates_then_updates_an_article_rendered_like_an_editors(publisher):
@@ -150,13 +150,27 @@ def test_the_content_api_needs_no_csrf_token_and_sets_no_cookie(publisher):
     assert "Set-Cookie" not in response.headers
 
 
-def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(publisher):
+def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(
+    publisher, app_ctx
+):
     """Twenty 40-character tier names passed the 200-character column on PostgreSQL as a
     500 (schemathesis found it); they are stored whole, and a twenty-first is refused."""
     names = [f"{n:02d}" + "t" * 38 for n in range(20)]
+    for name in names:
+        PlanFactory(tier=name)
     saved = publisher.put("many-tiers", access="tiers", tiers=names)
     assert saved.status_code == 201, saved.get_json()
     assert saved.get_json()["tiers"] == names
     refused = publisher.put("too-many-tiers", access="tiers", tiers=[*names, "extra"])
     assert refused.status_code == 400
     assert refused.get_json()["error"]["field"] == "tiers"
+
+
+def test_a_tier_no_plan_has_is_refused_with_the_field_to_fix(publisher, app_ctx):
+    PlanFactory(tier="premium")
+    refused = publisher.put("typo", access="tiers", tiers=["premuim"])
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_article", "tiers")
+    assert "premuim" in error["message"]
+    assert publisher.put("typo", access="tiers", tiers=["premium"]).status_code == 201

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from paywall.embed.keys import digest
 from paywall.embed.models import Site, SiteKey
@@ -142,3 +142,32 @@ def test_rotate_key_command_can_replace_the_site_key(runner, publisher, app_ctx)
     result = runner.invoke(args=["rotate-key", publisher.site_key, "--site-key"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Site.public_key)) != publisher.site_key
+
+
+def test_a_sites_default_plans_are_ticked_from_the_plans_that_exist(web, runner, app_ctx):
+    from tests.factories import PlanFactory
+
+    PlanFactory(code="monthly"), PlanFactory(code="yearly")
+    AdminFactory(email="ed@example.com")
+    sign_in(web, "ed@example.com")
+    form = web.get("/admin/sites").forms["site-form"]
+    assert sorted(f._value for f in form.fields["plan_codes"]) == ["monthly", "yearly"]
+    form["name"], form["allowed_origins"] = "Harbour News", "https://news.example.com"
+    typo = [(name, value) for name, value in form.submit_fields() if name != "plan_codes"]
+    page = web.post("/admin/sites", [*typo, ("plan_codes", "montly")])
+    assert "is not a valid choice" in text(page.html.select_one("#plan_codes-errors"))
+    assert db.session.scalar(select(Site)) is None
+
+    for field in form.fields["plan_codes"]:
+        field.checked = field._value == "yearly"
+    form.submit()
+    site = db.session.scalar(select(Site))
+    assert site.plans == ("yearly",)
+    assert [f._value for f in web.get(f"/admin/sites/{site.id}").forms["site-form"].fields[
+        "plan_codes"] if f.checked] == ["yearly"]  # fmt: skip
+
+    result = runner.invoke(
+        args=["create-site", "Other", "--origin", "https://b.example.com", "--plans", "montly"]
+    )
+    assert result.exit_code == 2 and "There is no plan 'montly'" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 1
