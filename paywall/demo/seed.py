@@ -29,6 +29,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("reader@example.com", "Riley Reader", Role.READER, "free account"),
     DemoAccount("editor@example.com", "Eden Editor", Role.EDITOR, "editor (staff)"),
+    DemoAccount("admin@example.com", "Ada Admin", Role.ADMIN, "admin (plans, sites, roles)"),
 )
 
 

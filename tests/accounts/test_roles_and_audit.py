@@ -246,7 +246,7 @@ def test_the_audit_page_pages_through_every_event_and_filters(client, app_ctx):
     sign_in_client(client, admin)
 
     def subjects(page) -> list[str]:  # type: ignore[no-untyped-def]
-        return re.findall(r": (thing \d+)</td>", page.text)
+        return re.findall(r": (thing \d+)</span>", page.text)
 
     pages = walk(client, "/admin/audit", subjects)
     assert [len(p) for p in pages] == [20, 20, 6]
