@@ -7,6 +7,7 @@ old one, while existing subscribers keep theirs until they change plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +21,21 @@ from billing.state import PlanView, plan_view
 from billing.sync import PLAN_CODE_KEY
 
 INTERVALS = ("day", "week", "month", "year")
+
+# Told of each change to a plan just before the commit that makes it, so the caller can
+# write its record of the change in the same transaction: (action, subject, before, after).
+ChangeNote = Callable[[str, str, dict[str, Any] | None, dict[str, Any] | None], Any]
+_PLAN_FIELDS = (
+    "name",
+    "tier",
+    "amount",
+    "currency",
+    "interval",
+    "trial_days",
+    "description",
+    "active",
+    "position",
+)
 
 
 class CatalogGateway(Protocol):
@@ -70,11 +86,16 @@ def plan_for_sale(session: Session, code: str) -> Plan:
     return plan
 
 
-def save_plan(session: Session, spec: PlanInput) -> Plan:
+def _fields_of(plan: Plan) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in _PLAN_FIELDS}
+
+
+def save_plan(session: Session, spec: PlanInput, on_change: ChangeNote | None = None) -> Plan:
     """Create or update the plan ``spec.code`` locally (``sync_catalog`` pushes it)."""
     if spec.interval not in INTERVALS:
         raise BillingStateError(f"Interval must be one of {', '.join(INTERVALS)}.")
     plan = session.scalar(select(Plan).where(Plan.code == spec.code))
+    before = _fields_of(plan) if plan is not None else None
     if plan is None:
         plan = Plan(code=spec.code)
         session.add(plan)
@@ -84,6 +105,10 @@ def save_plan(session: Session, spec: PlanInput) -> Plan:
     plan.description = spec.description
     plan.active = spec.active
     plan.position = spec.position
+    after = _fields_of(plan)
+    if on_change is not None and after != before:
+        action = "plan.create" if before is None else "plan.update"
+        on_change(action, f"plan {plan.code}", before, after)
     session.commit()
     return plan
 
@@ -94,16 +119,26 @@ def stripe_ids(plan: Plan, prefix: str) -> tuple[str, str]:
     return product, f"{product}_{plan.amount}{plan.currency}_{plan.interval}"
 
 
-def sync_catalog(session: Session, gateway: CatalogGateway) -> list[str]:
-    """Create or update each plan's Stripe Product and Plan; returns what changed."""
+def sync_catalog(
+    session: Session, gateway: CatalogGateway, on_change: ChangeNote | None = None
+) -> list[str]:
+    """Create or update each plan's Stripe Product and Plan; returns what changed.
+
+    Each plan is committed on its own, once Stripe has it; ``on_change`` hears of each
+    plan whose Stripe plan changed, before that commit.
+    """
     changes: list[str] = []
     for plan in all_plans(session):
         product_id, plan_id = stripe_ids(plan, gateway.id_prefix)
+        before = {"stripe_plan_id": plan.stripe_plan_id}
         if not plan.active:
             if plan.stripe_plan_id:
                 gateway.deactivate_plan(plan.stripe_plan_id)
                 changes.append(f"{plan.code}: no longer on sale ({plan.stripe_plan_id})")
                 plan.stripe_plan_id = None
+                if on_change is not None:
+                    on_change("plan.sync", f"plan {plan.code}", before, {"stripe_plan_id": None})
+                session.commit()
             continue
         gateway.upsert_product(product_id, plan.name, plan.description)
         if gateway.find_plan(plan_id) is None:
@@ -122,5 +157,7 @@ def sync_catalog(session: Session, gateway: CatalogGateway) -> list[str]:
             changes.append(f"{plan.code}: old price {plan.stripe_plan_id} no longer on sale")
         plan.stripe_product_id, plan.stripe_plan_id = product_id, plan_id
         plan.synced_at = utcnow()
+        if on_change is not None and before["stripe_plan_id"] != plan_id:
+            on_change("plan.sync", f"plan {plan.code}", before, {"stripe_plan_id": plan_id})
         session.commit()
     return changes

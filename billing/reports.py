@@ -57,13 +57,17 @@ SUBSCRIBER_ORDER = (Customer.id,)
 
 
 def subscribers_query(
-    *, status: str | None = None, reader_ids: Select[int] | None = None
+    *,
+    status: str | None = None,
+    plan: str | None = None,
+    reader_ids: Select[int] | None = None,
 ) -> Select[Subscription, int, int, str, PaymentMethod]:
     """One row per subscriber (a customer with a live or once-active subscription): the
     current subscription, its plan and the default card; unordered, for a pager.
 
-    ``status`` keeps subscribers whose current subscription has it; ``reader_ids`` (a
-    select of reader ids, e.g. an email search) keeps those readers.
+    ``status`` keeps subscribers whose current subscription has it, ``plan`` those whose
+    current subscription is to the plan of that code; ``reader_ids`` (a select of reader
+    ids, e.g. an email search) keeps those readers.
     """
     counts = Subscription.was_active.is_(True) | Subscription.status.in_(LIVE_STATUSES)
     current = (
@@ -90,6 +94,8 @@ def subscribers_query(
     )
     if status is not None:
         query = query.where(Subscription.status == status)
+    if plan is not None:
+        query = query.where(Subscription.plan_code == plan)
     if reader_ids is not None:
         query = query.where(Customer.reader_id.in_(reader_ids))
     return query

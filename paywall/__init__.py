@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach each feature's blueprint (routes and CLI commands)."""
     from paywall.accounts import bp as accounts_bp
     from paywall.articles import bp as articles_bp
+    from paywall.audit import bp as audit_bp
     from paywall.billing import bp as billing_bp
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(articles_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from billing import Plan
 from paywall.accounts.models import Reader, Role
 from paywall.accounts.passwords import hash_password
 from paywall.extensions import db
@@ -36,6 +37,23 @@ class ReaderFactory(BaseFactory):
 
 class EditorFactory(ReaderFactory):
     role = Role.EDITOR
+
+
+class AdminFactory(ReaderFactory):
+    role = Role.ADMIN
+
+
+class PlanFactory(BaseFactory):
+    """A plan of the publisher's catalogue (not synced to Stripe): its tier may be named
+    by articles."""
+
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"plan-{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+    tier = "standard"
+    amount = 900
 
 
 class ArticleFactory(factory.Factory):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.embed.conftest import BODY, make_publisher, token_through_popup
-from tests.factories import ArticleFactory, EditorFactory, ReaderFactory
+from tests.factories import AdminFactory, ArticleFactory, ReaderFactory
 from tests.helpers import sign_in_client
 
 PRIVATE = "private, no-store"
@@ -45,8 +45,8 @@ def test_account_forms_and_their_errors_are_never_stored(client):
 
 def test_staff_pages_are_never_stored(app, app_ctx):
     client = app.test_client()
-    sign_in_client(client, EditorFactory())
-    for path in ("/admin/subscribers", "/admin/sites", "/editor/articles/new"):
+    sign_in_client(client, AdminFactory())
+    for path in ("/admin/subscribers", "/admin/sites", "/admin/audit", "/editor/articles/new"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == PRIVATE, path

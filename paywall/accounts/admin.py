@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from billing import (
     INVOICE_ORDER,
@@ -16,9 +18,11 @@ from billing import (
     subscribers_query,
 )
 from paywall.accounts import bp
-from paywall.accounts.decorators import staff_required
+from paywall.accounts.decorators import admin_required, staff_required
 from paywall.accounts.directory import READER_ORDER, READER_STATES, readers_query
-from paywall.accounts.models import Reader
+from paywall.accounts.forms import RoleForm
+from paywall.accounts.models import Reader, Role
+from paywall.accounts.service import AccountError, change_role
 from paywall.extensions import db
 from paywall.pagination import requested_page
 
@@ -59,9 +63,38 @@ def readers() -> str:
 @staff_required
 def reader(reader_id: int) -> str:
     """One reader's account, subscription and invoices (a page at a time)."""
+    found = _reader_or_404(reader_id)
+    return _reader_page(found, RoleForm(formdata=None, role=found.role))
+
+
+@bp.post("/admin/readers/<int:reader_id>/role")
+@admin_required
+def role(reader_id: int) -> str | Response | tuple[str, int]:
+    """Make a reader an editor or admin, or a reader again."""
+    found = _reader_or_404(reader_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            changed = change_role(found, Role(form.role.data), by=current_user.id)
+        except AccountError as error:
+            db.session.rollback()
+            form.role.errors = [error.message]
+        else:
+            if changed:
+                flash(f"{found.email} is now {'an' if found.role == Role.ADMIN else 'a'} "
+                      f"{found.role}.", "success")  # fmt: skip
+            return redirect(url_for("accounts.reader", reader_id=found.id))
+    return _reader_page(found, form), 422
+
+
+def _reader_or_404(reader_id: int) -> Reader:
     found = db.session.get(Reader, reader_id)
     if found is None:
         abort(404, "There is no reader with this number.")
+    return found
+
+
+def _reader_page(found: Reader, role_form: RoleForm) -> str:
     current = db.session.execute(
         subscribers_query(reader_ids=select(Reader.id).where(Reader.id == found.id))
     ).first()
@@ -75,5 +108,9 @@ def reader(reader_id: int) -> str:
         key=invoice_key,
     )
     return render_template(
-        "accounts/admin_reader.html", reader=found, subscription=subscription, invoices=invoices
+        "accounts/admin_reader.html",
+        reader=found,
+        subscription=subscription,
+        invoices=invoices,
+        role_form=role_form,
     )

@@ -8,7 +8,12 @@ from sqlalchemy import func, select
 
 from paywall.accounts.models import Reader
 from paywall.accounts.service import AccountError, find_by_email
+from paywall.audit.log import record
 from paywall.extensions import db
+
+
+def _comp_of(reader: Reader) -> dict[str, object]:
+    return {"comped": reader.is_comped, "until": reader.comped_until}
 
 
 def grant_comp(email: str, until: date | None) -> Reader:
@@ -18,10 +23,12 @@ def grant_comp(email: str, until: date | None) -> Reader:
         raise AccountError("email", "No reader has that email address. Ask them to sign up first.")
     if until is not None and until < datetime.now(UTC).date():
         raise AccountError("until", "Choose a date in the future.")
+    before = _comp_of(reader)
     reader.is_comped = True
     reader.comped_until = (
         datetime.combine(until, time.max, tzinfo=UTC) if until is not None else None
     )
+    record("comp.grant", f"reader {reader.email}", before, _comp_of(reader))
     db.session.commit()
     return reader
 
@@ -29,9 +36,11 @@ def grant_comp(email: str, until: date | None) -> Reader:
 def revoke_comp(reader_id: int) -> None:
     """End a reader's complimentary access now."""
     reader = db.session.get(Reader, reader_id)
-    if reader is not None:
+    if reader is not None and reader.is_comped:
+        before = _comp_of(reader)
         reader.is_comped = False
         reader.comped_until = None
+        record("comp.revoke", f"reader {reader.email}", before, _comp_of(reader))
         db.session.commit()
 
 

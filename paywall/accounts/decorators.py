@@ -23,3 +23,17 @@ def staff_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Admins only (prices, plans, comps, sites and keys, roles, the audit log): others
+    are sent to sign in, or refused with 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403, "Only admins can do that.")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

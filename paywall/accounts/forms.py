@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from paywall.accounts.codes import normalise_code
@@ -104,4 +112,17 @@ class DeleteAccountForm(FlaskForm):
     confirmation = PasswordField(
         "Your email address or your password",
         validators=[DataRequired("Type your email address or your password."), Length(max=254)],
+    )
+
+
+class RoleForm(FlaskForm):
+    """An admin makes a reader an editor or admin, or a reader again."""
+
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice("reader", "Reader"),
+            SelectChoice("editor", "Editor: writes articles"),
+            SelectChoice("admin", "Admin: also plans, prices, comps, sites, keys and roles"),
+        ],
     )

@@ -49,6 +49,11 @@ class Reader(UserMixin, Base):
         return self.role in (Role.EDITOR, Role.ADMIN)
 
     @property
+    def is_admin(self) -> bool:
+        """Admins also change prices, plans, comps, sites, keys and roles."""
+        return self.role == Role.ADMIN
+
+    @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
@@ -180,6 +185,7 @@ class SessionReader(UserMixin):
         self.session_token = session_token
 
     is_staff = Reader.is_staff
+    is_admin = Reader.is_admin
     email_verified = Reader.email_verified
 
     def get_id(self) -> str:

@@ -22,6 +22,7 @@ from paywall.accounts.passwords import (
 )
 from paywall.accounts.sessions import end_sessions
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
+from paywall.audit.log import record
 from paywall.extensions import db
 from paywall.mailer import MailNotSent, absolute_url, send_email
 from paywall.validation import FieldError
@@ -423,6 +424,25 @@ def create_or_promote_staff(email: str, password: str | None, role: Role) -> tup
         db.session.add(reader)
     if password:
         _set_password(reader, password)
-    reader.role = role
+    if reader.role != role:
+        before = {"role": None if created else reader.role}
+        reader.role = role
+        record("role.change", f"reader {reader.email}", before, {"role": role.value})
     db.session.commit()
     return reader, created
+
+
+def change_role(reader: Reader, role: Role, *, by: int | None) -> bool:
+    """Make ``reader`` a reader, editor or admin (by the admin ``by``); False if it was so.
+
+    Nobody changes their own role, so the last admin cannot leave the site without one.
+    """
+    if by is not None and by == reader.id:
+        raise AccountError("role", "You cannot change your own role: ask another admin.")
+    if reader.role == role:
+        return False
+    before = {"role": reader.role}
+    reader.role = role
+    record("role.change", f"reader {reader.email}", before, {"role": role.value})
+    db.session.commit()
+    return True

@@ -9,8 +9,10 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -35,9 +37,12 @@ class ArticleForm(FlaskForm):
         description="Shown on the front page and above the gate.",
     )  # fmt: skip
     access_level = SelectField("Who can read it", choices=ACCESS_CHOICES, default="paid")
-    tiers = StringField(
-        "Plan tiers", validators=[Length(max=200)],
-        description="Comma-separated, e.g. premium. Used when only certain tiers may read it.",
+    tiers = SelectMultipleField(
+        "Plan tiers", choices=[],
+        widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
+        render_kw={"class": "checkbox-list"},
+        description="Subscribers to a plan of a ticked tier read it, when only certain "
+        "tiers may. The tiers are those of the plans.",
     )  # fmt: skip
     body_format = SelectField("Format", choices=FORMAT_CHOICES)
     body_source = TextAreaField(
@@ -54,6 +59,14 @@ class ArticleForm(FlaskForm):
         description="Blank: now, when published.",
     )  # fmt: skip
 
-    def validate_tiers(self, field: StringField) -> None:
-        if self.access_level.data == "tiers" and not (field.data or "").strip():
-            raise ValidationError("Name at least one plan tier.")
+    def offer_tiers(self, tiers: list[str], current: list[str]) -> None:
+        """Tick-boxes for the plans' ``tiers``; a ``current`` one no plan has any more is
+        shown as such (saving refuses it until it is unticked)."""
+        gone = [tier for tier in current if tier not in tiers]
+        self.tiers.choices = [SelectChoice(t, t) for t in tiers] + [
+            SelectChoice(t, f"{t} (no plan has this tier)") for t in gone
+        ]
+
+    def validate_tiers(self, field: SelectMultipleField) -> None:
+        if self.access_level.data == "tiers" and not field.data:
+            raise ValidationError("Tick at least one plan tier.")

@@ -32,6 +32,7 @@ from paywall.articles.service import (
     find_page,
     front_page,
     newest_drafts,
+    plan_tiers,
     save_article,
 )
 from paywall.extensions import db
@@ -76,7 +77,9 @@ def article(slug: str) -> Response:
 @staff_required
 def new_article() -> str | BaseResponse:
     """Write a new article."""
-    return _article_form_page(None, ArticleForm())
+    form = ArticleForm()
+    form.offer_tiers(plan_tiers(), [])
+    return _article_form_page(None, form)
 
 
 @bp.route("/editor/articles/<slug>/edit", methods=["GET", "POST"])
@@ -86,8 +89,11 @@ def edit_article(slug: str) -> str | BaseResponse:
     existing = find_article(slug, include_unpublished=True)
     if existing is None:
         abort(404, "There is no article at this address.")
+    current = [tier for tier in existing.tiers.split(",") if tier]
     form = ArticleForm(obj=existing)
+    form.offer_tiers(plan_tiers(), current)
     if not form.is_submitted():
+        form.tiers.data = current
         form.published.data = existing.published_at is not None
         form.published_at.data = (
             existing.published_at.replace(tzinfo=None) if existing.published_at else None
@@ -119,7 +125,7 @@ def _save_from_form(existing: Article | None, form: ArticleForm) -> Article | No
             author=form.author.data or "",
             dek=form.dek.data or "",
             access_level=form.access_level.data or "paid",
-            tiers=form.tiers.data or "",
+            tiers=form.tiers.data or [],
             body_source=form.body_source.data or "",
             body_format=form.body_format.data or "markdown",
             teaser_paragraphs=form.teaser_paragraphs.data,

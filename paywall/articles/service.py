@@ -11,7 +11,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select
 
-from billing import utcnow
+from billing import all_plans, utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
@@ -42,6 +42,11 @@ def parse_tiers(value: str | Iterable[str]) -> list[str]:
     return seen
 
 
+def plan_tiers() -> list[str]:
+    """The tiers of the publisher's plans (on sale or not), the only ones an article names."""
+    return sorted({plan.tier for plan in all_plans(db.session)})
+
+
 def save_article(
     article: Article | None,
     *,
@@ -70,6 +75,12 @@ def save_article(
     tier_list = parse_tiers(tiers) if level is AccessLevel.TIERS else []
     if level is AccessLevel.TIERS and not tier_list:
         raise ArticleError("tiers", "Name at least one plan tier for a tier-only article.")
+    unknown = [tier for tier in tier_list if tier not in plan_tiers()]
+    if unknown:
+        known = ", ".join(plan_tiers()) or "none yet: add a plan first"
+        raise ArticleError(
+            "tiers", f"No plan has the tier {unknown[0]!r}. The plans' tiers: {known}."
+        )
     if body_format not in ("markdown", "html"):
         raise ArticleError("body_format", "The body format must be markdown or html.")
     if teaser_paragraphs is not None and teaser_paragraphs < 0:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -22,11 +20,12 @@ from billing import (
     utcnow,
 )
 from paywall.accounts.comps import comped_readers, grant_comp, revoke_comp
-from paywall.accounts.decorators import staff_required
+from paywall.accounts.decorators import admin_required, staff_required
 from paywall.accounts.models import Reader
 from paywall.accounts.service import AccountError, normalise_email
+from paywall.audit.log import record
 from paywall.billing import bp
-from paywall.billing.forms import CompForm, NextForm, PlanForm
+from paywall.billing.forms import CompForm, NextForm, PlanForm, minor_units
 from paywall.billing.support import gateway
 from paywall.extensions import db
 from paywall.pagination import PAGE_SIZE, requested_page
@@ -36,7 +35,7 @@ from paywall.validation import form_errors_text, show_on_form
 
 def _sync_and_report() -> None:
     try:
-        changes = sync_catalog(db.session, gateway())
+        changes = sync_catalog(db.session, gateway(), on_change=record)
     except BillingError as error:
         flash(f"Saved, but Stripe could not be updated: {error.message} "
               "Try again, or run `paywall sync-catalog`.", "warning")  # fmt: skip
@@ -48,18 +47,18 @@ def _sync_and_report() -> None:
 
 
 @bp.route("/admin/plans", methods=["GET", "POST"])
-@staff_required
+@admin_required
 def plans() -> str | Response:
     """The catalogue; the form adds a plan or updates the one with the same code."""
     form = PlanForm()
     if form.validate_on_submit():
         save_plan(db.session, PlanInput(
             code=form.code.data, name=form.name.data, tier=form.tier.data,
-            amount=int(Decimal(form.amount.data) * 100), currency=form.currency.data,
+            amount=minor_units(form.amount.data, form.currency.data), currency=form.currency.data,
             interval=form.interval.data, trial_days=form.trial_days.data or 0,
             description=form.description.data or "", active=form.active.data,
             position=form.position.data or 0,
-        ))  # fmt: skip
+        ), on_change=record)  # fmt: skip
         _sync_and_report()
         return redirect(url_for("billing.plans"))
     status = 422 if form.errors else 200
@@ -69,7 +68,7 @@ def plans() -> str | Response:
 
 
 @bp.post("/admin/plans/sync")
-@staff_required
+@admin_required
 def sync_plans() -> Response:
     """Push every plan to Stripe now."""
     if NextForm().validate_on_submit():
@@ -80,19 +79,23 @@ def sync_plans() -> Response:
 @bp.get("/admin/subscribers")
 @staff_required
 def subscribers() -> str:
-    """Subscribers a page at a time, searched by email and filtered by status, with plan,
-    card and renewal; revenue at a glance."""
+    """Subscribers a page at a time, searched by email and filtered by status and plan,
+    with plan, card and renewal; revenue at a glance."""
     search = request.args.get("email", "").strip()[:254]
     status = request.args.get("status") or None
     if status is not None and status not in STATUS_WORDS:
         abort(400, "There is no such subscription status.")
+    plans = {plan.code: plan.name for plan in all_plans(db.session)}
+    plan = request.args.get("plan") or None
+    if plan is not None and plan not in plans:
+        abort(400, "There is no such plan.")
     reader_ids = (
         select(Reader.id).where(Reader.email.contains(normalise_email(search), autoescape=True))
         if search
         else None
     )
     page = requested_page(
-        subscribers_query(status=status, reader_ids=reader_ids),
+        subscribers_query(status=status, plan=plan, reader_ids=reader_ids),
         SUBSCRIBER_ORDER,
         noun="subscribers",
         shape=(int,),
@@ -112,6 +115,8 @@ def subscribers() -> str:
         search=search,
         status=status,
         statuses=STATUS_WORDS,
+        plan=plan,
+        plans=plans,
         revenue=revenue_summary(db.session, utcnow()),
         comp_form=CompForm(),
         comped=comped,
@@ -121,7 +126,7 @@ def subscribers() -> str:
 
 
 @bp.post("/admin/comps")
-@staff_required
+@admin_required
 def grant() -> str | Response:
     """Give a reader complimentary access."""
     form = CompForm()
@@ -138,7 +143,7 @@ def grant() -> str | Response:
 
 
 @bp.post("/admin/comps/<int:reader_id>/revoke")
-@staff_required
+@admin_required
 def revoke(reader_id: int) -> Response:
     """End a reader's complimentary access, then go back (to ``next``, if on this site)."""
     form = NextForm()

@@ -19,6 +19,7 @@ from billing import (
 )
 from paywall.accounts.models import Reader
 from paywall.accounts.service import normalise_email
+from paywall.audit.log import record
 from paywall.billing import bp
 from paywall.billing.emails import send_card_reminders
 from paywall.billing.stripe_endpoint import apply_stored_event
@@ -31,7 +32,7 @@ from paywall.mailer import absolute_url
 def sync_catalog_command() -> None:
     """Create or update the Stripe Product and Plan of every plan."""
     try:
-        changes = sync_catalog(db.session, gateway())
+        changes = sync_catalog(db.session, gateway(), on_change=record)
     except BillingError as error:
         raise click.ClickException(f"Stripe: {error.message}") from error
     for line in changes:

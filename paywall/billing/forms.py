@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +23,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
 )
 
 from billing import INTERVALS
@@ -49,6 +52,31 @@ class ChangePlanForm(FlaskForm):
     plan = SelectField("New plan", validators=[DataRequired("Choose a plan.")])
 
 
+# Decimal places of each currency a plan may be priced in (Stripe's "minor units").
+MINOR_UNITS = {"usd": 2, "eur": 2, "gbp": 2}
+
+
+def exact_price(form: PlanForm, field: DecimalField) -> None:
+    """Refuse a price the currency cannot hold exactly (9.999 dollars), never round it."""
+    amount: Decimal | None = field.data
+    if amount is None:
+        return
+    if not amount.is_finite():
+        raise StopValidation("Enter a price, like 9.00.")
+    places = MINOR_UNITS.get(form.currency.data or "", 2)
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        raise StopValidation(
+            f"Use at most {places} decimal places, like 9.99: "
+            f"{(form.currency.data or '').upper()} has no smaller coin."
+        )
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """A validated price in the currency's smallest unit: 9.99 USD is 999."""
+    return int(amount.scaleb(MINOR_UNITS.get(currency, 2)))
+
+
 class PlanForm(FlaskForm):
     """A plan as the publisher defines it."""
 
@@ -66,7 +94,9 @@ class PlanForm(FlaskForm):
     )  # fmt: skip
     amount = DecimalField(
         "Price", places=2,
-        validators=[DataRequired("Enter a price."), NumberRange(min=0.5, max=100000)],
+        validators=[
+            DataRequired("Enter a price."), exact_price, NumberRange(min=0.5, max=100000)
+        ],
         description="Per interval, e.g. 9.00.",
     )  # fmt: skip
     currency = SelectField(

@@ -43,7 +43,12 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
         # seeding, Ctrl-C, or SIGTERM, which otherwise skips clean-up).
         atexit.register(stand_in.stop)
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    report = seed_demo()
+    billing_accounts: list[tuple[str, str]] = []
+    if stand_in is not None:
+        seed_subscribers = stand_in.seed_subscribers
+        report = seed_demo(plans=lambda: billing_accounts.extend(seed_subscribers()))
+    else:
+        report = seed_demo()
     click.echo(
         f"Demo data: {len(report.articles_created)} articles added, "
         f"{len(report.articles_updated)} refreshed, "
@@ -51,9 +56,8 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     )
     for problem in report.problems:
         click.secho(f"  skipped {problem}", fg="yellow")
-    accounts = [(a.email, a.what) for a in DEMO_ACCOUNTS]
+    accounts = [(a.email, a.what) for a in DEMO_ACCOUNTS] + billing_accounts
     if stand_in is not None:
-        accounts += stand_in.seed_subscribers()
         try:
             stand_in.send_webhooks_to(f"http://{host}:{port}/stripe/webhook")
         except StandInError as error:

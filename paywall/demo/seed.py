@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("reader@example.com", "Riley Reader", Role.READER, "free account"),
     DemoAccount("editor@example.com", "Eden Editor", Role.EDITOR, "editor (staff)"),
+    DemoAccount("admin@example.com", "Ada Admin", Role.ADMIN, "admin (plans, sites, roles)"),
 )
 
 
@@ -41,16 +43,18 @@ class SeedReport:
     problems: list[str] = field(default_factory=list)
 
 
-def seed_demo() -> SeedReport:
-    """Load the demo articles and create the demo accounts that do not exist yet."""
+def seed_demo(plans: Callable[[], object] = lambda: None) -> SeedReport:
+    """Create the demo accounts that do not exist yet, then ``plans`` (the stand-in's
+    catalogue), then load the demo articles: those limited to tiers name the plans' tiers."""
     report = SeedReport()
+    for account in DEMO_ACCOUNTS:
+        if _ensure_account(account):
+            report.accounts_created.append(account.email)
+    plans()
     imported = import_directory(ARTICLES_DIR)
     report.articles_created = list(imported.created)
     report.articles_updated = list(imported.updated)
     report.problems = [f"{name}: {why}" for name, why in imported.errors]
-    for account in DEMO_ACCOUNTS:
-        if _ensure_account(account):
-            report.accounts_created.append(account.email)
     return report
 
 

@@ -1,4 +1,4 @@
-"""Editors register publisher sites and manage their keys (staff only, CSRF on every form).
+"""Admins register publisher sites and manage their keys (staff only, CSRF on every form).
 
 A new secret key is shown once, on the page that answers the POST that made it; only
 its digest is stored.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from paywall.accounts.decorators import staff_required
+from paywall.accounts.decorators import admin_required
 from paywall.embed import bp, sites
 from paywall.embed.forms import KeyActionForm, SiteForm
 from paywall.embed.models import Site
@@ -25,8 +25,17 @@ def _site_or_404(site_id: int) -> Site:
     return site
 
 
-def _submitted(form: SiteForm) -> tuple[str, str, str]:
-    return form.name.data or "", form.allowed_origins.data or "", form.plan_codes.data or ""
+def _submitted(form: SiteForm) -> tuple[str, str, list[str]]:
+    return form.name.data or "", form.allowed_origins.data or "", form.plan_codes.data or []
+
+
+def _site_form(site: Site | None = None, *, fresh: bool = False) -> SiteForm:
+    """The site form offering the plans' codes; ``fresh``: showing ``site`` as saved."""
+    form = SiteForm(obj=site, formdata=None) if fresh else SiteForm(obj=site)
+    current = site.plans if site is not None else ()
+    if site is not None and (fresh or not form.is_submitted()):
+        form.plan_codes.data = list(current)
+    return form.offer_plans(sites.plan_codes(), current)
 
 
 def _look(form: SiteForm) -> dict[str, str]:
@@ -54,10 +63,10 @@ def _site_page(site: Site, form: SiteForm, new_secret: str | None = None) -> str
 
 
 @bp.route("/admin/sites", methods=["GET", "POST"])
-@staff_required
+@admin_required
 def sites_page() -> str:
     """The registered sites a page at a time, and the form that registers a new one."""
-    form = SiteForm()
+    form = _site_form()
     if form.validate_on_submit():
         try:
             made = sites.create_site(*_submitted(form), **_look(form))
@@ -65,7 +74,7 @@ def sites_page() -> str:
             db.session.rollback()
             show_on_form(form, error)
         else:
-            return _site_page(made.site, SiteForm(obj=made.site, formdata=None), made.secret_key)
+            return _site_page(made.site, _site_form(made.site, fresh=True), made.secret_key)
     page = requested_page(
         sites.sites_query(),
         sites.SITE_ORDER,
@@ -78,11 +87,11 @@ def sites_page() -> str:
 
 
 @bp.route("/admin/sites/<int:site_id>", methods=["GET", "POST"])
-@staff_required
+@admin_required
 def site_page(site_id: int) -> str | Response:
     """A site's settings, script tag and keys."""
     site = _site_or_404(site_id)
-    form = SiteForm(obj=site)
+    form = _site_form(site)
     if form.validate_on_submit():
         try:
             sites.update_site(site, *_submitted(form), **_look(form))
@@ -96,18 +105,18 @@ def site_page(site_id: int) -> str | Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/rotate")
-@staff_required
+@admin_required
 def rotate_key(site_id: int) -> str | Response:
     """Make a new secret key; the old ones stop working at once."""
     site = _site_or_404(site_id)
     if not KeyActionForm().validate_on_submit():
         return redirect(url_for("embed.site_page", site_id=site.id))
     made = sites.rotate_secret_key(site)
-    return _site_page(site, SiteForm(obj=site, formdata=None), made.secret_key)
+    return _site_page(site, _site_form(site, fresh=True), made.secret_key)
 
 
 @bp.post("/admin/sites/<int:site_id>/site-key")
-@staff_required
+@admin_required
 def rotate_site_key(site_id: int) -> Response:
     """Give the site a new publishable key (its script tags must change too)."""
     site = _site_or_404(site_id)
@@ -118,7 +127,7 @@ def rotate_site_key(site_id: int) -> Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/revoke")
-@staff_required
+@admin_required
 def revoke_keys(site_id: int) -> Response:
     """Revoke every secret key of the site."""
     site = _site_or_404(site_id)
@@ -129,7 +138,7 @@ def revoke_keys(site_id: int) -> Response:
 
 
 @bp.post("/admin/sites/<int:site_id>/<any(disable, enable):change>")
-@staff_required
+@admin_required
 def toggle_site(site_id: int, change: str) -> Response:
     """Disable a site (keys and reader tokens stop at once) or enable it again."""
     site = _site_or_404(site_id)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from billing import all_plans, utcnow
+from billing import utcnow
 from paywall.articles.models import Article
 from paywall.articles.service import ArticleError, ArticlePage, save_article
 from paywall.caching import FreshCache, cache
@@ -41,7 +41,6 @@ def find_site_article(site: SiteRecord, external_id: str) -> tuple[SiteArticle, 
 
 def put_article(site: SiteRecord, external_id: str, given: ArticleInput) -> tuple[dict, bool]:
     """Create or update the site's article ``external_id``; returns it and whether it is new."""
-    _check_tiers(given)
     found = find_site_article(site, external_id)
     created = found is None
     article = found[1] if found else None
@@ -83,22 +82,6 @@ def put_article(site: SiteRecord, external_id: str, given: ArticleInput) -> tupl
         link.updated_at = utcnow()
         db.session.commit()
     return article_json(link, saved), created
-
-
-def _check_tiers(given: ArticleInput) -> None:
-    """A tier-only article names tiers some plan has: else nobody could ever buy it."""
-    if given.access != "tiers":
-        return
-    known = {plan.tier for plan in all_plans(db.session)}
-    unknown = [tier for tier in given.tiers if tier not in known]
-    if unknown:
-        raise ApiError(
-            422,
-            "invalid_article",
-            f"No plan has the tier {', '.join(map(repr, unknown))}: the plans' tiers are "
-            f"{', '.join(sorted(known)) or 'none yet (add plans first)'}.",
-            "tiers",
-        )
 
 
 def delete_article(site: SiteRecord, external_id: str) -> None:

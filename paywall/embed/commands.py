@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from billing import all_plans
 from paywall.embed import bp, sites
 from paywall.embed.signing import create_signing_key
-from paywall.extensions import db
 
 
 def _echo_keys(made: sites.NewKeys) -> None:
@@ -30,16 +28,8 @@ def create_site_command(
     name: str, origins: tuple[str, ...], plans: str, logo: str, accent: str
 ) -> None:
     """Register a site NAME that embeds the gate; prints its keys once."""
-    codes = [c.strip() for c in plans.split(",") if c.strip()]
-    known = [plan.code for plan in all_plans(db.session)]
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise click.UsageError(
-            f"No plan {', '.join(map(repr, unknown))}: the plans are "
-            f"{', '.join(known) or 'none yet (add plans first)'}."
-        )
     try:
-        made = sites.create_site(name, origins, codes, logo_url=logo, accent_color=accent)
+        made = sites.create_site(name, origins, plans, logo_url=logo, accent_color=accent)
     except sites.SiteError as error:
         raise click.UsageError(error.message) from error
     _echo_keys(made)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import SelectChoice, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from paywall.accounts.forms import printable_text
@@ -18,10 +18,13 @@ class SiteForm(FlaskForm):
         validators=[DataRequired("Add the origin the site is served from."), Length(max=4000)],
         description="One per line, scheme and host only, e.g. https://news.example.com",
     )
-    plan_codes = StringField(
+    plan_codes = SelectMultipleField(
         "Default plans",
-        validators=[Optional(), Length(max=300), printable_text],
-        description="Plan codes the Subscribe button offers, comma-separated (empty: all).",
+        choices=[],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+        render_kw={"class": "checkbox-list"},
+        description="The plans the Subscribe button offers (none ticked: all of them).",
     )
     logo_url = StringField(
         "Logo",
@@ -33,6 +36,14 @@ class SiteForm(FlaskForm):
         validators=[Optional(), Length(max=7)],
         description="Buttons and links in the sign-in window, like #1d4ed8 (optional).",
     )
+
+    def offer_plans(self, codes: list[str], current: tuple[str, ...] = ()) -> SiteForm:
+        """Tick-boxes for the plans' ``codes``, and any ``current`` one no plan has now."""
+        gone = [code for code in current if code not in codes]
+        self.plan_codes.choices = [SelectChoice(c, c) for c in codes] + [
+            SelectChoice(c, f"{c} (no such plan now)") for c in gone
+        ]
+        return self
 
 
 class KeyActionForm(FlaskForm):

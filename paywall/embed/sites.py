@@ -15,7 +15,8 @@ from flask import current_app, url_for
 from markupsafe import escape
 from sqlalchemy import Select, select, update
 
-from billing import utcnow
+from billing import all_plans, utcnow
+from paywall.audit.log import record
 from paywall.caching import FreshCache, cache
 from paywall.embed.keys import (
     SECRET_KEY_PREFIX,
@@ -107,9 +108,42 @@ def _check_name(name: str) -> str:
     return name
 
 
+def plan_codes() -> list[str]:
+    """The codes of the publisher's plans, in the catalogue's order."""
+    return [plan.code for plan in all_plans(db.session)]
+
+
 def _plan_codes(codes: str | Iterable[str]) -> str:
+    """Default plans from ``"monthly, yearly"`` or a list; each must be a plan's code."""
     items = codes.split(",") if isinstance(codes, str) else codes
-    return ",".join(c for c in (str(i).strip() for i in items) if c)
+    chosen: list[str] = []
+    for code in (str(i).strip() for i in items):
+        if code and code not in chosen:
+            chosen.append(code)
+    known = plan_codes()
+    for code in chosen:
+        if code not in known:
+            raise SiteError(
+                "plan_codes",
+                f"There is no plan {code!r}. The plans: {', '.join(known) or 'none yet'}.",
+            )
+    return ",".join(chosen)
+
+
+def _settings_of(site: Site) -> dict[str, object]:
+    """What the audit log keeps of a site's settings (never a key)."""
+    return {
+        "name": site.name,
+        "origins": list(site.origins),
+        "plans": list(site.plans),
+        "site_key": site.public_key,
+        "logo_url": site.logo_url,
+        "accent_color": site.accent_color,
+    }
+
+
+def _live_key_prefixes(site: Site) -> dict[str, object]:
+    return {"secret_keys": [key.prefix for key in site.keys if key.revoked_at is None]}
 
 
 ACCENT_COLOR = re.compile(r"#[0-9a-f]{6}")
@@ -175,6 +209,7 @@ def create_site(
     secret = new_key(SECRET_KEY_PREFIX)
     site.keys.append(SiteKey(prefix=shown_prefix(secret), digest=digest(secret)))
     db.session.add(site)
+    record("site.create", f"site {site.name}", None, _settings_of(site) | _live_key_prefixes(site))
     db.session.commit()
     return NewKeys(site, secret)
 
@@ -183,17 +218,21 @@ def update_site(
     site: Site,
     name: str,
     origins: str | Iterable[str],
-    plan_codes: str,
+    plan_codes: str | Iterable[str],
     *,
     logo_url: str = "",
     accent_color: str = "",
 ) -> Site:
     """Change a site's name, origins, default plans, logo and accent colour."""
+    before = _settings_of(site)
     site.name = _check_name(name)
     site.allowed_origins = "\n".join(parse_origins(origins))
     site.plan_codes = _plan_codes(plan_codes)
     site.logo_url = check_logo_url(logo_url)
     site.accent_color = check_accent_color(accent_color)
+    after = _settings_of(site)
+    if after != before:
+        record("site.update", f"site {site.name}", before, after)
     db.session.commit()
     return site
 
@@ -201,11 +240,13 @@ def update_site(
 def rotate_secret_key(site: Site) -> NewKeys:
     """Make a new secret key and revoke every older one at once."""
     now = utcnow()
+    before = _live_key_prefixes(site)
     for key in site.keys:
         if key.revoked_at is None:
             key.revoked_at = now
     secret = new_key(SECRET_KEY_PREFIX)
     site.keys.append(SiteKey(prefix=shown_prefix(secret), digest=digest(secret)))
+    record("key.rotate", f"site {site.name}", before, _live_key_prefixes(site))
     db.session.commit()
     return NewKeys(site, secret)
 
@@ -216,7 +257,9 @@ def rotate_site_key(site: Site) -> Site:
     The site's script tags must then carry the new key. Reader tokens belong to the
     site, not to the key, so readers stay signed in.
     """
+    before = {"site_key": site.public_key}
     site.public_key = new_key(SITE_KEY_PREFIX, 16)
+    record("site_key.rotate", f"site {site.name}", before, {"site_key": site.public_key})
     db.session.commit()
     return site
 
@@ -224,18 +267,29 @@ def rotate_site_key(site: Site) -> Site:
 def revoke_secret_keys(site: Site) -> int:
     """Revoke every secret key of the site (the content API refuses it until rotated)."""
     now = utcnow()
+    before = _live_key_prefixes(site)
     revoked = 0
     for key in site.keys:
         if key.revoked_at is None:
             key.revoked_at = now
             revoked += 1
+    if revoked:
+        record("key.revoke", f"site {site.name}", before, _live_key_prefixes(site))
     db.session.commit()
     return revoked
 
 
 def set_site_enabled(site: Site, enabled: bool) -> Site:
     """Disable a site (its keys and reader tokens stop working) or enable it again."""
+    was_enabled = site.disabled_at is None
     site.disabled_at = None if enabled else utcnow()
+    if enabled != was_enabled:
+        record(
+            "site.enable" if enabled else "site.disable",
+            f"site {site.name}",
+            {"enabled": was_enabled},
+            {"enabled": enabled},
+        )
     if not enabled:
         db.session.execute(
             update(ReaderToken)

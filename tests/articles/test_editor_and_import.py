@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from billing import Plan
 from paywall.articles.models import Article
 from paywall.extensions import db
-from tests.factories import ArticleFactory, EditorFactory, ReaderFactory
+from tests.factories import ArticleFactory, EditorFactory, PlanFactory, ReaderFactory
 from tests.helpers import sign_in, text
 
 
@@ -46,7 +48,7 @@ def test_editor_form_shows_field_errors_and_saves_nothing(web, app_ctx):
         ({"title": "", "body_source": "x"}, "This field is required."),
         (
             {"title": "T", "body_source": "x", "access_level": "tiers"},
-            "Name at least one plan tier.",
+            "Tick at least one plan tier.",
         ),
         ({"title": "T", "body_source": "x", "slug": "taken"}, "already uses the address"),
         ({"title": "T", "body_source": "x", "teaser_paragraphs": "-1"}, "Number must be"),
@@ -88,6 +90,7 @@ def test_readers_cannot_reach_the_editor(web, app_ctx):
 def test_import_articles_creates_then_updates_and_reports_bad_files(
     runner, app_ctx, tmp_path: Path
 ):
+    PlanFactory(tier="standard"), PlanFactory(tier="premium")
     (tmp_path / "good.md").write_text(
         "---\ntitle: Imported story\naccess: [premium, standard]\n"
         "published: 2026-11-01\n---\nOne.\n\nTwo.\n\nThree.\n"
@@ -111,3 +114,54 @@ def test_import_articles_creates_then_updates_and_reports_bad_files(
     assert result.exit_code == 0 and "0 created, 1 updated." in result.output
     db.session.refresh(article)
     assert article.access_level == "free" and article_count() == 1
+
+
+def test_an_article_names_only_tiers_that_plans_have(web, app_ctx):
+    """A typo in a tier once locked an article for everyone and told premium subscribers
+    to upgrade: the form offers the plans' tiers only, and saving refuses any other."""
+    PlanFactory(tier="standard"), PlanFactory(tier="premium")
+    EditorFactory(email="ed@example.com")
+    sign_in(web, "ed@example.com")
+    form = web.get("/editor/articles/new").forms["article-form"]
+    offered = sorted(field._value for field in form.fields["tiers"])
+    assert offered == ["premium", "standard"]
+
+    form["title"], form["body_source"], form["access_level"] = "Tiered", "Body.", "tiers"
+    typo = [(name, value) for name, value in form.submit_fields() if name != "tiers"]
+    page = web.post("/editor/articles/new", [*typo, ("tiers", "premuim")])
+    assert "is not a valid choice" in text(page.html.select_one("#tiers-errors"))
+    assert article_count() == 0
+
+    for field in form.fields["tiers"]:
+        field.checked = field._value == "premium"
+    saved = form.submit().follow()
+    assert "Article saved." in text(saved)
+    assert db.session.scalar(select(Article.tiers)) == "premium"
+    again = web.get("/editor/articles/tiered/edit").forms["article-form"]
+    assert [f._value for f in again.fields["tiers"] if f.checked] == ["premium"]
+
+
+def test_every_way_in_refuses_a_tier_no_plan_has(app_ctx, runner, tmp_path: Path):
+    PlanFactory(tier="premium")
+    from paywall.articles.service import ArticleError, save_article
+
+    with pytest.raises(ArticleError) as refused:
+        save_article(None, title="T", body_source="x", access_level="tiers", tiers="premuim")
+    assert refused.value.field == "tiers"
+    assert "No plan has the tier 'premuim'. The plans' tiers: premium." in refused.value.message
+    (tmp_path / "typo.md").write_text("---\ntitle: Typo\naccess: [premuim]\n---\nBody\n")
+    result = runner.invoke(args=["import-articles", str(tmp_path)])
+    assert result.exit_code == 1 and "No plan has the tier 'premuim'" in result.output
+    assert article_count() == 0
+
+
+def test_an_article_keeping_a_tier_no_plan_has_any_more_says_so(web, app_ctx):
+    PlanFactory(code="gold", tier="gold")
+    article = ArticleFactory(access_level="tiers", tiers="gold")
+    db.session.execute(Plan.__table__.update().values(tier="premium"))
+    db.session.commit()
+    sign_in(web, EditorFactory().email)
+    page = web.get(f"/editor/articles/{article.slug}/edit")
+    assert "gold (no plan has this tier)" in text(page)
+    saved = page.forms["article-form"].submit()
+    assert "No plan has the tier 'gold'" in text(saved)

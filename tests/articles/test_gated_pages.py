@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from paywall.extensions import db
-from tests.factories import SECRET, ArticleFactory, EditorFactory, ReaderFactory
+from tests.factories import SECRET, ArticleFactory, EditorFactory, PlanFactory, ReaderFactory
 from tests.helpers import sign_in_client
 
 CLOSING = b"The closing paragraph, also behind the gate."
@@ -69,6 +69,7 @@ def test_signed_in_reader_without_subscription_is_told_to_subscribe(client, app_
 
 def test_tier_article_is_gated_for_readers_without_that_plan(client, app_ctx):
     sign_in_client(client, ReaderFactory())
+    PlanFactory(tier="premium")
     article = ArticleFactory(access_level="tiers", tiers="premium")
     assert_gated(client.get(f"/articles/{article.slug}"), "no_subscription")
 
@@ -84,6 +85,7 @@ def test_everyone_reads_free_articles_in_full(client, app_ctx):
 @pytest.mark.parametrize("level", ["registered", "paid", "tiers"])
 def test_editors_read_everything(client, app_ctx, level):
     sign_in_client(client, EditorFactory())
+    PlanFactory(tier="premium")
     article = ArticleFactory(access_level=level, tiers="premium")
     assert_full(client.get(f"/articles/{article.slug}"))
 
@@ -152,6 +154,7 @@ def test_front_page_lists_articles_with_their_access_level(client, app_ctx):
     ArticleFactory(title="A free one", access_level="free")
     ArticleFactory(title="For members", access_level="registered")
     ArticleFactory(title="For subscribers", access_level="paid")
+    PlanFactory(tier="premium")
     ArticleFactory(title="Premium only", access_level="tiers", tiers="premium")
     page = client.get("/").text
     for title, badge in [

@@ -8,23 +8,23 @@ from sqlalchemy import func, select
 
 from billing.models import Customer, Plan
 from paywall.billing.support import gateway
-from tests.factories import SECRET, EditorFactory
+from tests.factories import SECRET, AdminFactory
 from tests.helpers import sign_in, text
 
 
-def editor_browser(billing_app):
+def admin_browser(billing_app):
     from webtest import TestApp
 
     with billing_app.twin.app_context():
-        editor = EditorFactory()
-        email = editor.email
+        admin = AdminFactory()
+        email = admin.email
     web = TestApp(billing_app.app)
     sign_in(web, email)
     return web
 
 
-def test_an_editor_adds_a_plan_and_it_is_on_sale_through_stripe(billing_app, stripe_side):
-    web = editor_browser(billing_app)
+def test_an_admin_adds_a_plan_and_it_is_on_sale_through_stripe(billing_app, stripe_side):
+    web = admin_browser(billing_app)
     page = web.get("/admin/plans")
     form = page.forms["plan-form"]
     form["code"] = "student"
@@ -45,7 +45,7 @@ def test_an_editor_adds_a_plan_and_it_is_on_sale_through_stripe(billing_app, str
 
 
 def test_a_bad_plan_shows_field_errors_and_changes_nothing(billing_app):
-    web = editor_browser(billing_app)
+    web = admin_browser(billing_app)
     plans_before = billing_app.query(lambda s: s.scalar(select(func.count()).select_from(Plan)))
     form = web.get("/admin/plans").forms["plan-form"]
     form["code"] = "Not A Code!"
@@ -63,7 +63,7 @@ def test_subscribers_page_shows_each_subscriber_and_the_recurring_revenue(billin
     monthly, yearly = billing_app.subscriber(), billing_app.subscriber()
     monthly.subscribe("monthly")
     yearly.subscribe("yearly")
-    page = editor_browser(billing_app).get("/admin/subscribers")
+    page = admin_browser(billing_app).get("/admin/subscribers")
     shown = text(page)
     assert monthly.email in shown and yearly.email in shown
     assert "visa 4242" in shown
@@ -81,7 +81,7 @@ def test_readers_cannot_see_the_publisher_pages(billing_app):
 def test_a_comped_reader_reads_paid_articles_without_stripe_until_the_comp_ends(billing_app):
     slug = billing_app.article()
     reader = billing_app.subscriber()
-    web = editor_browser(billing_app)
+    web = admin_browser(billing_app)
     form = web.get("/admin/subscribers").forms["comp-form"]
     form["email"] = reader.email
     form["until"] = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
@@ -98,7 +98,64 @@ def test_a_comped_reader_reads_paid_articles_without_stripe_until_the_comp_ends(
 
 
 def test_a_comp_for_an_unknown_email_is_refused(billing_app):
-    web = editor_browser(billing_app)
+    web = admin_browser(billing_app)
     form = web.get("/admin/subscribers").forms["comp-form"]
     form["email"] = "nobody@example.com"
     assert "No reader has that email" in text(form.submit().follow())
+
+
+def _add_plan(web, amount: str, **fields: str):  # type: ignore[no-untyped-def]
+    form = web.get("/admin/plans").forms["plan-form"]
+    form["code"], form["name"], form["tier"], form["amount"] = (
+        "student",
+        "Student",
+        "standard",
+        amount,
+    )
+    for name, value in fields.items():
+        form[name] = value
+    return form.submit(expect_errors=True)
+
+
+def test_a_price_with_a_fraction_of_a_cent_is_refused_not_rounded(billing_app):
+    web = admin_browser(billing_app)
+    for amount in ("9.999", "4.505", "sNaN", "Infinity"):
+        response = _add_plan(web, amount)
+        assert response.status_int == 422, amount
+        errors = response.html.select_one("#amount-errors").text
+        assert "decimal places" in errors or "Enter a price" in errors, amount
+    assert billing_app.query(lambda s: s.scalar(select(Plan).where(Plan.code == "student"))) is None
+    assert _add_plan(web, "9.990").status_int == 302  # trailing zeros are exact
+    plan = billing_app.query(lambda s: s.scalar(select(Plan).where(Plan.code == "student")))
+    assert plan.amount == 999
+
+
+def test_adding_changing_and_syncing_a_plan_are_each_logged_once(billing_app):
+    from paywall.audit.models import AuditEvent
+
+    web = admin_browser(billing_app)
+    _add_plan(web, "4.50").follow()
+    _add_plan(web, "5.00").follow()
+    _add_plan(web, "5.00").follow()  # no change: nothing to log
+    logged = billing_app.query(
+        lambda s: [
+            (e.action, e.subject, e.before, e.after, e.actor_email)
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    )
+    with billing_app.twin.app_context():
+        prefix = gateway().id_prefix
+    first, second = f"{prefix}_student_450usd_month", f"{prefix}_student_500usd_month"
+    actions = [(action, subject) for action, subject, *_ in logged]
+    assert actions == [
+        ("plan.create", "plan student"),
+        ("plan.sync", "plan student"),
+        ("plan.update", "plan student"),
+        ("plan.sync", "plan student"),
+    ]
+    created, synced, changed, resynced = logged
+    assert created[2] is None and created[3]["amount"] == 450 and created[3]["tier"] == "standard"
+    assert (synced[2], synced[3]) == ({"stripe_plan_id": None}, {"stripe_plan_id": first})
+    assert (changed[2]["amount"], changed[3]["amount"]) == (450, 500)
+    assert (resynced[2], resynced[3]) == ({"stripe_plan_id": first}, {"stripe_plan_id": second})
+    assert all(email.endswith("@example.com") for *_, email in logged)

@@ -118,3 +118,18 @@ def test_search_by_part_of_an_email_keeps_the_filter_on_every_page(client, subsc
 @pytest.mark.parametrize("query", ["status=bogus", "older=junk", "newer=!!", "older=WyJ4Il0"])
 def test_a_bad_filter_or_cursor_is_a_400_page(client, subscribers, query):
     assert client.get(f"/admin/subscribers?{query}").status_code == 400
+
+
+def test_a_plan_filter_keeps_that_plans_subscribers_across_pages(client, subscribers):
+    from tests.factories import PlanFactory
+
+    PlanFactory(code="monthly", name="Monthly"), PlanFactory(code="yearly", name="Yearly")
+    yearly = ReaderFactory(email="yearly-reader@example.com")
+    subscribe(yearly, "active", number=200).plan_code = "yearly"
+    db.session.commit()
+    page = client.get("/admin/subscribers?plan=yearly")
+    assert shown(page) == ["yearly-reader@example.com"]
+    assert '<option value="yearly" selected>Yearly</option>' in page.text
+    seen, pages = walk(client, "/admin/subscribers?plan=monthly&status=active")
+    assert sorted(seen) == sorted(subscribers["active"]) and pages == 2
+    assert client.get("/admin/subscribers?plan=nonsense").status_code == 400

@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing import PlanInput, save_plan
 from paywall.extensions import db
 from tests.embed.conftest import make_publisher
-from tests.factories import SECRET
+from tests.factories import SECRET, PlanFactory
 
 
 def test_cms_creates_then_updates_an_article_rendered_like_an_editors(publisher):
@@ -152,13 +152,14 @@ def test_the_content_api_needs_no_csrf_token_and_sets_no_cookie(publisher):
     assert "Set-Cookie" not in response.headers
 
 
-def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(app, publisher):
+def test_an_article_for_many_long_tier_names_is_saved_whole_and_more_are_refused(
+    publisher, app_ctx
+):
     """Twenty 40-character tier names passed the 200-character column on PostgreSQL as a
     500 (schemathesis found it); they are stored whole, and a twenty-first is refused."""
     names = [f"{n:02d}" + "t" * 38 for n in range(20)]
-    with app.app_context():
-        for n, name in enumerate(names):
-            save_plan(db.session, PlanInput(f"plan-{n}", f"Plan {n}", name, 500))
+    for name in names:
+        PlanFactory(tier=name)
     saved = publisher.put("many-tiers", access="tiers", tiers=names)
     assert saved.status_code == 201, saved.get_json()
     assert saved.get_json()["tiers"] == names

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from paywall.embed.keys import digest
 from paywall.embed.models import Site, SiteKey
 from paywall.extensions import db
-from tests.factories import EditorFactory, ReaderFactory
+from tests.factories import AdminFactory, ReaderFactory
 from tests.helpers import sign_in, text
 
 
@@ -30,8 +30,8 @@ def shown_secret(page) -> str:
     return found.group(0)
 
 
-def test_editor_registers_a_site_and_sees_the_secret_key_once(web, app_ctx):
-    EditorFactory(email="ed@example.com")
+def test_admin_registers_a_site_and_sees_the_secret_key_once(web, app_ctx):
+    AdminFactory(email="ed@example.com")
     sign_in(web, "ed@example.com")
     page = register(web)
     secret = shown_secret(page)
@@ -48,7 +48,7 @@ def test_editor_registers_a_site_and_sees_the_secret_key_once(web, app_ctx):
 
 
 def test_rotating_shows_a_new_key_and_the_old_one_stops_working(web, client, app_ctx):
-    EditorFactory(email="ed@example.com")
+    AdminFactory(email="ed@example.com")
     sign_in(web, "ed@example.com")
     old = shown_secret(register(web))
     site = db.session.scalar(select(Site))
@@ -62,7 +62,7 @@ def test_rotating_shows_a_new_key_and_the_old_one_stops_working(web, client, app
 
 
 def test_bad_origins_are_explained_on_the_form(web, app_ctx):
-    EditorFactory(email="ed@example.com")
+    AdminFactory(email="ed@example.com")
     sign_in(web, "ed@example.com")
     page = register(web, origins="news.example.com/path")
     assert "is not an origin" in text(page)
@@ -79,7 +79,7 @@ def test_readers_and_visitors_cannot_manage_sites(web, app_ctx):
 def test_site_forms_need_the_csrf_token(make_app, app_ctx):
     from tests.conftest import browser_for
 
-    EditorFactory(email="ed@example.com")
+    AdminFactory(email="ed@example.com")
     web = browser_for(make_app(WTF_CSRF_ENABLED=True))
     sign_in(web, "ed@example.com")
     response = web.post(
@@ -109,7 +109,7 @@ def test_create_site_and_rotate_key_commands_print_keys_once(runner, app_ctx):
 
 
 def test_revoking_keys_and_disabling_the_site_from_its_page(web, client, app_ctx):
-    EditorFactory(email="ed@example.com")
+    AdminFactory(email="ed@example.com")
     sign_in(web, "ed@example.com")
     secret = shown_secret(register(web))
     site = db.session.scalar(select(Site))
@@ -128,7 +128,7 @@ def test_a_new_site_key_replaces_the_old_one_and_readers_stay_signed_in(
 ):
     from tests.embed.conftest import token_through_popup
 
-    EditorFactory(email="ed@example.com")
+    AdminFactory(email="ed@example.com")
     sign_in(web, "ed@example.com")
     publisher.put("story")
     token = token_through_popup(app, readers.comped(), publisher.site_key)
@@ -166,3 +166,32 @@ def test_create_site_prints_one_closed_script_tag_and_checks_plan_codes(runner, 
     assert tag == (
         f'<script src="http://paywall.test/embed.js" data-site="{site.public_key}" async></script>'
     )
+
+
+def test_a_sites_default_plans_are_ticked_from_the_plans_that_exist(web, runner, app_ctx):
+    from tests.factories import PlanFactory
+
+    PlanFactory(code="monthly"), PlanFactory(code="yearly")
+    AdminFactory(email="ed@example.com")
+    sign_in(web, "ed@example.com")
+    form = web.get("/admin/sites").forms["site-form"]
+    assert sorted(f._value for f in form.fields["plan_codes"]) == ["monthly", "yearly"]
+    form["name"], form["allowed_origins"] = "Harbour News", "https://news.example.com"
+    typo = [(name, value) for name, value in form.submit_fields() if name != "plan_codes"]
+    page = web.post("/admin/sites", [*typo, ("plan_codes", "montly")])
+    assert "is not a valid choice" in text(page.html.select_one("#plan_codes-errors"))
+    assert db.session.scalar(select(Site)) is None
+
+    for field in form.fields["plan_codes"]:
+        field.checked = field._value == "yearly"
+    form.submit()
+    site = db.session.scalar(select(Site))
+    assert site.plans == ("yearly",)
+    assert [f._value for f in web.get(f"/admin/sites/{site.id}").forms["site-form"].fields[
+        "plan_codes"] if f.checked] == ["yearly"]  # fmt: skip
+
+    result = runner.invoke(
+        args=["create-site", "Other", "--origin", "https://b.example.com", "--plans", "montly"]
+    )
+    assert result.exit_code == 2 and "There is no plan 'montly'" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 1

@@ -14,7 +14,7 @@ from paywall.accounts.models import Reader
 from paywall.embed.models import Site
 from paywall.extensions import db
 from paywall.pagination import PAGE_SIZE, encode_cursor
-from tests.factories import EditorFactory, ReaderFactory
+from tests.factories import AdminFactory, EditorFactory, ReaderFactory
 from tests.helpers import sign_in_client
 from tests.lists.helpers import link, loaded, walk
 
@@ -98,7 +98,7 @@ def test_sites_are_listed_a_page_at_a_time(client, app_ctx):
     ]
     db.session.execute(insert(Site), rows)
     db.session.commit()
-    sign_in_client(client, EditorFactory())
+    sign_in_client(client, AdminFactory())
 
     def names(page):  # type: ignore[no-untyped-def]
         assert page.status_code == 200
@@ -147,7 +147,7 @@ def test_a_sites_keys_are_listed_newest_first_a_page_at_a_time(client, app_ctx):
         ],
     )
     db.session.commit()
-    sign_in_client(client, EditorFactory())
+    sign_in_client(client, AdminFactory())
 
     def prefixes(page):  # type: ignore[no-untyped-def]
         assert page.status_code == 200

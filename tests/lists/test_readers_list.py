@@ -13,7 +13,7 @@ from billing.models import Customer, Subscription
 from paywall.accounts.models import Reader, Role
 from paywall.extensions import db
 from paywall.pagination import PAGE_SIZE
-from tests.factories import EditorFactory, ReaderFactory
+from tests.factories import AdminFactory, EditorFactory, ReaderFactory
 from tests.helpers import sign_in, sign_in_client
 from tests.lists.helpers import link, loaded, statements, walk
 
@@ -138,10 +138,10 @@ def test_readers_cannot_see_the_readers_list(client, app_ctx):
     assert client.get("/admin/readers/999999").status_code == 404
 
 
-def test_staff_end_a_comp_from_the_readers_page_and_come_back_to_it(web, app_ctx):
+def test_admins_end_a_comp_from_the_readers_page_and_come_back_to_it(web, app_ctx):
     comped = ReaderFactory(email="comped@example.com", is_comped=True)
-    editor = EditorFactory()
-    sign_in(web, editor.email)
+    admin = AdminFactory()
+    sign_in(web, admin.email)
     page = web.get(f"/admin/readers/{comped.id}")
     back = page.forms["revoke-comp"].submit()
     assert back.location.endswith(f"/admin/readers/{comped.id}")
@@ -152,7 +152,7 @@ def test_staff_end_a_comp_from_the_readers_page_and_come_back_to_it(web, app_ctx
 
 def test_ending_a_comp_never_leads_off_the_site(web, app_ctx):
     comped = ReaderFactory(email="comped@example.com", is_comped=True)
-    sign_in(web, EditorFactory().email)
+    sign_in(web, AdminFactory().email)
     form = web.get(f"/admin/readers/{comped.id}").forms["revoke-comp"]
     form["next"] = "https://evil.example/phish"
     assert form.submit().location.endswith("/admin/subscribers")
