@@ -204,18 +204,67 @@ class Figures:
     collected_last_30_days: dict[str, int]  # per currency, smallest unit
     active_subscribers: int
     weeks: list[Week]
+    weekly_recurring: dict[str, list[int]]  # per currency, one amount per week
     trial_conversion: Rate
     recovery: Recovery
 
 
 def dashboard_figures(session: Session, now: datetime, weeks: int = 12) -> Figures:
-    """The billing figures of the dashboard: six aggregate queries."""
+    """The billing figures of the dashboard: seven aggregate queries."""
     return Figures(
         now=now,
         monthly_recurring=monthly_recurring_revenue(session),
         collected_last_30_days=collected_since(session, now - timedelta(days=30)),
         active_subscribers=active_subscribers(session),
         weeks=weekly_subscriptions(session, now, weeks),
+        weekly_recurring=weekly_recurring_revenue(session, now, weeks),
         trial_conversion=trial_conversion(session, now),
         recovery=payment_recovery(session, now),
     )
+
+
+def weekly_recurring_revenue(
+    session: Session, now: datetime, weeks: int = 12
+) -> dict[str, list[int]]:
+    """Monthly recurring revenue per currency at each week's end (the last one ``now``).
+
+    Counts subscriptions that ran then and were past any trial, at their plan's price
+    today (past prices are not kept). One query of ``weeks`` sums per currency and
+    interval.
+    """
+    starts = week_starts(now, weeks)
+    ends = [*starts[1:], now]
+    columns = [
+        func.coalesce(
+            func.sum(
+                case(
+                    (
+                        and_(
+                            Subscription.created_at < end,
+                            or_(Subscription.ended_at.is_(None), Subscription.ended_at >= end),
+                            or_(Subscription.trial_end.is_(None), Subscription.trial_end <= end),
+                        ),
+                        Plan.amount,
+                    ),
+                    else_=0,
+                )
+            ),
+            0,
+        )
+        for end in ends
+    ]
+    rows = session.execute(
+        select(Plan.currency, Plan.interval, *columns)
+        .join(Subscription, Subscription.plan_code == Plan.code)
+        .where(
+            Subscription.was_active.is_(True),
+            or_(Subscription.ended_at.is_(None), Subscription.ended_at >= starts[0]),
+        )
+        .group_by(Plan.currency, Plan.interval)
+    )
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * weeks)
+    for currency, interval, *amounts in rows:
+        factor = MONTHS_PER_INTERVAL.get(interval, 1.0)
+        for index, amount in enumerate(amounts):
+            totals[currency][index] += int(amount) * factor
+    return {currency: [round(a) for a in amounts] for currency, amounts in sorted(totals.items())}

@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
         models,
         ratelimit,
     )
+    from paywall.console import gate_views
     from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -71,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     mailer.init_app(app)
     jobs.init_app(app)
     headers.init_app(app)
+    gate_views.init_app(app)
 
 
 def register_sessions(app: Flask) -> None:

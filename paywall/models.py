@@ -11,11 +11,14 @@ from billing import (
 )
 from paywall.accounts.models import LoginSession, Reader, Role
 from paywall.articles.models import Article, MeterView
+from paywall.console.models import ArticleConversion, GateView
 from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey
 
 __all__ = [
     "Article",
+    "ArticleConversion",
     "Customer",
+    "GateView",
     "Invoice",
     "LoginSession",
     "MalformedWebhook",

@@ -26,6 +26,7 @@ JOBS = (
     Job("deliver_email", "paywall.mailer:deliver_queued", "mail", MAIL_PRIORITY),
     Job("send_billing_email", "paywall.billing.jobs:send_billing_email", "mail", MAIL_PRIORITY),
     Job("apply_event", "paywall.billing.jobs:apply_event", "events"),
+    Job("flush_gate_views", "paywall.console.gate_views:flush_gate_views", "periodic", 20),
     Job("send_card_reminders", "paywall.billing.jobs:send_card_reminders", "periodic", 20),
     Job(
         "reconcile_all",
