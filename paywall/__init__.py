@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.accounts import bp as accounts_bp
     from paywall.articles import bp as articles_bp
     from paywall.billing import bp as billing_bp
+    from paywall.console import bp as console_bp
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(articles_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(console_bp)
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)
@@ -133,7 +135,7 @@ SITE_LINKS = {
     "stylesheet": ("static", {"filename": "css/site.css"}),
     "home": ("articles.home", {}),
     "new_article": ("articles.new_article", {}),
-    "subscribers": ("billing.subscribers", {}),
+    "console": ("console.overview", {}),
     "account": ("accounts.account", {}),
     "sign_in": ("accounts.sign_in", {}),
     "sign_up": ("accounts.sign_up", {}),

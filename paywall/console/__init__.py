@@ -8,3 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, cli_group=None)
 
+from paywall.console import routes  # noqa: E402,F401
