@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 360, 180
-LEFT, RIGHT, TOP, BOTTOM = 34, 8, 12, 24  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 34, 22, 12, 24  # room for the axis labels
 PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
 
@@ -63,8 +63,12 @@ def _y(value: float, top: int) -> float:
     return TOP + PLOT_HEIGHT * (1 - value / top)
 
 
-def _y_ticks(top: int, fmt: str) -> tuple[Tick, ...]:
-    return tuple(Tick(LEFT - 4, _y(v, top) + 4, fmt.format(v)) for v in (0, top / 2, top))
+def _y_ticks(top: int) -> tuple[Tick, ...]:
+    return tuple(Tick(LEFT - 4, _y(v, top) + 4, _number(v)) for v in (0, top / 2, top))
+
+
+def _number(value: float) -> str:
+    return f"{value:,.1f}".removesuffix(".0")
 
 
 def _x_ticks(labels: Sequence[str], centres: Sequence[float], every: int) -> tuple[Tick, ...]:
@@ -102,7 +106,7 @@ def grouped_bars(
     return Chart(
         bars=tuple(bars),
         x_ticks=_x_ticks(labels, centres, every=3),
-        y_ticks=_y_ticks(top, "{:.0f}"),
+        y_ticks=_y_ticks(top),
     )
 
 
@@ -116,5 +120,5 @@ def line(labels: Sequence[str], values: Sequence[float], value_text: Sequence[st
     return Chart(
         points=points,
         x_ticks=_x_ticks(labels, [x for x, _, _ in points], every=3),
-        y_ticks=_y_ticks(top, "{:,.0f}"),
+        y_ticks=_y_ticks(top),
     )
