@@ -26,6 +26,7 @@ from billing.errors import (
 from billing.gateway import GatewaySettings, StripeGateway, installation_prefix
 from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
+from billing.metrics import Figures, dashboard_figures
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
 from billing.personal_data import billing_records, change_customer_email, forget_customer
@@ -89,6 +90,7 @@ __all__ = [
     "Customer",
     "Email",
     "EventNotApplied",
+    "Figures",
     "FollowUp",
     "GatewaySettings",
     "InvalidSignature",
@@ -116,6 +118,7 @@ __all__ = [
     "claim_failed_payment_notice",
     "customer_for_reader",
     "customers_to_reconcile",
+    "dashboard_figures",
     "dispute_notice",
     "event_problem",
     "failed_payment_notice",

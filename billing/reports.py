@@ -9,11 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
-from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
+from billing.metrics import collected_since, monthly_recurring_revenue
+from billing.models import Customer, PaymentMethod, Plan, Subscription
 from billing.snapshots import LIVE_STATUSES
-
-# Monthly equivalents of one interval, for monthly recurring revenue.
-MONTHS_PER_INTERVAL = {"day": 30.0, "week": 52 / 12, "month": 1.0, "year": 1 / 12}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +32,9 @@ class SubscriberRow:
 
 @dataclass(frozen=True, slots=True)
 class RevenueSummary:
-    currency: str
-    monthly_recurring: int  # smallest unit, from active (not canceling) subscriptions
-    collected_last_30_days: int
+    # Per currency, in its smallest unit: amounts in two currencies are never added.
+    monthly_recurring: dict[str, int]  # active (not canceling) subscriptions
+    collected_last_30_days: dict[str, int]
     by_status: dict[str, int]
 
 
@@ -120,26 +118,9 @@ def subscriber_row(row: Row[Subscription, int, int, str, PaymentMethod]) -> Subs
     )
 
 
-def revenue_summary(session: Session, now: datetime, currency: str = "usd") -> RevenueSummary:
-    """Monthly recurring revenue, what was collected in the last 30 days, counts by status."""
-    recurring = 0.0
-    for amount, interval in session.execute(
-        select(Plan.amount, Plan.interval)
-        .join(Subscription, Subscription.plan_code == Plan.code)
-        .where(
-            Subscription.status.in_(("active", "past_due")),
-            Subscription.cancel_at_period_end.is_(False),
-            Plan.currency == currency,
-        )
-    ):
-        recurring += amount * MONTHS_PER_INTERVAL.get(interval, 1.0)
-    collected = session.scalar(
-        select(func.coalesce(func.sum(Invoice.amount_paid), 0)).where(
-            Invoice.status == "paid",
-            Invoice.currency == currency,
-            Invoice.created >= now - timedelta(days=30),
-        )
-    )
+def revenue_summary(session: Session, now: datetime) -> RevenueSummary:
+    """Monthly recurring revenue and what was collected in the last 30 days, each per
+    currency, and subscriptions counted by status."""
     counts = Counter(
         dict(
             session.execute(
@@ -147,4 +128,8 @@ def revenue_summary(session: Session, now: datetime, currency: str = "usd") -> R
             ).all()
         )
     )
-    return RevenueSummary(currency, round(recurring), int(collected or 0), dict(counts))
+    return RevenueSummary(
+        monthly_recurring=monthly_recurring_revenue(session),
+        collected_last_30_days=collected_since(session, now - timedelta(days=30)),
+        by_status=dict(counts),
+    )

@@ -18,10 +18,10 @@ from billing import sync
 from billing.catalog import plan_for_sale
 from billing.errors import BillingOutcomeUnknown, BillingStateError, CardDeclined
 from billing.gateway import StripeGateway
+from billing.metrics import MONTHS_PER_INTERVAL
 from billing.models import Customer, Plan, Subscription
 from billing.orm import utcnow
 from billing.reconcile import LIVE_AT_STRIPE, refresh_customer
-from billing.reports import MONTHS_PER_INTERVAL
 from billing.state import live_subscription
 
 Obj = dict[str, Any]

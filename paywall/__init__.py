@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
         models,
         ratelimit,
     )
+    from paywall.console import gate_views
     from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -71,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     mailer.init_app(app)
     jobs.init_app(app)
     headers.init_app(app)
+    gate_views.init_app(app)
 
 
 def register_sessions(app: Flask) -> None:
@@ -93,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.articles import bp as articles_bp
     from paywall.audit import bp as audit_bp
     from paywall.billing import bp as billing_bp
+    from paywall.console import bp as console_bp
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
@@ -103,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(console_bp)
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)
@@ -133,7 +137,7 @@ SITE_LINKS = {
     "stylesheet": ("static", {"filename": "css/site.css"}),
     "home": ("articles.home", {}),
     "new_article": ("articles.new_article", {}),
-    "subscribers": ("billing.subscribers", {}),
+    "console": ("console.overview", {}),
     "account": ("accounts.account", {}),
     "sign_in": ("accounts.sign_in", {}),
     "sign_up": ("accounts.sign_up", {}),

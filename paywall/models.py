@@ -12,12 +12,15 @@ from billing import (
 from paywall.accounts.models import LoginSession, Reader, Role, SignInCode
 from paywall.articles.models import Article, MeterView
 from paywall.audit.models import AuditEvent
+from paywall.console.models import ArticleConversion, GateView
 from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, SiteKey
 
 __all__ = [
     "Article",
     "AuditEvent",
+    "ArticleConversion",
     "Customer",
+    "GateView",
     "Invoice",
     "LoginSession",
     "MalformedWebhook",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
-from billing import Plan
+from billing.models import Customer, Invoice, Plan, Subscription
 from paywall.accounts.models import Reader, Role
 from paywall.accounts.passwords import hash_password
 from paywall.extensions import db
@@ -95,3 +95,55 @@ class ArticleFactory(factory.Factory):
 
 
 SECRET = "Zanzibar-7741-ultraviolet"
+
+
+class PlanFactory(BaseFactory):
+    """A plan on sale (not synced to Stripe: the dashboard reads our rows only)."""
+
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"plan{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+    amount = 900
+    currency = "usd"
+    interval = "month"
+
+
+class CustomerFactory(BaseFactory):
+    """A reader's Stripe customer, with its reader."""
+
+    class Meta:
+        model = Customer
+
+    reader_id = factory.LazyFunction(lambda: ReaderFactory().id)
+    stripe_customer_id = factory.Sequence(lambda n: f"cus_test{n}")
+
+
+class SubscriptionFactory(BaseFactory):
+    """A paid-up subscription to ``plan_code``, started a while ago."""
+
+    class Meta:
+        model = Subscription
+
+    stripe_subscription_id = factory.Sequence(lambda n: f"sub_test{n}")
+    customer_id = factory.LazyFunction(lambda: CustomerFactory().id)
+    plan_code = "plan"
+    status = "active"
+    was_active = True
+    created_at = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(days=100))
+
+
+class InvoiceFactory(BaseFactory):
+    """A paid invoice of a customer."""
+
+    class Meta:
+        model = Invoice
+
+    stripe_invoice_id = factory.Sequence(lambda n: f"in_test{n}")
+    customer_id = factory.LazyFunction(lambda: CustomerFactory().id)
+    status = "paid"
+    amount_due = 900
+    amount_paid = 900
+    attempt_count = 1
+    created = factory.LazyFunction(lambda: datetime.now(UTC))

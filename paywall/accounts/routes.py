@@ -24,6 +24,8 @@ from paywall.accounts.forms import (
 )
 from paywall.accounts.models import Role
 from paywall.accounts.tokens import TokenError
+from paywall.console.funnel import record_conversion
+from paywall.console.models import SIGN_UP
 from paywall.ratelimit import rate_limited
 from paywall.security import safe_next_url
 from paywall.validation import show_on_form
@@ -80,11 +82,18 @@ def confirm_sign_up(token: str) -> str | Response:
     return _sign_in_by_link(
         token,
         find=service.reader_for_sign_up_link,
-        use=service.use_sign_up_link,
+        use=_use_sign_up_link,
         welcome="Welcome! Your email address is confirmed and you're signed in.",
         retry_label="Email me a sign-in link",
         template="accounts/confirm_sign_up.html",
     )
+
+
+def _use_sign_up_link(token: str) -> Any:
+    """Finish the sign-up, credited to the article the reader came from (if any)."""
+    reader = service.use_sign_up_link(token)
+    record_conversion(reader.id, SIGN_UP, _next_target())
+    return reader
 
 
 def _sign_in_by_link(

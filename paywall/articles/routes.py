@@ -35,6 +35,7 @@ from paywall.articles.service import (
     plan_tiers,
     save_article,
 )
+from paywall.console.gate_views import count_gate_view
 from paywall.extensions import db
 from paywall.pagination import BadCursor
 from paywall.validation import show_on_form
@@ -70,6 +71,8 @@ def article(slug: str) -> Response:
     if found is None:
         abort(404, "There is no article at this address.")
     decision = decide_for(reader, found)
+    if not decision.is_full:
+        count_gate_view(found.id, utcnow().date())
     return make_response(article_page(found, decision, reader))
 
 

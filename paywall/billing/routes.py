@@ -36,6 +36,8 @@ from billing import (
 from paywall.billing import bp
 from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
+from paywall.console.funnel import record_conversion
+from paywall.console.models import SUBSCRIPTION
 from paywall.extensions import db
 from paywall.pagination import requested_page
 from paywall.security import safe_next_url
@@ -121,6 +123,7 @@ def checkout(code: str) -> tuple[str, int] | Response:
                 flash(refused.message, "warning")
                 return redirect(url_for("billing.account"))
         else:
+            record_conversion(current_user.id, SUBSCRIPTION, target)
             if result.needs_confirmation:
                 return redirect(url_for("billing.confirm_payment", next=target or ""))
             flash(f"Welcome aboard! You're subscribed to {plan.name}.", "success")

@@ -1,6 +1,7 @@
-"""Periodic jobs: each runs once per UTC day, at or after its time of day.
+"""Periodic jobs: each runs once per UTC day, at or after its time of day, or once in
+every slot of a few minutes.
 
-Every worker runs a :class:`Scheduler`; the first to claim a job's day enqueues it, so
+Every worker runs a :class:`Scheduler`; the first to claim a job's day (or slot) enqueues it, so
 two worker hosts never run it twice: with Redis the claim is ``SET NX`` on a key per job
 and day, in process a set. A worker that was down at the time enqueues the day's job
 when it starts (a day is never skipped because no worker ran at 03:00).
@@ -12,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import redis
 
@@ -21,14 +22,22 @@ from paywall.jobs.queue import JobNotQueued, JobQueue
 
 log = logging.getLogger(__name__)
 CLAIM_TTL_SECONDS = 3 * 24 * 3600  # a day's claim outlives the day
+GATE_VIEWS_FLUSH_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
 class Periodic:
-    """A job enqueued once a day at ``at`` (UTC)."""
+    """A job enqueued once a day at ``at`` (UTC), or once every ``every`` when given."""
 
     job: str
-    at: time
+    at: time = time(0, 0)
+    every: timedelta | None = None
+
+    def claim_key(self, now: datetime) -> str | None:
+        """The day or slot ``now`` falls in, when the job is due then; else None."""
+        if self.every is not None:
+            return f"{self.job}:{int(now.timestamp() // self.every.total_seconds())}"
+        return f"{self.job}:{now.date().isoformat()}" if now.time() >= self.at else None
 
 
 def parse_time_of_day(text: str) -> time:
@@ -38,8 +47,9 @@ def parse_time_of_day(text: str) -> time:
 
 
 def periodic_jobs(config: dict[str, object]) -> tuple[Periodic, ...]:
-    """The daily jobs and their times, from the settings."""
+    """The periodic jobs and their times, from the settings."""
     return (
+        Periodic("flush_gate_views", every=GATE_VIEWS_FLUSH_EVERY),
         Periodic("send_card_reminders", parse_time_of_day(str(config["CARD_REMINDERS_AT"]))),
         Periodic("reconcile_all", parse_time_of_day(str(config["RECONCILE_AT"]))),
     )
@@ -49,11 +59,11 @@ Claim = Callable[[str], bool]
 
 
 def due_jobs(schedule: tuple[Periodic, ...], now: datetime, claim: Claim) -> list[str]:
-    """The jobs whose time today has come and whose day this caller claimed."""
+    """The jobs whose time has come and whose day (or slot) this caller claimed."""
     return [
         periodic.job
         for periodic in schedule
-        if now.time() >= periodic.at and claim(f"{periodic.job}:{now.date().isoformat()}")
+        if (key := periodic.claim_key(now)) is not None and claim(key)
     ]
 
 
@@ -110,7 +120,7 @@ class Scheduler(threading.Thread):
             except JobNotQueued:
                 log.exception("could not enqueue the periodic job %s", job)
                 continue
-            log.info("enqueued the daily job %s", job)
+            log.info("enqueued the periodic job %s", job)
             enqueued.append(job)
         return enqueued
 

@@ -3,7 +3,7 @@ and ``paywall worker`` says what it needs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis
 
@@ -34,6 +34,11 @@ def test_a_sign_in_link_is_queued_by_the_request_and_sent_by_the_worker(
     assert "/signin/link/" in mailbox.text_of(message)
 
 
+def daily(jobs: list[str]) -> list[str]:
+    """The daily jobs among ``jobs`` (the gate views' flush runs every few minutes)."""
+    return sorted(job for job in jobs if job != "flush_gate_views")
+
+
 def test_two_workers_enqueue_a_daily_job_once_per_day(make_app, redis_queue):
     redis_url, namespace = redis_queue
     settings = {"REDIS_URL": redis_url, "JOB_QUEUE_NAMESPACE": namespace}
@@ -43,19 +48,35 @@ def test_two_workers_enqueue_a_daily_job_once_per_day(make_app, redis_queue):
     later = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
     next_day = datetime(2026, 3, 5, 3, 1, tzinfo=UTC)
 
-    assert [host.tick(early) for host in hosts] == [[], []]
-    assert sorted(job for host in hosts for job in host.tick(night)) == ["reconcile_all"]
-    assert sorted(job for host in hosts for job in host.tick(later)) == ["send_card_reminders"]
+    assert [daily(host.tick(early)) for host in hosts] == [[], []]
+    assert daily([job for host in hosts for job in host.tick(night)]) == ["reconcile_all"]
+    assert daily([job for host in hosts for job in host.tick(later)]) == ["send_card_reminders"]
     assert [host.tick(later) for host in hosts] == [[], []]
-    assert sorted(job for host in hosts for job in host.tick(next_day)) == ["reconcile_all"]
+    assert daily([job for host in hosts for job in host.tick(next_day)]) == ["reconcile_all"]
     waiting = redis.Redis.from_url(redis_url).llen(f"{namespace}:periodic")
-    assert waiting == 3  # queued in Redis for whichever worker comes
+    # queued in Redis for whichever worker comes: the daily jobs, and one flush of the
+    # gate views in each of the four five-minute slots the hosts ticked in
+    assert waiting == 3 + 4
+
+
+def test_the_gate_views_flush_is_enqueued_once_every_five_minutes(make_app, redis_queue):
+    redis_url, namespace = redis_queue
+    settings = {"REDIS_URL": redis_url, "JOB_QUEUE_NAMESPACE": namespace}
+    hosts = [Scheduler(job_queue(make_app(**settings))) for _ in range(2)]
+    start = datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
+
+    def flushes(moment: datetime) -> int:
+        return sum(host.tick(moment).count("flush_gate_views") for host in hosts)
+
+    assert flushes(start) == 1
+    assert flushes(start + timedelta(minutes=4, seconds=59)) == 0
+    assert flushes(start + timedelta(minutes=5)) == 1
 
 
 def test_a_daily_job_missed_while_no_worker_ran_runs_when_one_starts(app):
     scheduler = Scheduler(job_queue(app))
     afternoon = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
-    assert sorted(scheduler.tick(afternoon)) == ["reconcile_all", "send_card_reminders"]
+    assert daily(scheduler.tick(afternoon)) == ["reconcile_all", "send_card_reminders"]
     assert scheduler.tick(afternoon) == []
 
 
