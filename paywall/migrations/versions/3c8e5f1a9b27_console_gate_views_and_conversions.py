@@ -5,7 +5,7 @@ Gate views are counted in memory (or Redis) and flushed in batches into one row 
 Conversions are read by time range, hence the index on created_at.
 
 Revision ID: 3c8e5f1a9b27
-Revises: 5e2b7c9a1d34
+Revises: 3f8a2d6c1e57
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3c8e5f1a9b27'
-down_revision = '5e2b7c9a1d34'
+down_revision = '3f8a2d6c1e57'
 branch_labels = None
 depends_on = None
 
