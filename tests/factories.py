@@ -44,8 +44,8 @@ class AdminFactory(ReaderFactory):
 
 
 class PlanFactory(BaseFactory):
-    """A plan of the publisher's catalogue (not synced to Stripe): its tier may be named
-    by articles."""
+    """A plan on sale in the publisher's catalogue (not synced to Stripe): its tier may be
+    named by articles, and the dashboard reads these rows."""
 
     class Meta:
         model = Plan
@@ -54,6 +54,8 @@ class PlanFactory(BaseFactory):
     name = factory.LazyAttribute(lambda o: o.code.title())
     tier = "standard"
     amount = 900
+    currency = "usd"
+    interval = "month"
 
 
 class ArticleFactory(factory.Factory):
@@ -95,19 +97,6 @@ class ArticleFactory(factory.Factory):
 
 
 SECRET = "Zanzibar-7741-ultraviolet"
-
-
-class PlanFactory(BaseFactory):
-    """A plan on sale (not synced to Stripe: the dashboard reads our rows only)."""
-
-    class Meta:
-        model = Plan
-
-    code = factory.Sequence(lambda n: f"plan{n}")
-    name = factory.LazyAttribute(lambda o: o.code.title())
-    amount = 900
-    currency = "usd"
-    interval = "month"
 
 
 class CustomerFactory(BaseFactory):

@@ -15,6 +15,7 @@ from paywall.extensions import db
 from tests.conftest import browser_for
 from tests.factories import (
     SECRET,
+    AdminFactory,
     ArticleFactory,
     EditorFactory,
     PlanFactory,
@@ -42,18 +43,26 @@ def editor_web(app, app_ctx):
     return web
 
 
-def test_every_staff_page_has_the_staff_navigation_marking_where_you_are(editor_web):
+def test_every_staff_page_has_the_staff_navigation_marking_where_you_are(app, editor_web):
+    admin_web = browser_for(app)
+    sign_in(admin_web, AdminFactory().email)
     for path in STAFF_PAGES:
-        page = editor_web.get(path)
+        page = admin_web.get(path)
         nav = page.html.select_one("nav.staff-nav")
         assert nav is not None, path
         labels = [a.text for a in nav.select("a")]
-        assert labels[:7] == [
+        assert labels == [
             "Overview", "Dashboard", "Articles", "Subscribers", "Readers", "Plans", "Sites",
+            "Audit log",
         ]  # fmt: skip
         current = nav.select('a[aria-current="page"]')
         expected = {"/editor/articles/new": "/admin/articles"}.get(path, path)
         assert [a["href"] for a in current] == [expected], path
+    # Editors are shown only the pages they may open.
+    nav = editor_web.get("/admin").html.select_one("nav.staff-nav")
+    assert [a.text for a in nav.select("a")] == [
+        "Overview", "Dashboard", "Articles", "Subscribers", "Readers",
+    ]  # fmt: skip
 
 
 def test_readers_are_refused_the_console_and_visitors_asked_to_sign_in(app, app_ctx):
@@ -239,6 +248,7 @@ def test_a_draft_previews_as_each_reader_would_see_it(editor_web):
 
 def test_previews_of_free_account_and_tier_articles(editor_web):
     registered = ArticleFactory(access_level="registered")
+    PlanFactory(tier="premium")
     premium = ArticleFactory(access_level="tiers", tiers="premium")
     path = "/admin/articles/{}/preview"
     assert SECRET not in editor_web.get(path.format(registered.id)).text
