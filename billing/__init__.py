@@ -40,6 +40,7 @@ from billing.reports import (
 )
 from billing.service import (
     begin_card_setup,
+    begin_card_setup_before_account,
     cancel_at_period_end,
     change_plan,
     payment_to_confirm,
@@ -51,6 +52,7 @@ from billing.service import resume as resume_subscription
 from billing.snapshots import CardSnapshot, SubscriptionSnapshot
 from billing.state import (
     INVOICE_ORDER,
+    PlanView,
     format_money,
     invoice_key,
     invoice_view,
@@ -99,6 +101,7 @@ __all__ = [
     "PaymentMethod",
     "Plan",
     "PlanInput",
+    "PlanView",
     "StripeGateway",
     "Subscription",
     "SubscriptionSnapshot",
@@ -108,6 +111,7 @@ __all__ = [
     "all_plans",
     "apply_event",
     "begin_card_setup",
+    "begin_card_setup_before_account",
     "billing_records",
     "cancel_at_period_end",
     "cards_expiring_before_renewal",

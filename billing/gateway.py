@@ -215,18 +215,14 @@ class StripeGateway:
         )
 
     @_changes_stripe
-    def create_setup_intent(self, customer_id: str) -> dict[str, Any]:
-        """A SetupIntent to collect a card for later (off-session) renewals."""
-        return _plain(
-            self._v1().setup_intents.create(
-                params={
-                    "customer": customer_id,
-                    "usage": "off_session",
-                    "allowed_payment_method_types": ["card"],
-                },
-                options=self._key("setup"),
-            )
-        )
+    def create_setup_intent(self, customer_id: str | None) -> dict[str, Any]:
+        """A SetupIntent to collect a card for later (off-session) renewals; without a
+        customer (a reader subscribing before they have an account), the confirmed card
+        stays unattached until it is attached to the new customer."""
+        params: dict[str, Any] = {"usage": "off_session", "allowed_payment_method_types": ["card"]}
+        if customer_id is not None:
+            params["customer"] = customer_id
+        return _plain(self._v1().setup_intents.create(params=params, options=self._key("setup")))
 
     @_translated
     def retrieve_setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
@@ -243,7 +239,8 @@ class StripeGateway:
 
     @_changes_stripe
     def attach_payment_method(self, payment_method_id: str, customer_id: str) -> dict[str, Any]:
-        """Attach a card collected outside a SetupIntent (an import, the demo's seeding)."""
+        """Attach a card to a customer: one collected outside a SetupIntent (an import, the
+        demo's seeding) or by a SetupIntent made before the customer existed."""
         return _plain(
             self._v1().payment_methods.attach(
                 payment_method_id,

@@ -80,19 +80,38 @@ def begin_card_setup(
     return CardSetup(intent["id"], intent["client_secret"])
 
 
-def _confirmed_card(gateway: StripeGateway, customer: Customer, setup_intent_id: str) -> Obj:
+def begin_card_setup_before_account(gateway: StripeGateway) -> CardSetup:
+    """Start collecting a card from a reader who has no account yet (subscribing in one
+    step). The SetupIntent has no customer: the caller keeps its id for this browser and
+    passes ``card_before_account=True`` to :func:`subscribe` for that id only."""
+    intent = gateway.create_setup_intent(None)
+    return CardSetup(intent["id"], intent["client_secret"])
+
+
+def _confirmed_card(
+    gateway: StripeGateway,
+    customer: Customer,
+    setup_intent_id: str,
+    *,
+    card_before_account: bool = False,
+) -> Obj:
     """The card of a SetupIntent this customer confirmed, made their default.
 
-    A succeeded SetupIntent with a customer has attached its card to that customer.
+    A succeeded SetupIntent with a customer has attached its card to that customer; one
+    made before the customer existed (``card_before_account``) has its card attached now.
     """
     intent = gateway.retrieve_setup_intent(setup_intent_id)
     method = intent.get("payment_method")
-    if intent.get("customer") != customer.stripe_customer_id:
+    owner = intent.get("customer")
+    unattached = card_before_account and owner is None
+    if owner != customer.stripe_customer_id and not unattached:
         raise BillingStateError("That card form is not yours.", code="foreign_setup_intent")
     if intent.get("status") != "succeeded" or not isinstance(method, dict):
         raise BillingStateError(
             "The card was not confirmed. Please enter it again.", code="card_not_confirmed"
         )
+    if unattached:
+        method = gateway.attach_payment_method(method["id"], customer.stripe_customer_id)
     gateway.set_default_payment_method(customer.stripe_customer_id, method["id"])
     return method
 
@@ -135,8 +154,10 @@ def subscribe(
     email: str,
     plan_code: str,
     setup_intent_id: str,
+    card_before_account: bool = False,
 ) -> SubscribeResult:
-    """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``.
+    """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``
+    (one from :func:`begin_card_setup_before_account` with ``card_before_account``).
 
     One live subscription per reader: the customer's row is held from the check (here and
     at Stripe) until the new subscription is stored.
@@ -145,7 +166,9 @@ def subscribe(
     customer = ensure_customer(session, gateway, reader_id, email)
     sync.claim_customer(session, customer.stripe_customer_id)
     _refuse_a_second_subscription(session, gateway, customer)
-    method = _confirmed_card(gateway, customer, setup_intent_id)
+    method = _confirmed_card(
+        gateway, customer, setup_intent_id, card_before_account=card_before_account
+    )
     return _start(session, gateway, customer, plan, method, f"{reader_id}-{setup_intent_id}")
 
 

@@ -32,9 +32,14 @@ class PlanView:
     description: str = ""
 
     @property
+    def amount_label(self) -> str:
+        """E.g. ``$9.00``."""
+        return format_money(self.amount, self.currency)
+
+    @property
     def price_label(self) -> str:
         """E.g. ``$9.00 / month``."""
-        return f"{format_money(self.amount, self.currency)} / {self.interval}"
+        return f"{self.amount_label} / {self.interval}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,11 @@ class Config:
         self.EMAIL_LINK_RATE_LIMIT = env_str(
             "PAYWALL_EMAIL_LINK_RATE_LIMIT", "5 per minute;20 per hour"
         )
+        # Subscribing without an account: each view makes a SetupIntent at Stripe, and a
+        # post may make an account, so both are counted.
+        self.CHECKOUT_RATE_LIMIT = env_str(
+            "PAYWALL_CHECKOUT_RATE_LIMIT", "10 per minute;40 per hour"
+        )
 
         # The job queue (paywall/jobs): in Redis when REDIS_URL is set, else in-process.
         self.JOB_QUEUE_NAMESPACE = env_str("PAYWALL_JOB_QUEUE_NAMESPACE", "paywall-jobs")

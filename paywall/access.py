@@ -239,12 +239,14 @@ def free_article(req: AccessRequest) -> Decision | None:
 
 
 def anonymous_reader(req: AccessRequest) -> Decision | None:
-    """Nobody signed in: ask for an account (registered articles) or a subscription."""
+    """Nobody signed in: ask for an account (registered articles) or a subscription, which
+    comes first: subscribing makes the account in the same step (readers who have one
+    sign in)."""
     if req.reader.signed_in:
         return None
     if req.article.level is AccessLevel.REGISTERED:
         return Decision(Reason.REGISTRATION_REQUIRED, (Action.SIGN_UP, Action.SIGN_IN))
-    return Decision(Reason.ANONYMOUS, (Action.SIGN_IN, Action.SUBSCRIBE))
+    return Decision(Reason.ANONYMOUS, (Action.SUBSCRIBE, Action.SIGN_IN))
 
 
 def unverified_email(req: AccessRequest) -> Decision | None:

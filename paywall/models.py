@@ -17,8 +17,8 @@ from paywall.embed.models import ReaderToken, SigningKey, Site, SiteArticle, Sit
 
 __all__ = [
     "Article",
-    "AuditEvent",
     "ArticleConversion",
+    "AuditEvent",
     "Customer",
     "GateView",
     "Invoice",

@@ -35,23 +35,29 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def enforce_rate_limit(setting: str, endpoint: str) -> None:
+    """Count one request to ``endpoint`` from this client; 429 past ``app.config[setting]``."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    limiter: strategies.RateLimiter = current_app.extensions[EXTENSION]
+    key = (endpoint, client_address())
+    for item in _limits(setting):
+        if not limiter.hit(item, *key):
+            reset = limiter.get_window_stats(item, *key).reset_time
+            raise TooManyRequests(
+                "Too many attempts. Please wait a minute and try again.",
+                retry_after=max(int(reset - time.time()), 1),
+            )
+
+
 def rate_limited(setting: str) -> Callable[[F], F]:
     """Limit POSTs to the view per client address, with the rule in ``app.config[setting]``."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if request.method == "POST" and current_app.config["RATELIMIT_ENABLED"]:
-                limiter: strategies.RateLimiter = current_app.extensions[EXTENSION]
-                key = (request.endpoint or view.__name__, client_address())
-                for item in _limits(setting):
-                    if not limiter.hit(item, *key):
-                        reset = limiter.get_window_stats(item, *key).reset_time
-                        retry_after = max(int(reset - time.time()), 1)
-                        raise TooManyRequests(
-                            "Too many attempts. Please wait a minute and try again.",
-                            retry_after=retry_after,
-                        )
+            if request.method == "POST":
+                enforce_rate_limit(setting, request.endpoint or view.__name__)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from paywall.accounts.codes import normalise_code
 
 
-def _strip(value: str | None) -> str | None:
+def strip_spaces(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
@@ -37,10 +37,10 @@ EMAIL_VALIDATORS = [
 
 class SignUpForm(FlaskForm):
     name = StringField(
-        "Name", validators=[Optional(), Length(max=120), printable_text], filters=[_strip],
+        "Name", validators=[Optional(), Length(max=120), printable_text], filters=[strip_spaces],
         description="Optional: how we greet you in emails.",
     )  # fmt: skip
-    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
+    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[strip_spaces])
     password = PasswordField(
         "Password", validators=[DataRequired("Choose a password."), Length(max=200)],
         description=PASSWORD_HINT,
@@ -49,7 +49,7 @@ class SignUpForm(FlaskForm):
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
+    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[strip_spaces])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
@@ -58,7 +58,7 @@ class SignInForm(FlaskForm):
 class EmailLinkForm(FlaskForm):
     """Ask for an emailed link (sign-in link or password reset)."""
 
-    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[_strip])
+    email = EmailField("Email", validators=EMAIL_VALIDATORS, filters=[strip_spaces])
     next = HiddenField()
 
 
@@ -101,7 +101,7 @@ class ChangeEmailForm(FlaskForm):
 
     PREFIX = "change-email"
 
-    new_email = EmailField("New email", validators=EMAIL_VALIDATORS, filters=[_strip])
+    new_email = EmailField("New email", validators=EMAIL_VALIDATORS, filters=[strip_spaces])
     current_password = PasswordField(
         "Current password", validators=[Optional(), Length(max=200)],
         description="Signed in by emailed link and never chose one? Leave it empty.",

@@ -140,6 +140,38 @@ def use_sign_up_link(token: str) -> Reader:
     return reader
 
 
+def start_account_at_checkout(email: str, name: str = "") -> Reader | None:
+    """A new account for a reader subscribing before they have one (the caller signs it
+    in on this browser); None when ``email`` already has an account, whose owner must
+    sign in first.
+
+    The account has no password. The email sent asks to confirm the address and offers
+    to choose a password; until then the reader signs in with emailed links. A mail
+    outage is logged, never shown: the purchase goes on.
+    """
+    email, name = normalise_email(email), name.strip()
+    if find_by_email(email) is not None:
+        return None
+    reader = Reader(email=email, name=name, security_stamp=0, last_signed_in_at=utcnow())
+    db.session.add(reader)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same address was taken a moment ago
+        db.session.rollback()
+        return None
+    confirm = make_token(Purpose.VERIFY_EMAIL, {"id": reader.id, "email": email})
+    password = make_token(Purpose.RESET_PASSWORD, {"id": reader.id, "stamp": reader.security_stamp})
+    _send(
+        reader,
+        "Confirm your email address",
+        "confirm_checkout",
+        link=absolute_url("accounts.verify_email", token=confirm),
+        password_link=absolute_url("accounts.reset_password", token=password),
+        sign_in_link_url=absolute_url("accounts.request_sign_in_link"),
+    )
+    return reader
+
+
 # --- sign-in ------------------------------------------------------------------------------
 
 

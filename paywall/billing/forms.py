@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from billing import INTERVALS
-from paywall.accounts.forms import printable_text
+from paywall.accounts.forms import EMAIL_VALIDATORS, printable_text, strip_spaces
 
 
 class CardForm(FlaskForm):
@@ -40,6 +40,20 @@ class CardForm(FlaskForm):
         ]
     )
     next = HiddenField()
+
+
+class CheckoutForm(CardForm):
+    """Subscribing without an account: the email (and name) make the account in the same
+    step. Field order is the page's: who you are, then the card."""
+
+    email = EmailField(
+        "Email", validators=EMAIL_VALIDATORS, filters=[strip_spaces],
+        description="For your receipts and to sign in. We'll ask you to confirm it.",
+    )  # fmt: skip
+    name = StringField(
+        "Name", validators=[Optional(), Length(max=120), printable_text],
+        filters=[strip_spaces], description="Optional: how we greet you in emails.",
+    )  # fmt: skip
 
 
 class NextForm(FlaskForm):

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -20,6 +29,7 @@ from billing import (
     BillingStateError,
     BillingUnavailable,
     CardDeclined,
+    PlanView,
     active_plans,
     customer_for_reader,
     format_money,
@@ -33,15 +43,21 @@ from billing import (
     snapshots_for_reader,
     utcnow,
 )
+from paywall.accounts import service as account_service
+from paywall.accounts import sessions
 from paywall.billing import bp
-from paywall.billing.forms import CardForm, ChangePlanForm, NextForm
+from paywall.billing.forms import CardForm, ChangePlanForm, CheckoutForm, NextForm
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.console.funnel import record_conversion
 from paywall.console.models import SUBSCRIPTION
 from paywall.extensions import db
 from paywall.pagination import requested_page
+from paywall.ratelimit import enforce_rate_limit
 from paywall.security import safe_next_url
 from paywall.validation import form_errors_text
+
+# Session key: the card form (SetupIntent) this browser was given before it had an account.
+CHECKOUT_CARD = "checkout_setup_intent"
 
 
 def _next(value: str | None = None) -> str | None:
@@ -64,14 +80,14 @@ def _has_live_subscription() -> bool:
 
 
 @bp.get("/subscribe")
-@login_required
 def subscribe() -> str | Response:
-    """The plans on sale; the reader picks one."""
-    if _has_live_subscription():
-        flash("You already have a subscription. You can change its plan here.", "info")
-        return redirect(url_for("billing.account"))
-    if _payment_being_checked():
-        return redirect(url_for("billing.account"))
+    """The plans on sale: price, what each includes, any trial. Anyone may look."""
+    if current_user.is_authenticated:
+        if _has_live_subscription():
+            flash("You already have a subscription. You can change its plan here.", "info")
+            return redirect(url_for("billing.account"))
+        if _payment_being_checked():
+            return redirect(url_for("billing.account"))
     return render_template("billing/plans.html", plans=active_plans(db.session), next=_next() or "")
 
 
@@ -93,45 +109,125 @@ def _card_page(
     return page, status
 
 
+def _checkout_page(
+    plan: PlanView, form: CardForm, error: str | None, client_secret: str | None = None
+) -> tuple[str, int]:
+    """The checkout page for ``plan`` (with a SetupIntent of its own unless given one)."""
+    trial_ends = utcnow() + timedelta(days=plan.trial_days) if plan.trial_days else None
+    context = {"plan": plan, "error": error, "trial_ends": trial_ends}
+    status = 422 if error or form.errors else 200
+    if client_secret is None:
+        return _card_page("billing/checkout.html", form, status, **context)
+    page = render_template(
+        "billing/checkout.html",
+        form=form,
+        client_secret=client_secret,
+        **stripe_page_settings(),
+        **context,
+    )
+    return page, status
+
+
 @bp.route("/subscribe/<code>", methods=["GET", "POST"])
-@login_required
 @stripe_errors_handled
 def checkout(code: str) -> tuple[str, int] | Response:
-    """Enter a card and subscribe to the plan ``code``."""
+    """Enter a card and subscribe to the plan ``code``; without an account, the email
+    entered with the card makes one in the same step."""
     plan = _plan_or_404(code)
+    if not current_user.is_authenticated:
+        return _checkout_without_account(plan)
     form = CardForm(next=request.args.get("next", ""))
     error = None
     if form.validate_on_submit():
-        target = _next(form.next.data)
-        try:
-            result = billing.subscribe(
-                db.session,
-                gateway(),
-                reader_id=current_user.id,
-                email=current_user.email,
-                plan_code=plan.code,
-                setup_intent_id=form.setup_intent_id.data,
-            )
-        except CardDeclined as declined:
-            error = f"{declined.message} No payment was taken; try another card."
-        except BillingOutcomeUnknown:
-            return _checking_the_payment(target)
-        except BillingStateError as refused:
-            if refused.code not in ("already_subscribed", "state_unknown"):
-                error = refused.message
-            else:
-                flash(refused.message, "warning")
-                return redirect(url_for("billing.account"))
-        else:
-            record_conversion(current_user.id, SUBSCRIPTION, target)
-            if result.needs_confirmation:
-                return redirect(url_for("billing.confirm_payment", next=target or ""))
-            flash(f"Welcome aboard! You're subscribed to {plan.name}.", "success")
-            return _back(target)
+        outcome = _subscribe(plan, form.setup_intent_id.data, _next(form.next.data))
+        if isinstance(outcome, Response):
+            return outcome
+        error = outcome
     elif form.is_submitted():
         error = form_errors_text(form)
-    status = 422 if error else 200
-    return _card_page("billing/checkout.html", form, status, plan=plan, error=error)
+    return _checkout_page(plan, form, error)
+
+
+def _subscribe(
+    plan: PlanView, setup_intent_id: str, target: str | None, *, card_before_account: bool = False
+) -> Response | str:
+    """Subscribe the signed-in reader: where they go next, or what to tell them on the form."""
+    try:
+        result = billing.subscribe(
+            db.session,
+            gateway(),
+            reader_id=current_user.id,
+            email=current_user.email,
+            plan_code=plan.code,
+            setup_intent_id=setup_intent_id,
+            card_before_account=card_before_account,
+        )
+    except CardDeclined as declined:
+        return f"{declined.message} No payment was taken; try another card."
+    except BillingOutcomeUnknown:
+        return _checking_the_payment(target)
+    except BillingStateError as refused:
+        if refused.code not in ("already_subscribed", "state_unknown"):
+            return refused.message
+        flash(refused.message, "warning")
+        return redirect(url_for("billing.account"))
+    record_conversion(current_user.id, SUBSCRIPTION, target)
+    if result.needs_confirmation:
+        return redirect(url_for("billing.confirm_payment", next=target or ""))
+    trial = f" Your {plan.trial_days}-day free trial starts today." if plan.trial_days else ""
+    flash(f"Welcome aboard! You're subscribed to {plan.name}.{trial}", "success")
+    return _back(target)
+
+
+def _checkout_without_account(plan: PlanView) -> tuple[str, int] | Response:
+    """Subscribing in one step: email and card on one page. A new email gets an account
+    (no password yet; a confirmation email), is signed in here and subscribes; an email
+    that has an account is emailed a sign-in link back to this page, and nothing is made.
+
+    The card form's SetupIntent has no customer yet, so only the one this browser was
+    given (kept in its session) is accepted, once.
+    """
+    enforce_rate_limit("CHECKOUT_RATE_LIMIT", "billing.checkout")
+    form = CheckoutForm(next=request.args.get("next", ""))
+    error = None
+    if form.validate_on_submit():
+        target = _next(form.next.data)
+        if form.setup_intent_id.data != session.pop(CHECKOUT_CARD, None):
+            error = "Your card form expired. Please enter your card again."
+        else:
+            reader = account_service.start_account_at_checkout(form.email.data, form.name.data)
+            if reader is None:
+                return _sign_in_to_subscribe(form.email.data, plan, target)
+            sessions.sign_in(reader)
+            outcome = _subscribe(plan, form.setup_intent_id.data, target, card_before_account=True)
+            if isinstance(outcome, Response):
+                flash(f"We've emailed {reader.email} a link to confirm your address.", "info")
+                return outcome
+            # Declined: the account is made and signed in; the card form is now theirs.
+            return _checkout_page(plan, CardForm(formdata=None, next=form.next.data), outcome)
+    elif form.is_submitted():
+        error = "; ".join([*form.setup_intent_id.errors, *form.errors.get("csrf_token", [])])
+    setup = billing.begin_card_setup_before_account(gateway())
+    session[CHECKOUT_CARD] = setup.setup_intent_id
+    return _checkout_page(plan, form, error or None, client_secret=setup.client_secret)
+
+
+def _sign_in_to_subscribe(email: str, plan: PlanView, target: str | None) -> tuple[str, int]:
+    """The email has an account: its owner signs in (by the emailed link or a password)
+    and comes back to this plan's checkout. Nothing is charged; the page says no more
+    than that a link was sent."""
+    back = url_for("billing.checkout", code=plan.code, next=target or None)
+    account_service.send_sign_in_link(email, back)
+    page = render_template(
+        "accounts/link_sent.html",
+        heading="Check your email to continue",
+        message=(
+            f"To subscribe with {email}, open the link we've emailed to it: it signs you in "
+            "and brings you back here to finish. Nothing has been charged."
+        ),
+        sign_in_url=url_for("accounts.sign_in", next=back),
+    )
+    return page, 200
 
 
 def _checking_the_payment(target: str | None) -> Response:

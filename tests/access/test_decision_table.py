@@ -111,7 +111,7 @@ ROWS = {
     ),
     "a staff flag without a sign-in is just anonymous": Row(
         reader=ReaderState(is_staff=True), access="teaser", reason=Reason.ANONYMOUS,
-        actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+        actions=(Action.SUBSCRIBE, Action.SIGN_IN),
     ),
     "anonymous reads a free article": Row(
         reader=ANONYMOUS, article=FREE, card=None, reason=Reason.FREE_ARTICLE,
@@ -127,15 +127,15 @@ ROWS = {
     ),
     "anonymous on a paid article": Row(
         reader=ANONYMOUS, card=None, access="teaser", reason=Reason.ANONYMOUS,
-        actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+        actions=(Action.SUBSCRIBE, Action.SIGN_IN),
     ),
     "anonymous on a tier article": Row(
         reader=ANONYMOUS, article=PREMIUM_ONLY, card=None,
-        access="teaser", reason=Reason.ANONYMOUS, actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+        access="teaser", reason=Reason.ANONYMOUS, actions=(Action.SUBSCRIBE, Action.SIGN_IN),
     ),
     "anonymous gets no metered views": Row(
         reader=ANONYMOUS, card=None, meter=Meter(allowance=3),
-        access="teaser", reason=Reason.ANONYMOUS, actions=(Action.SIGN_IN, Action.SUBSCRIBE),
+        access="teaser", reason=Reason.ANONYMOUS, actions=(Action.SUBSCRIBE, Action.SIGN_IN),
     ),
     # --- registered articles and email verification ------------------------------------
     "registered reader on a registered article": Row(

@@ -33,9 +33,11 @@ class Subscriber:
     def read(self, slug: str) -> Any:
         return self.web.get(f"/articles/{slug}")
 
-    def _submit_card(self, page: Any, card: str, exp: tuple[int, int]) -> Any:
+    def _submit_card(self, page: Any, card: str, exp: tuple[int, int], **fields: str) -> Any:
         setup_intent_id = self.stripe.confirm_card_setup(client_secret_of(page), card, exp)
         form = page.forms["card-form"]
+        for name, value in fields.items():
+            form[name] = value
         form["setup_intent_id"].force_value(setup_intent_id)
         return form.submit(expect_errors=True)
 
@@ -50,6 +52,14 @@ class Subscriber:
         query = f"?next={next}" if next else ""
         page = self.web.get(f"/subscribe/{plan}{query}")
         return self._submit_card(page, card, exp)
+
+    def subscribe_in_one_step(
+        self, plan: str = "monthly", card: str = VISA, next: str = "", name: str = ""
+    ) -> Any:
+        """Without an account: email, name and card on the checkout page; the POST's response."""
+        query = f"?next={next}" if next else ""
+        page = self.web.get(f"/subscribe/{plan}{query}")
+        return self._submit_card(page, card, (12, 2030), email=self.email, name=name)
 
     def update_card(self, card: str = VISA, next: str = "") -> Any:
         query = f"?next={next}" if next else ""

@@ -90,6 +90,10 @@ class LiveBilling:
         actor.sign_in()
         return actor
 
+    def newcomer(self, email: str = "newcomer@example.com") -> Subscriber:
+        """A browser with no account behind it yet (``email`` has none unless made)."""
+        return Subscriber(TestApp(self.app), StripeSide(self.emulator.api_base), email)
+
     def article(self, **fields: Any) -> str:
         """A published article (paid by default); its slug."""
         with self.twin.app_context():

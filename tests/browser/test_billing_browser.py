@@ -100,3 +100,38 @@ def test_a_lapsed_subscriber_updates_the_card_and_lands_on_the_full_article(
     page.wait_for_url(f"{billing_app.url}{article}")
     assert SECRET in page.locator(".paywalled-content").inner_text()
     assert "Your card is updated and your subscription is paid up." in page.content()
+
+
+def test_anonymous_reader_subscribes_from_the_gate_in_one_step_and_reads(
+    billing_app, page, mailbox
+):
+    slug = billing_app.article()
+    article = f"/articles/{slug}"
+    page.goto(f"{billing_app.url}{article}")
+    assert page.locator("#paywall-gate").get_attribute("data-reason") == "anonymous"
+    assert SECRET not in page.content()
+
+    page.locator("#paywall-gate .gate__actions a").first.click()  # the primary: Subscribe
+    page.click('[data-plan="monthly"] a')
+    page.fill("input[name=email]", "one.step@example.com")
+    page.fill("input[name=name]", "Ola")
+    page.wait_for_selector("#card-element input[placeholder=number]")
+    fill_card(page)
+    page.click("#card-submit")
+
+    page.wait_for_url(f"{billing_app.url}{article}")
+    assert page.locator(".paywalled-content").inner_text().count(SECRET) == 1
+    assert "subscribed to Monthly" in page.content()
+    assert "one.step@example.com" in page.inner_text(".masthead")
+    assert status_of(billing_app, "one.step@example.com") == "active"
+    assert "/verify/" in mailbox.link_to("one.step@example.com", "/verify/")
+
+
+def test_the_one_step_form_asks_for_the_email_before_the_card(billing_app, page):
+    page.goto(f"{billing_app.url}/subscribe/monthly")
+    page.wait_for_selector("#card-element input[placeholder=number]")
+    fill_card(page)
+    page.click("#card-submit")
+    page.wait_for_selector("#card-errors:has-text('valid email')")
+    assert page.evaluate("document.activeElement.name") == "email"
+    assert page.url == f"{billing_app.url}/subscribe/monthly"  # nothing was sent

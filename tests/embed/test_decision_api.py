@@ -24,8 +24,8 @@ def test_anonymous_reader_gets_the_teaser_and_the_gate_never_the_rest(publisher)
     assert decision["access"] == "teaser"
     assert decision["reason"] == "anonymous"
     assert decision["title"] == "This article is for subscribers"
-    assert decision["actions"][0]["action"] == "sign_in"
-    sign_in = decision["actions"][0]["url"]
+    assert [a["action"] for a in decision["actions"]] == ["subscribe", "sign_in"]
+    sign_in = decision["actions"][1]["url"]
     assert "/embed/connect?" in sign_in and f"site={publisher.site_key}" in sign_in
     assert "second paragraph" in decision["html"]
     assert SECRET not in response.text

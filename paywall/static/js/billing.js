@@ -21,9 +21,17 @@
     card.mount("#card-element");
     var button = document.getElementById("card-submit");
     var sent = false;
+    var email = form.querySelector("input[type=email]");  // subscribing without an account
     form.addEventListener("submit", function (event) {
       if (sent) { return; }  // second pass: the confirmed form posts for real
       event.preventDefault();
+      // The card is confirmed once per form: check the email before, not after.
+      if (email && (!email.value.trim() || !email.checkValidity())) {
+        showError("Enter a valid email address first.");
+        email.setAttribute("aria-invalid", "true");
+        email.focus();
+        return;
+      }
       setBusy(button, true, "Checking your card…");
       showError("");
       stripe.confirmCardSetup(form.dataset.clientSecret, {payment_method: {card: card}})
