@@ -37,11 +37,13 @@ from billing.reports import (
     subscribers_query,
 )
 from billing.service import (
+    CANCEL_REASONS,
     begin_card_setup,
     cancel_at_period_end,
     change_plan,
     payment_to_confirm,
     preview_plan_change,
+    resubscribe,
     subscribe,
     update_card,
 )
@@ -73,6 +75,7 @@ from billing.webhooks import (
 )
 
 __all__ = [
+    "CANCEL_REASONS",
     "INTERVALS",
     "INVOICE_ORDER",
     "STATUS_WORDS",
@@ -128,6 +131,7 @@ __all__ = [
     "plan_view",
     "preview_plan_change",
     "refresh_customer",
+    "resubscribe",
     "resume_subscription",
     "revenue_summary",
     "save_plan",

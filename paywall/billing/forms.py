@@ -12,6 +12,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -23,8 +24,8 @@ from wtforms.validators import (
     Regexp,
 )
 
-from billing import INTERVALS
-from paywall.accounts.forms import printable_text
+from billing import CANCEL_REASONS, INTERVALS
+from paywall.accounts.forms import printable_lines, printable_text
 
 
 class CardForm(FlaskForm):
@@ -43,6 +44,26 @@ class NextForm(FlaskForm):
     """A button that does one thing (cancel, resume, refresh, confirm), then returns."""
 
     next = HiddenField()
+
+
+class CancelForm(FlaskForm):
+    """Stop renewing, with an optional reason for the publisher."""
+
+    reason = SelectField(
+        "Why are you leaving? (optional)",
+        choices=[SelectChoice("", "Rather not say")]
+        + [SelectChoice(code, words) for code, words in CANCEL_REASONS.items()],
+        default="",
+        validators=[Optional()],
+    )
+    comment = TextAreaField(
+        "Anything else we should know? (optional)",
+        validators=[
+            Optional(),
+            Length(max=500, message="Please keep it under 500 characters."),
+            printable_lines,
+        ],
+    )
 
 
 class ChangePlanForm(FlaskForm):
