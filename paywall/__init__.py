@@ -148,9 +148,11 @@ def register_template_helpers(app: Flask) -> None:
     masthead and cannot build them: they wait for a request.
     """
     from paywall.masthead import masthead
+    from paywall.notices import reader_notices
 
     links: dict[str, str] = {}
     app.jinja_env.globals["masthead"] = masthead
+    app.jinja_env.globals["reader_notices"] = reader_notices
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:
