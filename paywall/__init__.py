@@ -129,6 +129,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 SITE_LINKS = {
     "stylesheet": ("static", {"filename": "css/site.css"}),
+    "forms_script": ("static", {"filename": "js/forms.js"}),
     "home": ("articles.home", {}),
     "new_article": ("articles.new_article", {}),
     "subscribers": ("billing.subscribers", {}),
