@@ -39,12 +39,14 @@ from billing.reports import (
     subscribers_query,
 )
 from billing.service import (
+    CANCEL_REASONS,
     begin_card_setup,
     begin_card_setup_before_account,
     cancel_at_period_end,
     change_plan,
     payment_to_confirm,
     preview_plan_change,
+    resubscribe,
     subscribe,
     update_card,
 )
@@ -77,6 +79,7 @@ from billing.webhooks import (
 )
 
 __all__ = [
+    "CANCEL_REASONS",
     "INTERVALS",
     "INVOICE_ORDER",
     "STATUS_WORDS",
@@ -139,6 +142,7 @@ __all__ = [
     "plan_view",
     "preview_plan_change",
     "refresh_customer",
+    "resubscribe",
     "resume_subscription",
     "revenue_summary",
     "save_plan",

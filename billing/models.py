@@ -101,6 +101,9 @@ class Subscription(Base):
     stripe_schedule_id: Mapped[str | None] = mapped_column(String(255))
     scheduled_plan_code: Mapped[str | None] = mapped_column(String(64))
     scheduled_change_at: Mapped[datetime | None]
+    # Why the reader asked to stop renewing (a :data:`CANCEL_REASONS` code, and their words).
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    cancel_comment: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -22,7 +22,7 @@ from billing.metrics import MONTHS_PER_INTERVAL
 from billing.models import Customer, Plan, Subscription
 from billing.orm import utcnow
 from billing.reconcile import LIVE_AT_STRIPE, refresh_customer
-from billing.state import live_subscription
+from billing.state import current_subscription, live_subscription
 
 Obj = dict[str, Any]
 # Stripe's 402 to paying an invoice whose PaymentIntent waits for 3-D Secure.
@@ -191,6 +191,30 @@ def subscribe_with_card(
     return _start(session, gateway, customer, plan, method, f"{reader_id}-{payment_method_id}")
 
 
+def resubscribe(session: Session, gateway: StripeGateway, *, reader_id: int) -> SubscribeResult:
+    """Start the plan of the reader's ended subscription again, paid by the card on file,
+    with no second free trial.
+
+    The idempotency key names the ended subscription and the card, so a double click (or
+    a retry after a lost answer) makes one subscription; a declined card is forgotten as
+    at checkout, so trying again needs a new card and makes a new key.
+    """
+    customer = sync.customer_for_reader(session, reader_id)
+    if customer is None or not customer.default_payment_method_id:
+        raise BillingStateError(
+            "There is no card on file. Choose a plan and enter a card.", code="no_card"
+        )
+    sync.claim_customer(session, customer.stripe_customer_id)
+    _refuse_a_second_subscription(session, gateway, customer)
+    ended = current_subscription(session, customer.id)
+    if ended is None:
+        raise BillingStateError("Choose a plan to subscribe.", code="no_subscription")
+    plan = plan_for_sale(session, ended.plan_code)
+    method = gateway.retrieve_payment_method(customer.default_payment_method_id)
+    key = f"{reader_id}-again-{ended.stripe_subscription_id}-{method['id']}"
+    return _start(session, gateway, customer, plan, method, key, trial_days=0)
+
+
 def _start(
     session: Session,
     gateway: StripeGateway,
@@ -198,13 +222,16 @@ def _start(
     plan: Plan,
     method: Obj,
     idempotency: str,
+    trial_days: int | None = None,
 ) -> SubscribeResult:
     """Create the subscription paid by ``method`` (the customer's default card), still
-    holding the customer's row; commits once the subscription is stored."""
+    holding the customer's row; commits once the subscription is stored. ``trial_days``:
+    the plan's unless given."""
     _store_default_card(session, customer, method)
+    trial = plan.trial_days if trial_days is None else trial_days
     try:
         created = gateway.create_subscription(
-            customer.stripe_customer_id, plan.stripe_plan_id or "", plan.trial_days, idempotency
+            customer.stripe_customer_id, plan.stripe_plan_id or "", trial, idempotency
         )
     except BillingOutcomeUnknown:
         customer.state_unknown_since = utcnow()
@@ -318,9 +345,34 @@ def _update(session: Session, gateway: StripeGateway, reader_id: int, params: Ob
     return row or subscription
 
 
-def cancel_at_period_end(session: Session, gateway: StripeGateway, reader_id: int) -> Subscription:
-    """Stop renewing; access continues until the paid period ends."""
-    return _update(session, gateway, reader_id, {"cancel_at_period_end": True})
+# Why readers cancel: Stripe's ``cancellation_details.feedback`` codes, in the reader's words.
+CANCEL_REASONS = {
+    "too_expensive": "It costs too much",
+    "unused": "I don't read it enough",
+    "missing_features": "It's missing something I want",
+    "switched_service": "I'm switching to another publication",
+    "low_quality": "I'm not happy with the journalism",
+    "customer_service": "I had a problem with the service",
+    "other": "Another reason",
+}
+
+
+def cancel_at_period_end(
+    session: Session,
+    gateway: StripeGateway,
+    reader_id: int,
+    reason: str | None = None,
+    comment: str | None = None,
+) -> Subscription:
+    """Stop renewing; access continues until the paid period ends. ``reason`` (one of
+    :data:`CANCEL_REASONS`) and ``comment`` are kept for the publisher."""
+    if reason is not None and reason not in CANCEL_REASONS:
+        raise BillingStateError("Choose one of the reasons listed.", code="unknown_reason")
+    row = _update(session, gateway, reader_id, {"cancel_at_period_end": True})
+    row.cancel_reason = reason or None
+    row.cancel_comment = (comment or "").strip()[:500] or None
+    session.commit()
+    return row
 
 
 def resume(session: Session, gateway: StripeGateway, reader_id: int) -> Subscription:
@@ -334,7 +386,10 @@ def resume(session: Session, gateway: StripeGateway, reader_id: int) -> Subscrip
         session.commit()
         return row or subscription
     if subscription.cancel_at_period_end:
-        return _update(session, gateway, reader_id, {"cancel_at_period_end": False})
+        row = _update(session, gateway, reader_id, {"cancel_at_period_end": False})
+        row.cancel_reason = row.cancel_comment = None
+        session.commit()
+        return row
     if subscription.cancel_at is not None:
         return _update(session, gateway, reader_id, {"cancel_at": ""})
     raise BillingStateError("Your subscription is not set to end.", code="not_canceling")

@@ -69,6 +69,56 @@ Stripe = (function (standIn) {
   };
 })(Stripe);
 """
+# localstripe's card box wants 16 bare digits and a two-digit year; Stripe's card Element
+# takes what people type (spaces or dashes in the number, a two- or four-digit year) and
+# moves on only once a part is complete, so the stand-in does too.
+CARD_AS_TYPED = """
+// devstripe: the card box takes what people type, as Stripe's card Element does.
+(function (Card) {
+  var mount = Card.prototype.mount;
+  var order = ["number", "exp_month", "exp_year", "cvc", "postal_code"];
+  function digits(value) { return String(value || "").replace(/\\D/g, ""); }
+  function year(value) { var d = digits(value); return d.length <= 2 ? "20" + d : d; }
+  var complete = {
+    number: function (v) { return digits(v).length >= 16; },
+    exp_month: function (v) { var d = digits(v); return d.length >= 2 || /^[2-9]$/.test(d); },
+    exp_year: function (v) {
+      var d = digits(v);
+      return d.length >= 4 || (d.length === 2 && d !== "20");
+    },
+    cvc: function (v) { return digits(v).length >= 3; }
+  };
+  Card.prototype.mount = function (domElement) {
+    mount.call(this, domElement);
+    var element = this, inputs = this._inputs;
+    if (!inputs) { return; }
+    function changed(event) {
+      element.value = {
+        card: {
+          number: digits(inputs.number.value),
+          exp_month: digits(inputs.exp_month.value),
+          exp_year: year(inputs.exp_year.value),
+          cvc: digits(inputs.cvc.value)
+        },
+        postal_code: inputs.postal_code.value.trim()
+      };
+      var at = order.indexOf(event.target.getAttribute("placeholder"));
+      var done = complete[order[at]];
+      if (done && done(event.target.value) && at + 1 < order.length) {
+        inputs[order[at + 1]].focus();
+      }
+      (element.listeners.change || []).forEach(function (handler) { handler(); });
+    }
+    order.forEach(function (field) {
+      inputs[field].oninput = changed;
+      inputs[field].setAttribute("aria-label", field.replace("_", " "));
+      if (field !== "postal_code") { inputs[field].setAttribute("inputmode", "numeric"); }
+    });
+    inputs.number.setAttribute("size", "19");
+    inputs.exp_year.setAttribute("size", "4");
+  };
+})(Element);
+"""
 
 
 @dataclass(frozen=True)
@@ -198,7 +248,7 @@ class Adapter:
             url = f"{self.upstream_base}/js.stripe.com/v3/"
             async with self.upstream.session.get(url) as response:
                 # localstripe's stand-in sends its calls to the origin it was loaded from.
-                self._stripe_js = await response.text() + ENDIVE_RELEASE
+                self._stripe_js = await response.text() + CARD_AS_TYPED + ENDIVE_RELEASE
         return web.Response(text=self._stripe_js, content_type="application/javascript")
 
     # -- test controls -------------------------------------------------------------------

@@ -135,6 +135,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 SITE_LINKS = {
     "stylesheet": ("static", {"filename": "css/site.css"}),
+    "forms_script": ("static", {"filename": "js/forms.js"}),
     "home": ("articles.home", {}),
     "new_article": ("articles.new_article", {}),
     "console": ("console.overview", {}),
@@ -155,6 +156,7 @@ def register_template_helpers(app: Flask) -> None:
     """
     from paywall.embed.popup import flow_url, popup_site
     from paywall.masthead import masthead
+    from paywall.notices import reader_notices
 
     links: dict[str, str] = {}
     app.jinja_env.globals["masthead"] = masthead
@@ -162,6 +164,7 @@ def register_template_helpers(app: Flask) -> None:
     # the popup's journey (``paywall.embed.popup``).
     app.jinja_env.globals["popup_site"] = popup_site
     app.jinja_env.globals["flow_url"] = flow_url
+    app.jinja_env.globals["reader_notices"] = reader_notices
 
     @app.context_processor
     def site_globals() -> dict[str, Any]:

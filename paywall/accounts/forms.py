@@ -27,6 +27,14 @@ def printable_text(form: FlaskForm, field: StringField) -> None:
         raise ValidationError("Use letters, numbers and punctuation only.")
 
 
+def printable_lines(form: FlaskForm, field: StringField) -> None:
+    """:func:`printable_text` for several lines: line breaks and tabs are fine."""
+    if field.data and any(
+        (ord(c) < 32 and c not in "\r\n\t") or 127 <= ord(c) < 160 for c in field.data
+    ):
+        raise ValidationError("Use letters, numbers and punctuation only.")
+
+
 PASSWORD_HINT = "At least 10 characters and hard to guess: a few unrelated words work well."  # noqa: S105
 EMAIL_VALIDATORS = [
     DataRequired("Enter your email address."),

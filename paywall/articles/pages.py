@@ -7,7 +7,8 @@ and buttons and the site's name and links alone, and is kept per worker by exact
 those. Three holes in it take what belongs to the reader of each request: the masthead
 (``paywall.masthead``, kept by its own values), flashed messages (``_flashes.html``) and
 the staff link and notices (``articles/_reader.html``, a notice may name the reader's
-card), both rendered every time with the app's templates.
+card; they come from ``paywall.notices``), both rendered every time with the app's
+templates.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from paywall.articles.service import ArticlePage
 from paywall.caching import FreshCache, cache
 from paywall.gate import Gate, present
 from paywall.masthead import masthead
+from paywall.notices import article_notices
 from paywall.templating import render_reader_free
 
 # What ``hasPart.cssSelector`` names: the gated text on a full page; on a teaser page,
@@ -56,10 +58,10 @@ def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | 
     shell = article_shell(page, decision, return_to)
     flashes = render_template("_flashes.html") if get_flashed_messages() else ""
     staff = bool(reader and reader.is_staff)
+    notices = article_notices(decision, return_to) if reader is not None else ()
     own = ""
-    if staff or decision.notices:
-        notices = present(decision, return_to) if decision.notices else None
-        own = render_template("articles/_reader.html", article=page, gate=notices, staff=staff)
+    if staff or notices:
+        own = render_template("articles/_reader.html", article=page, notices=notices, staff=staff)
     return shell.fill(masthead(), flashes, own)
 
 

@@ -14,6 +14,7 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -26,8 +27,8 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from billing import INTERVALS
-from paywall.accounts.forms import EMAIL_VALIDATORS, printable_text, strip_spaces
+from billing import CANCEL_REASONS, INTERVALS
+from paywall.accounts.forms import EMAIL_VALIDATORS, printable_lines, printable_text, strip_spaces
 
 
 class CardForm(FlaskForm):
@@ -60,6 +61,26 @@ class NextForm(FlaskForm):
     """A button that does one thing (cancel, resume, refresh, confirm), then returns."""
 
     next = HiddenField()
+
+
+class CancelForm(FlaskForm):
+    """Stop renewing, with an optional reason for the publisher."""
+
+    reason = SelectField(
+        "Why are you leaving? (optional)",
+        choices=[SelectChoice("", "Rather not say")]
+        + [SelectChoice(code, words) for code, words in CANCEL_REASONS.items()],
+        default="",
+        validators=[Optional()],
+    )
+    comment = TextAreaField(
+        "Anything else we should know? (optional)",
+        validators=[
+            Optional(),
+            Length(max=500, message="Please keep it under 500 characters."),
+            printable_lines,
+        ],
+    )
 
 
 class ChangePlanForm(FlaskForm):

@@ -7,6 +7,7 @@ subscription or invoice id from the request.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import (
     abort,
@@ -46,7 +47,8 @@ from billing import (
 from paywall.accounts import service as account_service
 from paywall.accounts import sessions
 from paywall.billing import bp
-from paywall.billing.forms import CardForm, ChangePlanForm, CheckoutForm, NextForm
+from paywall.billing.forms import CancelForm, CardForm, ChangePlanForm, CheckoutForm, NextForm
+from paywall.billing.page import BillingState, billing_state
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.console.funnel import record_conversion
 from paywall.console.models import SUBSCRIPTION
@@ -277,16 +279,42 @@ def account() -> str:
     ]
     change_form = ChangePlanForm()
     change_form.plan.choices = [SelectChoice(p.code, f"{p.name} — {p.price_label}") for p in plans]
+    now = utcnow()
+    state = billing_state(overview.subscription, now, _grace())
     return render_template(
         "billing/account.html",
         overview=overview,
+        state=state,
+        comp=_comp(now),
+        again=_resubscribe_offer(overview, state, now),
         invoices=invoices,
         action_form=NextForm(),
         change_form=change_form,
         can_change_plan=bool(plans),
-        now=utcnow(),
-        grace=timedelta(days=current_app.config["GRACE_PERIOD_DAYS"]),
+        now=now,
     )
+
+
+def _grace() -> timedelta:
+    return timedelta(days=current_app.config["GRACE_PERIOD_DAYS"])
+
+
+def _comp(now: datetime) -> dict[str, object] | None:
+    """The reader's complimentary access, when it runs now (``until`` None: open-ended)."""
+    until = current_user.comped_until
+    if not current_user.is_comped or (until is not None and now >= until):
+        return None
+    return {"until": until}
+
+
+def _resubscribe_offer(overview: Any, state: BillingState, now: datetime) -> Any:
+    """The ended plan, when it is still on sale and the card on file can pay for it."""
+    if state.code != "ended" or overview.plan is None or overview.card is None:
+        return None
+    if overview.card.is_expired(now):
+        return None
+    on_sale = any(plan.code == overview.plan.code for plan in active_plans(db.session))
+    return overview.plan if on_sale else None
 
 
 @bp.route("/account/billing/card", methods=["GET", "POST"])
@@ -380,19 +408,59 @@ def _subscription_is_running() -> bool:
     )
 
 
-@bp.post("/account/billing/cancel")
+@bp.route("/account/billing/cancel", methods=["GET", "POST"])
 @login_required
 @stripe_errors_handled
-def cancel() -> Response:
-    """Stop renewing at the end of the paid period."""
-    if NextForm().validate_on_submit():
+def cancel() -> tuple[str, int] | Response:
+    """Ask to confirm (GET: the day access ends, an optional reason), then stop renewing."""
+    overview = overview_for_reader(db.session, current_user.id)
+    state = billing_state(overview.subscription, utcnow(), _grace())
+    if not state.may_cancel:
+        flash("You have no subscription renewing, so there is nothing to cancel.", "info")
+        return redirect(url_for("billing.account"))
+    form = CancelForm()
+    if form.validate_on_submit():
         try:
-            row = billing.cancel_at_period_end(db.session, gateway(), current_user.id)
+            row = billing.cancel_at_period_end(
+                db.session, gateway(), current_user.id,
+                reason=form.reason.data or None, comment=form.comment.data,
+            )  # fmt: skip
         except BillingStateError as refused:
             flash(refused.message, "warning")
         else:
             ends = f" on {row.current_period_end:%-d %B %Y}" if row.current_period_end else ""
             flash(f"Your subscription will end{ends}. You can resume it until then.", "info")
+        return redirect(url_for("billing.account"))
+    status = 422 if form.is_submitted() else 200
+    sub = overview.subscription
+    access_ends = sub.period_ends_at() if sub is not None and not state.owes_money else None
+    page = render_template(
+        "billing/cancel.html", form=form, overview=overview, state=state, access_ends=access_ends
+    )
+    return page, status
+
+
+@bp.post("/account/billing/resubscribe")
+@login_required
+@stripe_errors_handled
+def resubscribe() -> Response:
+    """Start the ended plan again with the card on file, in one click."""
+    if not NextForm().validate_on_submit():
+        flash("Your session had expired, so nothing was charged. Please try again.", "warning")
+        return redirect(url_for("billing.account"))
+    try:
+        result = billing.resubscribe(db.session, gateway(), reader_id=current_user.id)
+    except CardDeclined as declined:
+        flash(f"{declined.message} No payment was taken; enter another card.", "error")
+        return redirect(url_for("billing.subscribe"))
+    except BillingOutcomeUnknown:
+        return _checking_the_payment(None)
+    except BillingStateError as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("billing.account"))
+    if result.needs_confirmation:
+        return redirect(url_for("billing.confirm_payment"))
+    flash("Welcome back! Your subscription is running again.", "success")
     return redirect(url_for("billing.account"))
 
 

@@ -127,8 +127,8 @@ def test_no_reader_ever_sees_anything_of_another_on_a_cached_page(app, app_ctx):
                 assert reader.name not in page, (who, other, slug)
             if slug == paid:
                 assert (SECRET in page) is (who in full_text), who
-            for owner, last4 in cards.items():  # the notice of a card expiring
-                assert (f"ending {last4}" in page) is (owner == who and slug == paid), (who, slug)
+            for owner, last4 in cards.items():  # the notice of a card expiring, everywhere
+                assert (f"ending {last4}" in page) is (owner == who), (who, slug)
             if who == "anonymous":
                 assert "Sign out" not in page and "Sign in" in page
 

@@ -69,6 +69,15 @@ class Subscriber:
     def billing_page(self) -> Any:
         return self.web.get("/account/billing")
 
+    def cancel(self, reason: str = "", comment: str = "") -> Any:
+        """Follow the account page's cancel link and confirm; the response to the POST."""
+        link = self.billing_page().html.select_one("#cancel-link")
+        assert link is not None, "the account page offers no cancel"
+        form = self.web.get(link["href"]).forms["cancel-form"]
+        form["reason"] = reason
+        form["comment"] = comment
+        return form.submit(expect_errors=True)
+
     def press(self, form_id: str) -> Any:
         """Submit one of the account page's buttons."""
         return self.billing_page().forms[form_id].submit()

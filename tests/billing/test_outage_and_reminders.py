@@ -55,7 +55,7 @@ def test_with_stripe_down_articles_still_open_and_billing_pages_ask_to_try_again
     # Nothing lost or changed: the account page still shows the same subscription.
     after = reader.billing_page()
     assert after.html.select_one("#subscription-status")["data-status"] == "active"
-    assert "Cancel at period end" in after.text and "Cancel at period end" in before
+    assert "Cancel subscription" in after.text and "Cancel subscription" in before
     assert SECRET in reader.read(slug).text
 
 

@@ -139,7 +139,7 @@ def test_cancel_keeps_access_until_the_period_ends_and_resume_undoes_it(billing_
     reader = billing_app.subscriber()
     reader.subscribe("monthly")
 
-    canceled = reader.press("cancel-form").follow()
+    canceled = reader.cancel().follow()
     assert "Your subscription will end on" in text(canceled)
     article = reader.read(slug)
     assert SECRET in article.text

@@ -88,8 +88,10 @@ def test_reader_signs_up_confirms_and_signs_in_every_way(page, live_server, mail
 
     page.get_by_role("link", name="Sign in").click()
     sign_in_with_password(page, "nia@example.com", PASSWORD)
-    expect(page.get_by_text("That email and password don't match an account.")).to_be_visible()
-    page.get_by_label("Password").fill(NEW_PASSWORD)
+    expect(
+        page.locator("#password-errors").get_by_text("That email and password don't match")
+    ).to_be_visible()
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("link", name="nia@example.com")).to_be_visible()
 
@@ -192,3 +194,20 @@ def test_reader_signs_out_a_lost_phone_from_the_account_page(page, browser, live
         expect(phone.get_by_role("link", name="Sign in")).to_be_visible()
     finally:
         phone_context.close()
+
+
+def test_a_failed_sign_up_moves_focus_to_the_error_summary(live_server, page):
+    page.goto(f"{live_server}/signup")
+    page.keyboard.press("Tab")  # the skip link is the first stop, and leads to the content
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    page.fill("#sign-up-form input[name=email]", "not-an-address")
+    page.fill("#sign-up-form input[name=password]", "short")
+    page.click("#sign-up-form button[type=submit]")
+    page.wait_for_selector("#error-summary")
+    summary = page.locator("#error-summary")
+    assert summary.get_attribute("role") == "alert"
+    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    links = summary.locator("a")
+    assert links.count() >= 1
+    links.first.click()  # each problem leads to its field
+    assert page.evaluate("() => document.activeElement.tagName") == "INPUT"

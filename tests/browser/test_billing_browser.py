@@ -135,3 +135,43 @@ def test_the_one_step_form_asks_for_the_email_before_the_card(billing_app, page)
     page.wait_for_selector("#card-errors:has-text('valid email')")
     assert page.evaluate("document.activeElement.name") == "email"
     assert page.url == f"{billing_app.url}/subscribe/monthly"  # nothing was sent
+
+
+def test_the_card_box_takes_a_number_with_spaces_and_a_four_digit_year(billing_app, page):
+    """As people type it, key by key: each part hands on to the next once complete."""
+    reader = billing_app.subscriber()
+    sign_in(page, billing_app.url, reader.email, "/subscribe/monthly")
+    page.click("#card-element input[placeholder=number]")
+    page.keyboard.type("4242 4242 4242 4242")
+    focused = "() => document.activeElement.getAttribute('placeholder')"
+    assert page.evaluate(focused) == "exp_month"
+    page.keyboard.type("12")
+    assert page.evaluate(focused) == "exp_year"
+    page.keyboard.type("2031")
+    assert page.evaluate(focused) == "cvc"
+    page.keyboard.type("123")
+    page.keyboard.type("10001")
+    page.click("#card-submit")
+    page.wait_for_url(f"{billing_app.url}/account/billing")
+    assert page.inner_text("#card-summary").startswith("Visa ending 4242, expires 12/31")
+    assert status_of(billing_app, reader.email) == "active"
+
+
+def test_a_declined_card_moves_focus_to_its_message_never_a_false_alarm(billing_app, page):
+    reader = billing_app.subscriber()
+    sign_in(page, billing_app.url, reader.email, "/subscribe/monthly")
+    # Every text the message box shows, kept across the page the server answers with.
+    page.add_init_script("""document.addEventListener("DOMContentLoaded", () => {
+      const box = document.getElementById("card-errors");
+      const keep = () => sessionStorage.setItem("seen",
+        (sessionStorage.getItem("seen") || "") + "|" + box.textContent);
+      keep();
+      new MutationObserver(keep).observe(box, {childList: true, characterData: true});
+    });""")
+    page.reload()
+    fill_card(page, "4000000000000341")
+    page.click("#card-submit")
+    page.wait_for_selector("#card-errors:has-text('declined')")
+    assert page.evaluate("() => document.activeElement.id") == "card-errors"
+    seen = page.evaluate("() => sessionStorage.getItem('seen')")
+    assert "declined" in seen and "went wrong" not in seen  # nothing false while checking

@@ -3,9 +3,21 @@
 (function () {
   "use strict";
 
+  var FALLBACK = "We couldn't check your card just now. Please try again.";
+
+  // Clear the message box while a card is being checked.
+  function clearError() {
+    var box = document.getElementById("card-errors");
+    if (box) { box.textContent = ""; }
+  }
+
+  // Say what went wrong (Stripe's message, or ours when it gave none) and move focus to
+  // it, so the reader hears it and lands next to the card box.
   function showError(message) {
     var box = document.getElementById("card-errors");
-    if (box) { box.textContent = message || "Something went wrong. Please try again."; }
+    if (!box) { return; }
+    box.textContent = message || FALLBACK;
+    box.focus();
   }
 
   function setBusy(button, busy, label) {
@@ -33,7 +45,7 @@
         return;
       }
       setBusy(button, true, "Checking your card…");
-      showError("");
+      clearError();
       stripe.confirmCardSetup(form.dataset.clientSecret, {payment_method: {card: card}})
         .then(function (result) {
           if (result.error) {
@@ -57,6 +69,7 @@
       if (sent) { return; }
       event.preventDefault();
       setBusy(button, true, "Confirming…");
+      clearError();
       stripe.confirmCardPayment(form.dataset.clientSecret).then(function (result) {
         if (result.error) {
           setBusy(button, false);
