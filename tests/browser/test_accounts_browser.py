@@ -158,10 +158,11 @@ def test_changing_the_password_signs_out_the_other_browser(browser, live_server,
         expect(page.get_by_role("link", name="ann@example.com")).to_be_visible()
 
     on_laptop.goto(f"{live_server}/account")
-    on_laptop.get_by_label("Current password").fill(DEFAULT_PASSWORD)
-    on_laptop.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    on_laptop.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
-    on_laptop.get_by_role("button", name="Change password").click()
+    password_form = on_laptop.locator("#change-password-form")
+    password_form.get_by_label("Current password").fill(DEFAULT_PASSWORD)
+    password_form.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    password_form.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+    password_form.get_by_role("button", name="Change password").click()
     expect(on_laptop.get_by_text("Other devices have been signed out.")).to_be_visible()
 
     on_phone.goto(f"{live_server}/account")

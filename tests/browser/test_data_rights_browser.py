@@ -63,4 +63,8 @@ def test_reader_changes_email_then_downloads_data_then_deletes_the_account(
     page.get_by_label("Email").fill(NEW)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text("That email and password don't match an account.")).to_be_visible()
+    expect(
+        page.locator("#password-errors").get_by_text(
+            "That email and password don't match an account."
+        )
+    ).to_be_visible()

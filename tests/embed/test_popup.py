@@ -117,6 +117,8 @@ def test_popup_pages_are_the_publishers_and_every_link_keeps_the_flow(app, web, 
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         for link in each.html.find_all("a"):
             href = link["href"]
+            if href.startswith("#"):  # the skip link: a place on this page
+                continue
             seen.add(href)
             target = parse_qs(urlsplit(href).query).get("next", [""])[0]
             assert target.startswith("/embed/connect?"), (link, each.request.path)
