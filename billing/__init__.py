@@ -32,6 +32,7 @@ from billing.reconcile import customers_to_reconcile, refresh_customer
 from billing.reports import (
     STATUS_WORDS,
     SUBSCRIBER_ORDER,
+    SubscriberRow,
     revenue_summary,
     subscriber_row,
     subscribers_query,
@@ -97,6 +98,7 @@ __all__ = [
     "Plan",
     "PlanInput",
     "StripeGateway",
+    "SubscriberRow",
     "Subscription",
     "SubscriptionSnapshot",
     "UTCDateTime",

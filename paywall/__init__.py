@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.accounts import bp as accounts_bp
     from paywall.articles import bp as articles_bp
     from paywall.billing import bp as billing_bp
+    from paywall.csvfiles import bp as csvfiles_bp
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(articles_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(csvfiles_bp)
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)
