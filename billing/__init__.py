@@ -28,7 +28,7 @@ from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
-from billing.reconcile import customers_to_reconcile, refresh_customer
+from billing.reconcile import customers_to_reconcile, link_customer, refresh_customer
 from billing.reports import (
     STATUS_WORDS,
     SUBSCRIBER_ORDER,
@@ -124,6 +124,7 @@ __all__ = [
     "invoice_view",
     "invoices_query",
     "is_applied",
+    "link_customer",
     "live_subscription",
     "overview_for_reader",
     "payment_to_confirm",
