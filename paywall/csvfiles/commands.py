@@ -1,4 +1,4 @@
-"""``paywall export-readers`` and ``export-subscribers``."""
+"""``paywall export-readers``, ``export-subscribers`` and ``import-readers``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import click
 from billing import STATUS_WORDS
 from paywall.accounts.directory import READER_STATES, readers_query
 from paywall.accounts.models import Reader
+from paywall.billing.support import gateway
 from paywall.csvfiles import bp
 from paywall.csvfiles.export import ExportRow, csv_chunks, reader_rows, subscriber_rows
+from paywall.csvfiles.importer import ImportTally, RowError, import_readers, text_lines
 from paywall.extensions import db
 
 PROGRESS_EVERY = 10_000
@@ -66,3 +68,34 @@ def _counted(
         written[0] += len(rows)
         if written[0] // PROGRESS_EVERY > before // PROGRESS_EVERY:
             click.echo(f"{written[0]:,} {noun}...", err=True)
+
+
+@bp.cli.command("import-readers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only say what would change; change nothing.")
+def import_readers_command(file: Path, dry_run: bool) -> None:
+    """Create or update readers from a CSV file (email, name, stripe_customer_id), linking
+    and reconciling each Stripe customer. Safe to run again: unchanged rows write nothing."""
+    tally = ImportTally()
+    with file.open("rb") as binary:
+        for result in import_readers(text_lines(binary), dry_run=dry_run, gateway=gateway):
+            tally.add(result)
+            if isinstance(result, RowError):
+                where = f", column {result.column}" if result.column else ""
+                click.secho(f"line {result.line}{where}: {result.message}", fg="red", err=True)
+                continue
+            if result.action != "unchanged":
+                details = "; ".join(result.changes)
+                click.echo(f"line {result.line} {result.email}: {result.action}"
+                           + (f" ({details})" if details else ""))  # fmt: skip
+            for problem in result.problems:
+                click.secho(f"line {result.line} {result.email}: CHECK {problem}", fg="yellow")
+            if tally.rows % PROGRESS_EVERY == 0:
+                click.echo(f"{tally.rows:,} rows...", err=True)
+    summary = (
+        f"{tally.created} created, {tally.updated} updated, {tally.unchanged} unchanged, "
+        f"{tally.errors} with errors."
+    )
+    click.echo(f"Dry run, nothing was changed. Would be: {summary}" if dry_run else summary)
+    if tally.errors:
+        raise SystemExit(1)
