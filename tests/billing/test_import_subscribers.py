@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from webtest import TestApp
 
 from billing.models import Customer, Plan, Subscription
 from paywall.accounts.models import Reader
 from paywall.extensions import db
 from tests.billing.emulated import VISA
 from tests.csvfiles.helpers import every_row, parse, write_csv
-from tests.factories import ReaderFactory
+from tests.factories import SECRET, ReaderFactory
+from tests.helpers import path_of
 
 
 def paying_customer(billing_app, email: str, *, plan: str | None = "monthly") -> str:  # type: ignore[no-untyped-def]
@@ -147,3 +149,23 @@ def test_a_dry_run_shows_the_subscription_it_would_copy_and_changes_nothing(bill
         "Dry run, nothing was changed. Would be: 1 created, 0 updated, 0 unchanged, 0 with errors."
     )
     assert table_rows(billing_app) == before
+
+
+def test_an_imported_subscriber_signs_in_by_emailed_link_and_reads_in_full(
+    billing_app, tmp_path, mailbox
+):
+    fay = paying_customer(billing_app, "fay@example.com")
+    billing_app.emulator.let_deliveries_pass()
+    slug = billing_app.article()
+    file = write_csv(tmp_path / "one.csv", [["email", "name", "stripe_customer_id"],
+                                            ["fay@example.com", "Fay", fay]])  # fmt: skip
+    assert import_file(billing_app, file).exit_code == 0
+
+    web = TestApp(billing_app.app)
+    form = web.get("/signin/link").forms["request-link-form"]
+    form["email"] = "fay@example.com"
+    form.submit()
+    confirm = web.get(path_of(mailbox.link_to("fay@example.com", "/signin/link/")))
+    confirm.forms["confirm-link-form"].submit()
+
+    assert SECRET in web.get(f"/articles/{slug}").text
