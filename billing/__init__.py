@@ -30,10 +30,11 @@ from billing.metrics import Figures, dashboard_figures
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
 from billing.personal_data import billing_records, change_customer_email, forget_customer
-from billing.reconcile import customers_to_reconcile, refresh_customer
+from billing.reconcile import customers_to_reconcile, link_customer, refresh_customer
 from billing.reports import (
     STATUS_WORDS,
     SUBSCRIBER_ORDER,
+    SubscriberRow,
     revenue_summary,
     subscriber_row,
     subscribers_query,
@@ -106,6 +107,7 @@ __all__ = [
     "PlanInput",
     "PlanView",
     "StripeGateway",
+    "SubscriberRow",
     "Subscription",
     "SubscriptionSnapshot",
     "UTCDateTime",
@@ -136,6 +138,7 @@ __all__ = [
     "invoice_view",
     "invoices_query",
     "is_applied",
+    "link_customer",
     "live_subscription",
     "overview_for_reader",
     "payment_to_confirm",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import sync
+from billing.errors import BillingStateError
 from billing.models import Customer, Invoice, PaymentMethod, Subscription
 from billing.orm import utcnow
 
@@ -93,6 +94,53 @@ def changes_between(before: dict[str, str], after: dict[str, str]) -> list[str]:
 
 def refresh_customer(session: Session, gateway: ReconcileGateway, customer: Customer) -> Reconciled:
     """Make the local copy of ``customer`` match Stripe; what changed and what is wrong."""
+    result = _reread(session, gateway, customer)
+    session.commit()
+    return result
+
+
+def link_customer(
+    session: Session, gateway: ReconcileGateway, reader_id: int, stripe_customer_id: str
+) -> Reconciled:
+    """Make ``stripe_customer_id`` the reader's Stripe customer and copy its state from
+    Stripe, as :func:`refresh_customer` does; nothing is committed (the caller commits,
+    or rolls back to only see what would change).
+
+    A customer linked to another reader, a reader linked to another customer, and a
+    customer deleted in Stripe are :class:`BillingStateError`; a customer Stripe does
+    not know is the gateway's :class:`BillingRequestError`.
+    """
+    owner = sync.customer_by_stripe_id(session, stripe_customer_id)
+    if owner is not None and owner.reader_id != reader_id:
+        raise BillingStateError(
+            f"Stripe customer {stripe_customer_id} belongs to another reader here.",
+            code="customer_of_another_reader",
+        )
+    mine = owner or sync.customer_for_reader(session, reader_id)
+    if mine is not None and mine.stripe_customer_id != stripe_customer_id:
+        raise BillingStateError(
+            f"This reader already has the Stripe customer {mine.stripe_customer_id}.",
+            code="reader_has_another_customer",
+        )
+    if mine is not None:
+        return _reread(session, gateway, mine)
+    remote = gateway.retrieve_customer(stripe_customer_id)
+    if remote.get("deleted"):
+        raise BillingStateError(
+            f"Stripe customer {stripe_customer_id} was deleted in Stripe.", code="customer_deleted"
+        )
+    customer = Customer(
+        reader_id=reader_id, stripe_customer_id=stripe_customer_id, email=remote.get("email") or ""
+    )
+    session.add(customer)
+    session.flush()
+    result = _reread(session, gateway, customer)
+    return Reconciled([f"linked to Stripe customer {stripe_customer_id}", *result.changes],
+                      result.problems)  # fmt: skip
+
+
+def _reread(session: Session, gateway: ReconcileGateway, customer: Customer) -> Reconciled:
+    """Write Stripe's current state of ``customer`` to its rows, uncommitted."""
     sync.claim_customer(session, customer.stripe_customer_id)
     before = describe(session, customer)
     remote = gateway.retrieve_customer(customer.stripe_customer_id)
@@ -118,7 +166,7 @@ def refresh_customer(session: Session, gateway: ReconcileGateway, customer: Cust
             sync.upsert_invoice(session, invoice)
         problems = money_problems(subscriptions, invoices)
         _settle_unknown_state(customer, subscriptions)
-    session.commit()
+    session.flush()
     return Reconciled(changes_between(before, describe(session, customer)), problems)
 
 

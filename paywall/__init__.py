@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.audit import bp as audit_bp
     from paywall.billing import bp as billing_bp
     from paywall.console import bp as console_bp
+    from paywall.csvfiles import bp as csvfiles_bp
     from paywall.demo import bp as demo_bp
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(csvfiles_bp)
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, TypeVarTuple
@@ -126,6 +126,34 @@ def seek_page(
         older=encode_cursor(key(items[-1])) if len(rows) > size else None,
         newer=(encode_cursor(key(items[0])) if items else older) if older else None,
     )
+
+
+def every_page(
+    session: Session,
+    query: Select[*Ts],
+    order: SortColumns,
+    *,
+    shape: Sequence[type],
+    item: Callable[[Row[*Ts]], T],
+    key: Callable[[T], Key],
+    size: int = PAGE_SIZE,
+) -> Iterator[Page[T]]:
+    """Every page of ``query``, newest first, each one :func:`seek_page` query.
+
+    For exports that read a whole list: one page is in memory at a time, however long
+    the list, and a row added meanwhile is neither repeated nor skipped.
+    """
+    older: str | None = None
+    while True:
+        page = seek_page(
+            session, query, order, older=older, newer=None, shape=shape, item=item, key=key,
+            size=size,
+        )  # fmt: skip
+        if page.items:
+            yield page
+        if page.older is None:
+            return
+        older = page.older
 
 
 def requested_page(
