@@ -42,6 +42,10 @@ BILLING_NOTICE_CODES = frozenset(
 # Reasons whose gate is itself the notice: a teaser because the payment is not made.
 UNPAID_REASONS = frozenset({Reason.PAYMENT_FAILED, Reason.CARD_EXPIRED})
 PAID_ARTICLE = ArticleAccess(AccessLevel.PAID)
+# A paid article's full text for these comes from the subscription alone.
+READ_ON_A_SUBSCRIPTION = frozenset(
+    {Reason.SUBSCRIBER, Reason.TRIALING, Reason.CANCELING, Reason.GRACE_PERIOD}
+)
 # The billing pages say all of this in their own words, with the forms to act on it.
 QUIET_BLUEPRINTS = frozenset({"billing"})
 
@@ -55,12 +59,15 @@ class ReaderNotice:
     links: tuple[ActionLink, ...] = ()
 
 
-def billing_decision(reader: object) -> Decision:
+def billing_decision(reader: object) -> Decision | None:
     """What a paid article would say to ``reader`` about their billing (staff and comps
-    aside: their billing is still theirs to fix)."""
+    aside: their billing is still theirs to fix); None when they have no subscription
+    and no card, so nothing to say (most signed-in readers: no decision made for them)."""
     from paywall.articles.reading import access_settings, billing_snapshots, reader_state
 
     subscription, card = billing_snapshots(reader.id)  # type: ignore[attr-defined]
+    if subscription is None and card is None:
+        return None
     state = replace(reader_state(reader), is_staff=False, is_comped=False)  # type: ignore[arg-type]
     return decide(
         AccessRequest(
@@ -88,15 +95,28 @@ def billing_notices(decision: Decision, return_to: str) -> tuple[ReaderNotice, .
 
 def notices_for_request() -> tuple[ReaderNotice, ...]:
     """The billing notices of this request's reader (none for nobody, on billing pages)."""
-    if not current_user.is_authenticated or request.blueprint in QUIET_BLUEPRINTS:
+    reader = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not reader.is_authenticated or request.blueprint in QUIET_BLUEPRINTS:
         return ()
-    return billing_notices(billing_decision(current_user), request.path)
+    decision = billing_decision(reader)
+    return billing_notices(decision, request.path) if decision is not None else ()
 
 
-def article_notices(decision: Decision, return_to: str) -> tuple[ReaderNotice, ...]:
+def article_notices(
+    decision: Decision, return_to: str, *, paid_article: bool = False
+) -> tuple[ReaderNotice, ...]:
     """An article page's notices: the reader's billing ones (unless the gate already says
-    the payment is missing), then the article decision's own."""
-    billing = () if decision.reason in UNPAID_REASONS else notices_for_request()
+    the payment is missing), then the article decision's own.
+
+    A paid article read on a subscription was decided exactly as the billing notices
+    would be, so that decision gives them without a second one.
+    """
+    if decision.reason in UNPAID_REASONS:
+        billing: tuple[ReaderNotice, ...] = ()
+    elif paid_article and decision.reason in READ_ON_A_SUBSCRIPTION:
+        billing = billing_notices(decision, return_to)
+    else:
+        billing = notices_for_request()
     links = action_links(decision, return_to) if decision.notices else ()
     own = tuple(
         ReaderNotice(notice.code.value, notice_text(notice), links)

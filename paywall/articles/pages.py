@@ -58,7 +58,8 @@ def article_page(page: ArticlePage, decision: Decision, reader: SessionReader | 
     shell = article_shell(page, decision, return_to)
     flashes = render_template("_flashes.html") if get_flashed_messages() else ""
     staff = bool(reader and reader.is_staff)
-    notices = article_notices(decision, return_to) if reader is not None else ()
+    paid = page.access.level.value == "paid"
+    notices = article_notices(decision, return_to, paid_article=paid) if reader is not None else ()
     own = ""
     if staff or notices:
         own = render_template("articles/_reader.html", article=page, notices=notices, staff=staff)
