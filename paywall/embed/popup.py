@@ -26,8 +26,10 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from billing import utcnow
 from paywall.access import Action
 from paywall.accounts import sessions
+from paywall.articles.reading import billing_snapshots
 from paywall.embed import bp
 from paywall.embed.decisions import iso
 from paywall.embed.forms import KeyActionForm
@@ -40,6 +42,7 @@ from paywall.security import safe_next_url
 COOP = "Cross-Origin-Opener-Policy"
 # Steps a button may name, and what the popup does first.
 SIGN_UP_FIRST = {Action.SIGN_UP.value}
+
 POPUP_JOURNEY = b"embed"
 POPUP_PAGES = "/embed/"
 POPUP_SITE = "embed_popup_site"
@@ -123,6 +126,9 @@ def _next_step(action: str | None, site: SiteRecord, origin: str) -> str:
     """Where the popup goes after handing over the token ("" to close)."""
     if not action or action in (Action.SIGN_IN.value, Action.SIGN_UP.value):
         return ""
+    if action == Action.SUBSCRIBE and _subscribed(current_user.id):
+        # Subscribed in one step on the way here (the checkout made the account): thanks.
+        return url_for("embed.done", site=site.public_key, origin=origin, step=action)
     try:
         endpoint, _ = ACTION_ENDPOINTS[Action(action)]
     except ValueError:
@@ -130,11 +136,22 @@ def _next_step(action: str | None, site: SiteRecord, origin: str) -> str:
     if endpoint not in current_app.view_functions:
         return ""
     back = url_for("embed.done", site=site.public_key, origin=origin, step=action)
-    params: dict[str, str] = {"next": back}
-    if endpoint == "billing.subscribe" and len(site.plans) == 1:
-        endpoint = "billing.checkout"
-        params["code"] = site.plans[0]
-    return url_for(endpoint, **params)
+    if endpoint == "billing.subscribe":
+        return _subscribe_url(site, back)
+    return url_for(endpoint, next=back)
+
+
+def _subscribed(reader_id: int) -> bool:
+    """Whether the reader has a paid-up subscription, from the kept billing snapshot."""
+    subscription, _ = billing_snapshots(reader_id)
+    return subscription is not None and subscription.is_paid_up(utcnow())
+
+
+def _subscribe_url(site: SiteRecord, back: str) -> str:
+    """The site's plan's checkout when it offers one plan, else the plans page."""
+    if len(site.plans) == 1:
+        return url_for("billing.checkout", code=site.plans[0], next=back)
+    return url_for("billing.subscribe", next=back)
 
 
 # ``prompt=choose``: the reader signed out on the publisher's page, so the popup asks
@@ -149,6 +166,9 @@ def connect() -> str | BaseResponse:
     then = request.args.get("then")
     here = url_for("embed.connect", site=site.public_key, origin=origin, then=then)
     if not current_user.is_authenticated:
+        if then == Action.SUBSCRIBE.value:
+            # Subscribing makes the account in the same step, then comes back here.
+            return redirect(_subscribe_url(site, here))
         first = "sign_up" if then in SIGN_UP_FIRST else "sign_in"
         return redirect(url_for(f"accounts.{first}", next=here))
     if request.args.get("prompt") == CHOOSE:

@@ -145,15 +145,20 @@ def test_the_teaser_stays_when_the_paywall_is_unreachable(page):
         expect(gate(page)).to_have_count(0)
 
 
-def test_subscribe_button_hands_over_the_token_then_opens_the_plans_in_the_popup(
+def test_subscribe_button_opens_the_plans_and_a_reader_signing_in_there_is_known(
     page, news, app_ctx
 ):
+    """Subscribe opens the plans at once (subscribing makes the account); a reader who
+    has one signs in from there, the page learns who they are, and the plans remain."""
     site, _ = news
     ReaderFactory(email="plain@example.com")
     page.goto(site.story("harbour-secrets"))
     with page.expect_popup() as opened:
         gate(page).get_by_role("button", name="Subscribe").click()
-    popup = sign_in_within(opened.value, "plain@example.com")
+    popup = opened.value
+    popup.wait_for_url(re.compile(r"/subscribe\?next=/embed/connect"))
+    popup.get_by_role("link", name="Sign in").click()
+    sign_in_within(popup, "plain@example.com")
     popup.wait_for_url(re.compile(r"/subscribe\?next=/embed/done"))
     # The host page already knows the reader; the gate now speaks to them.
     expect(gate(page).get_by_role("heading")).to_have_text("This article is for subscribers")

@@ -4,11 +4,14 @@ to the registered origin only, with the opener link kept along the way."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.conftest import browser_for
 from tests.embed.conftest import ORIGIN, OTHER_ORIGIN
+from tests.factories import CustomerFactory, SubscriptionFactory
 from tests.helpers import sign_in, text
 
 COOP = "Cross-Origin-Opener-Policy"
@@ -181,3 +184,35 @@ def test_done_page_names_the_step_that_succeeded(web, publisher, readers):
         "subscribe"
     )
     assert web.get(base + "&step=<x>").html.find(id="paywall-connect")["data-step"] == ""
+
+
+def test_an_anonymous_reader_subscribes_in_the_popup_without_signing_in_first(
+    app, web, publisher, readers
+):
+    """Subscribe goes straight to the one-step checkout (it makes the account), which
+    comes back to hand the new reader's token over; a reader who signed in on the way
+    instead of subscribing is shown the plans, not thanked."""
+    start = web.get(f"/embed/connect?site={publisher.site_key}&origin={ORIGIN}&then=subscribe")
+    target = urlsplit(start.location)
+    assert target.path.startswith("/subscribe")
+    after = parse_qs(target.query)["next"][0]
+    assert after.startswith("/embed/connect?") and "then=subscribe" in after
+    assert start.follow().headers[COOP] == "unsafe-none"
+
+    subscriber = readers.plain("popup-subscriber@example.com")
+    with app.app_context():  # what the one-step checkout leaves: a paid-up subscription
+        customer = CustomerFactory(reader_id=subscriber.id)
+        SubscriptionFactory(
+            customer_id=customer.id, current_period_end=datetime.now(UTC) + timedelta(days=30)
+        )
+    sign_in(web, "popup-subscriber@example.com")
+    handoff = web.get(after).html.find(id="paywall-connect")
+    assert handoff["data-token"].startswith("pw_rt_")
+    step = urlsplit(handoff["data-next"])
+    assert step.path == "/embed/done" and parse_qs(step.query)["step"] == ["subscribe"]
+
+    other = browser_for(app)
+    readers.plain("just-signed-in@example.com")
+    sign_in(other, "just-signed-in@example.com")
+    step = urlsplit(other.get(after).html.find(id="paywall-connect")["data-next"])
+    assert step.path.startswith("/subscribe")
