@@ -12,8 +12,12 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+import billing
 from billing.models import Customer, Invoice, Subscription
+from devstripe.demo_billing import seed_promotion_code
 from paywall.accounts.models import Reader
+from paywall.billing.support import gateway
+from paywall.extensions import db
 from tests.billing.emulated import EmulatorClient
 from tests.factories import SECRET
 from tests.helpers import text
@@ -181,3 +185,10 @@ def test_a_refused_code_in_the_one_step_checkout_makes_no_account(billing_app, s
     assert answer.status_int == 422
     assert "isn't valid" in text(answer)
     assert count(billing_app, Reader) == 1 and count(billing_app, Subscription) == 1
+
+
+def test_the_demo_promotion_code_takes_30_percent_off_three_months(billing_app, stripe_side):
+    code = seed_promotion_code(stripe_side)
+    with billing_app.twin.app_context():
+        welcome = billing.check_promotion(db.session, gateway(), "monthly", code.lower(), None)
+    assert welcome.terms == "$9.00 → $6.30 for 3 months, then $9.00 / month"
