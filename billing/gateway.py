@@ -35,8 +35,13 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 INVOICE_PAYMENT = "payments.data.payment.payment_intent"
 SUBSCRIPTION_EXPAND = "latest_invoice"
 INVOICE_SUBSCRIPTION = "parent.subscription_details.subscription"
-# A promotion code's coupon (under ``promotion`` since the 2025 clover versions).
-PROMOTION_COUPON = "data.promotion.coupon"
+# A promotion code's coupon (under ``promotion`` since the 2025 clover versions), with
+# the fields Stripe answers only when asked: its products and its other currencies.
+PROMOTION_COUPON = (
+    "data.promotion.coupon",
+    "data.promotion.coupon.applies_to",
+    "data.promotion.coupon.currency_options",
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -269,7 +274,7 @@ class StripeGateway:
     def find_promotion_code(self, code: str) -> dict[str, Any] | None:
         """The active promotion code ``code`` (any case) with its coupon, or None."""
         found = self._v1().promotion_codes.list(
-            params={"code": code, "active": True, "limit": 1, "expand": [PROMOTION_COUPON]}
+            params={"code": code, "active": True, "limit": 1, "expand": list(PROMOTION_COUPON)}
         )
         return _plain(found.data[0]) if found.data else None
 
