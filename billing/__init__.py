@@ -30,6 +30,7 @@ from billing.metrics import Figures, dashboard_figures
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
 from billing.personal_data import billing_records, change_customer_email, forget_customer
+from billing.promotions import Promotion, PromotionCodeRefused
 from billing.reconcile import customers_to_reconcile, link_customer, refresh_customer
 from billing.reports import (
     STATUS_WORDS,
@@ -45,6 +46,7 @@ from billing.service import (
     begin_card_setup_before_account,
     cancel_at_period_end,
     change_plan,
+    check_promotion,
     payment_to_confirm,
     preview_plan_change,
     resubscribe,
@@ -106,6 +108,8 @@ __all__ = [
     "Plan",
     "PlanInput",
     "PlanView",
+    "Promotion",
+    "PromotionCodeRefused",
     "StripeGateway",
     "SubscriberRow",
     "Subscription",
@@ -123,6 +127,7 @@ __all__ = [
     "change_customer_email",
     "change_plan",
     "check_go_live",
+    "check_promotion",
     "claim_card_reminder",
     "claim_failed_payment_notice",
     "customer_for_reader",

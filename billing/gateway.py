@@ -35,6 +35,13 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 INVOICE_PAYMENT = "payments.data.payment.payment_intent"
 SUBSCRIPTION_EXPAND = "latest_invoice"
 INVOICE_SUBSCRIPTION = "parent.subscription_details.subscription"
+# A promotion code's coupon (under ``promotion`` since the 2025 clover versions), with
+# the fields Stripe answers only when asked: its products and its other currencies.
+PROMOTION_COUPON = (
+    "data.promotion.coupon",
+    "data.promotion.coupon.applies_to",
+    "data.promotion.coupon.currency_options",
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -263,11 +270,33 @@ class StripeGateway:
         return [_plain(method) for method in found.data]
 
     # -- subscriptions -----------------------------------------------------------
+    @_translated
+    def find_promotion_code(self, code: str) -> dict[str, Any] | None:
+        """The active promotion code ``code`` (any case) with its coupon, or None."""
+        found = self._v1().promotion_codes.list(
+            params={"code": code, "active": True, "limit": 1, "expand": list(PROMOTION_COUPON)}
+        )
+        return _plain(found.data[0]) if found.data else None
+
+    @_translated
+    def has_paid_invoices(self, customer_id: str) -> bool:
+        """Whether the customer ever paid anything (a first-time-only code refuses them)."""
+        found = self._v1().invoices.list(
+            params={"customer": customer_id, "status": "paid", "limit": 10}
+        )
+        return any(invoice.amount_paid for invoice in found.data)
+
     @_changes_stripe
     def create_subscription(
-        self, customer_id: str, plan_id: str, trial_days: int, idempotency: str
+        self,
+        customer_id: str,
+        plan_id: str,
+        trial_days: int,
+        idempotency: str,
+        promotion_code_id: str | None = None,
     ) -> dict[str, Any]:
-        """Subscribe the customer to ``plan_id``; paid by the customer's default card.
+        """Subscribe the customer to ``plan_id``; paid by the customer's default card,
+        discounted by ``promotion_code_id`` when given.
 
         No subscription-level default payment method is set, so a later card update on
         the customer pays every subscription.
@@ -280,6 +309,8 @@ class StripeGateway:
         }
         if trial_days:
             params["trial_period_days"] = trial_days
+        if promotion_code_id:
+            params["discounts"] = [{"promotion_code": promotion_code_id}]
         return _plain(
             self._v1().subscriptions.create(
                 params=params, options=self._key("subscribe", idempotency)

@@ -21,6 +21,7 @@ from billing.gateway import StripeGateway
 from billing.metrics import MONTHS_PER_INTERVAL
 from billing.models import Customer, Plan, Subscription
 from billing.orm import utcnow
+from billing.promotions import Promotion, find_promotion
 from billing.reconcile import LIVE_AT_STRIPE, refresh_customer
 from billing.state import current_subscription, live_subscription
 
@@ -155,9 +156,12 @@ def subscribe(
     plan_code: str,
     setup_intent_id: str,
     card_before_account: bool = False,
+    promotion_code: str = "",
 ) -> SubscribeResult:
     """Subscribe the reader to ``plan_code``, paying with the card of ``setup_intent_id``
-    (one from :func:`begin_card_setup_before_account` with ``card_before_account``).
+    (one from :func:`begin_card_setup_before_account` with ``card_before_account``),
+    discounted by ``promotion_code`` when given (checked again here: a refused code
+    raises :class:`PromotionCodeRefused` before the card is touched).
 
     One live subscription per reader: the customer's row is held from the check (here and
     at Stripe) until the new subscription is stored.
@@ -166,10 +170,26 @@ def subscribe(
     customer = ensure_customer(session, gateway, reader_id, email)
     sync.claim_customer(session, customer.stripe_customer_id)
     _refuse_a_second_subscription(session, gateway, customer)
+    promotion = (
+        find_promotion(gateway, promotion_code, plan, customer.stripe_customer_id)
+        if promotion_code.strip()
+        else None
+    )
     method = _confirmed_card(
         gateway, customer, setup_intent_id, card_before_account=card_before_account
     )
-    return _start(session, gateway, customer, plan, method, f"{reader_id}-{setup_intent_id}")
+    key = f"{reader_id}-{setup_intent_id}"
+    return _start(session, gateway, customer, plan, method, key, promotion=promotion)
+
+
+def check_promotion(
+    session: Session, gateway: StripeGateway, plan_code: str, code: str, reader_id: int | None
+) -> Promotion:
+    """The promotion code ``code`` priced for the plan and this reader (None: no account
+    yet), or :class:`PromotionCodeRefused`. Nothing is changed at Stripe."""
+    plan = plan_for_sale(session, plan_code)
+    customer = sync.customer_for_reader(session, reader_id) if reader_id is not None else None
+    return find_promotion(gateway, code, plan, customer.stripe_customer_id if customer else None)
 
 
 def subscribe_with_card(
@@ -223,6 +243,7 @@ def _start(
     method: Obj,
     idempotency: str,
     trial_days: int | None = None,
+    promotion: Promotion | None = None,
 ) -> SubscribeResult:
     """Create the subscription paid by ``method`` (the customer's default card), still
     holding the customer's row; commits once the subscription is stored. ``trial_days``:
@@ -231,7 +252,11 @@ def _start(
     trial = plan.trial_days if trial_days is None else trial_days
     try:
         created = gateway.create_subscription(
-            customer.stripe_customer_id, plan.stripe_plan_id or "", trial, idempotency
+            customer.stripe_customer_id,
+            plan.stripe_plan_id or "",
+            trial,
+            idempotency,
+            promotion.promotion_code_id if promotion else None,
         )
     except BillingOutcomeUnknown:
         customer.state_unknown_since = utcnow()

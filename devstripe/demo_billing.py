@@ -96,6 +96,23 @@ BILLING_STATES = (
     BillingState("canceled@example.com", "Cam Canceled", "subscription ended", _canceled),
 )  # fmt: skip
 
+# The demo's promotion code (made as a publisher would in Stripe's dashboard).
+DEMO_PROMOTION_CODE = "WELCOME30"
+
+
+def seed_promotion_code(client: EmulatorClient) -> str:
+    """30 % off the first three months, for anyone, with the code ``WELCOME30``."""
+    coupon = client.post(
+        "/v1/coupons",
+        {"name": "Welcome", "percent_off": 30, "duration": "repeating", "duration_in_months": 3},
+    )
+    client.post(
+        "/v1/promotion_codes",
+        {"code": DEMO_PROMOTION_CODE, "promotion": {"type": "coupon", "coupon": coupon["id"]}},
+    )
+    return DEMO_PROMOTION_CODE
+
+
 _MIRROR_TABLES = (WebhookEvent, Invoice, PaymentMethod, Subscription, Customer)
 
 
@@ -113,6 +130,7 @@ def seed_billing(client: EmulatorClient, ensure_account: Callable[..., Reader]) 
     for plan in DEMO_PLANS:
         save_plan(db.session, plan)
     sync_catalog(db.session, gateway())
+    seed_promotion_code(client)
     made = []
     for state in BILLING_STATES:
         reader = ensure_account(state.email, state.name)

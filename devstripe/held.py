@@ -1,9 +1,10 @@
 """What the adapter holds itself: objects and states localstripe has no notion of.
 
-The account, subscription schedules, and the pending updates of subscriptions whose
-change waits for an invoice to be paid. Fields the adapter shows on localstripe's own
-objects (a subscription's ``schedule``, ``pending_update`` or ``pause_collection``) are
-overlays (:class:`devstripe.reshape.Overlays`); this is the rest.
+The account, coupons and promotion codes, subscription schedules, and the pending
+updates of subscriptions whose change waits for an invoice to be paid. Fields the
+adapter shows on localstripe's own objects (a subscription's ``schedule``,
+``pending_update`` or ``pause_collection``) are overlays
+(:class:`devstripe.reshape.Overlays`); this is the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devstripe.account import test_account
+from devstripe.promotions import Promotions
 
 Obj = dict[str, Any]
 
@@ -48,5 +50,6 @@ class Held:
     account: Obj = field(default_factory=test_account)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     pending_updates: dict[str, PendingUpdate] = field(default_factory=dict)  # by invoice id
+    promotions: Promotions = field(default_factory=Promotions)  # coupons, promotion codes
     # Held while pending updates are settled (see translations.settle_pending_updates).
     settling: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from devstripe import promotions
 from devstripe.account import retrieve_account
 from devstripe.events import Endpoint, new_id
 from devstripe.held import PendingUpdate
@@ -145,7 +146,12 @@ async def create_subscription(adapter: Adapter, call: Call) -> Answer:
     if params.get("proration_behavior") not in (None, "create_prorations", "none"):
         del params["proration_behavior"]
     afterwards = {n: params.pop(n) for n in ("cancel_at", "cancel_at_period_end") if n in params}
+    redemption = await promotions.redeem(adapter, params)
+    if isinstance(redemption, Answer):
+        return redemption
     answer = await forward(adapter, "POST", call.path, params)
+    if redemption is not None:
+        await promotions.settle(adapter, redemption, answer)
     if not answer.ok:
         return answer
     subscription = answer.body
@@ -796,6 +802,12 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("DELETE", f"/v1/webhook_endpoints/{ID}", delete_webhook_endpoint),
         ("GET", f"/v1/events/{ID}", retrieve_event),
         ("GET", "/v1/account", retrieve_account),
+        ("POST", "/v1/coupons", promotions.create_coupon),
+        ("GET", f"/v1/coupons/{ID}", promotions.retrieve_coupon),
+        ("POST", "/v1/promotion_codes", promotions.create_promotion_code),
+        ("GET", "/v1/promotion_codes", promotions.list_promotion_codes),
+        ("GET", f"/v1/promotion_codes/{ID}", promotions.retrieve_promotion_code),
+        ("POST", f"/v1/promotion_codes/{ID}", promotions.update_promotion_code),
     )
 ]
 

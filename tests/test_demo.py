@@ -177,3 +177,4 @@ def test_demo_seeds_a_subscriber_in_every_billing_state(make_app, mailbox):
         notices = [n.code.value for n in decide_for(expiring, paid).notices]
         assert "card_expires_soon" in notices
     assert "subscriber@example.com" in result.output and "4242 4242 4242 4242" in result.output
+    assert "WELCOME30" in result.output

@@ -43,7 +43,18 @@ class CardForm(FlaskForm):
     next = HiddenField()
 
 
-class CheckoutForm(CardForm):
+class SubscribeForm(CardForm):
+    """The checkout's card form, with an optional promotion code (checked with Stripe
+    when applied, and again when subscribing)."""
+
+    promotion_code = StringField(
+        "Promotion code", filters=[strip_spaces],
+        validators=[Optional(), Length(max=200), Regexp(r"^[A-Za-z0-9-]*$",
+        message="Promotion codes have only letters, digits and dashes.")],
+    )  # fmt: skip
+
+
+class CheckoutForm(SubscribeForm):
     """Subscribing without an account: the email (and name) make the account in the same
     step. Field order is the page's: who you are, then the card."""
 

@@ -31,6 +31,8 @@ from billing import (
     BillingUnavailable,
     CardDeclined,
     PlanView,
+    Promotion,
+    PromotionCodeRefused,
     active_plans,
     customer_for_reader,
     format_money,
@@ -47,7 +49,14 @@ from billing import (
 from paywall.accounts import service as account_service
 from paywall.accounts import sessions
 from paywall.billing import bp
-from paywall.billing.forms import CancelForm, CardForm, ChangePlanForm, CheckoutForm, NextForm
+from paywall.billing.forms import (
+    CancelForm,
+    CardForm,
+    ChangePlanForm,
+    CheckoutForm,
+    NextForm,
+    SubscribeForm,
+)
 from paywall.billing.page import BillingState, billing_state
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.console.funnel import record_conversion
@@ -112,11 +121,15 @@ def _card_page(
 
 
 def _checkout_page(
-    plan: PlanView, form: CardForm, error: str | None, client_secret: str | None = None
+    plan: PlanView,
+    form: SubscribeForm,
+    error: str | None,
+    client_secret: str | None = None,
+    promotion: Promotion | None = None,
 ) -> tuple[str, int]:
     """The checkout page for ``plan`` (with a SetupIntent of its own unless given one)."""
     trial_ends = utcnow() + timedelta(days=plan.trial_days) if plan.trial_days else None
-    context = {"plan": plan, "error": error, "trial_ends": trial_ends}
+    context = {"plan": plan, "error": error, "trial_ends": trial_ends, "promotion": promotion}
     status = 422 if error or form.errors else 200
     if client_secret is None:
         return _card_page("billing/checkout.html", form, status, **context)
@@ -138,20 +151,57 @@ def checkout(code: str) -> tuple[str, int] | Response:
     plan = _plan_or_404(code)
     if not current_user.is_authenticated:
         return _checkout_without_account(plan)
-    form = CardForm(next=request.args.get("next", ""))
-    error = None
-    if form.validate_on_submit():
-        outcome = _subscribe(plan, form.setup_intent_id.data, _next(form.next.data))
-        if isinstance(outcome, Response):
-            return outcome
-        error = outcome
+    form = SubscribeForm(next=request.args.get("next", ""))
+    error, promotion = None, None
+    if _applying_a_code(form):
+        promotion = _promotion(plan, form, current_user.id)
+        error = "; ".join(form.csrf_token.errors) or None
+    elif form.validate_on_submit():
+        promotion = _promotion(plan, form, current_user.id)
+        if not form.promotion_code.errors:
+            outcome = _subscribe(
+                plan, form.setup_intent_id.data, _next(form.next.data), form.promotion_code.data
+            )
+            if isinstance(outcome, Response):
+                return outcome
+            error = outcome
     elif form.is_submitted():
         error = form_errors_text(form)
-    return _checkout_page(plan, form, error)
+    return _checkout_page(plan, form, error, promotion=promotion)
+
+
+def _applying_a_code(form: SubscribeForm) -> bool:
+    """The checkout's "Apply" was pressed: check the code and show the price, nothing more
+    (the card is not needed yet; the CSRF token and the code's own format are)."""
+    if not form.is_submitted() or "apply" not in request.form:
+        return False
+    form.csrf_token.validate(form)
+    form.promotion_code.validate(form)
+    if not form.promotion_code.data and not form.promotion_code.errors:
+        form.promotion_code.errors = ["Enter a promotion code."]
+    return True
+
+
+def _promotion(plan: PlanView, form: SubscribeForm, reader_id: int | None) -> Promotion | None:
+    """The typed promotion code priced by the server with Stripe; a refused one becomes the
+    field's error. None when no (valid) code was typed."""
+    code = form.promotion_code.data or ""
+    if form.csrf_token.errors or form.promotion_code.errors or not code:
+        return None
+    try:
+        return billing.check_promotion(db.session, gateway(), plan.code, code, reader_id)
+    except PromotionCodeRefused as refused:
+        form.promotion_code.errors = [refused.message]
+        return None
 
 
 def _subscribe(
-    plan: PlanView, setup_intent_id: str, target: str | None, *, card_before_account: bool = False
+    plan: PlanView,
+    setup_intent_id: str,
+    target: str | None,
+    promotion_code: str = "",
+    *,
+    card_before_account: bool = False,
 ) -> Response | str:
     """Subscribe the signed-in reader: where they go next, or what to tell them on the form."""
     try:
@@ -163,7 +213,10 @@ def _subscribe(
             plan_code=plan.code,
             setup_intent_id=setup_intent_id,
             card_before_account=card_before_account,
+            promotion_code=promotion_code or "",
         )
+    except PromotionCodeRefused as refused:
+        return f"{refused.message} Nothing was charged."
     except CardDeclined as declined:
         return f"{declined.message} No payment was taken; try another card."
     except BillingOutcomeUnknown:
@@ -191,27 +244,42 @@ def _checkout_without_account(plan: PlanView) -> tuple[str, int] | Response:
     """
     enforce_rate_limit("CHECKOUT_RATE_LIMIT", "billing.checkout")
     form = CheckoutForm(next=request.args.get("next", ""))
-    error = None
-    if form.validate_on_submit():
+    error, promotion = None, None
+    if _applying_a_code(form):
+        promotion = _promotion(plan, form, None)
+        error = "; ".join(form.csrf_token.errors) or None
+    elif form.validate_on_submit():
         target = _next(form.next.data)
+        promotion = _promotion(plan, form, None)  # before any account is made
         if form.setup_intent_id.data != session.pop(CHECKOUT_CARD, None):
             error = "Your card form expired. Please enter your card again."
-        else:
+        elif not form.promotion_code.errors:
             reader = account_service.start_account_at_checkout(form.email.data, form.name.data)
             if reader is None:
                 return _sign_in_to_subscribe(form.email.data, plan, target)
             sessions.sign_in(reader)
-            outcome = _subscribe(plan, form.setup_intent_id.data, target, card_before_account=True)
+            outcome = _subscribe(
+                plan,
+                form.setup_intent_id.data,
+                target,
+                form.promotion_code.data,
+                card_before_account=True,
+            )
             if isinstance(outcome, Response):
                 flash(f"We've emailed {reader.email} a link to confirm your address.", "info")
                 return outcome
             # Declined: the account is made and signed in; the card form is now theirs.
-            return _checkout_page(plan, CardForm(formdata=None, next=form.next.data), outcome)
+            again = SubscribeForm(
+                formdata=None, next=form.next.data, promotion_code=form.promotion_code.data
+            )
+            return _checkout_page(plan, again, outcome, promotion=promotion)
     elif form.is_submitted():
         error = "; ".join([*form.setup_intent_id.errors, *form.errors.get("csrf_token", [])])
     setup = billing.begin_card_setup_before_account(gateway())
     session[CHECKOUT_CARD] = setup.setup_intent_id
-    return _checkout_page(plan, form, error or None, client_secret=setup.client_secret)
+    return _checkout_page(
+        plan, form, error or None, client_secret=setup.client_secret, promotion=promotion
+    )
 
 
 def _sign_in_to_subscribe(email: str, plan: PlanView, target: str | None) -> tuple[str, int]:

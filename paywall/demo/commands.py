@@ -70,7 +70,7 @@ def demo(host: str, port: int, no_serve: bool, publisher_port: int) -> None:
     if stand_in is not None:
         click.echo(
             "  Subscribe a new account with card 4242 4242 4242 4242 (any future date);"
-            " 4000 0000 0000 0341 is declined."
+            " 4000 0000 0000 0341 is declined. Promotion code WELCOME30: 30% off 3 months."
         )
     click.echo(f"  Emails are written to {current_app.instance_path}/outbox and the log.")
     publisher = _demo_publisher(host, port, publisher_port)

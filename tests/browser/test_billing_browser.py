@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.billing import conftest as billing
+from tests.billing.test_promotion_codes import new_code, stripe_invoices_of
 from tests.billing.test_renewal_and_card import lapse, status_of
 from tests.factories import DEFAULT_PASSWORD, SECRET
 
@@ -175,3 +176,27 @@ def test_a_declined_card_moves_focus_to_its_message_never_a_false_alarm(billing_
     assert page.evaluate("() => document.activeElement.id") == "card-errors"
     seen = page.evaluate("() => sessionStorage.getItem('seen')")
     assert "declined" in seen and "went wrong" not in seen  # nothing false while checking
+
+
+def test_a_promotion_code_applied(billing_app, stripe_side, page):
+    """Typed, applied (the price changes before paying), then paid at the discount."""
+    code = new_code(stripe_side)
+    slug = billing_app.article()
+    article = f"/articles/{slug}"
+    page.goto(f"{billing_app.url}/subscribe/monthly?next={article}")
+    page.fill("input[name=email]", "promo.browser@example.com")
+    page.fill("input[name=promotion_code]", code)
+    page.click("#promotion-apply")
+    page.wait_for_selector("#promotion-terms")
+    assert page.inner_text("#promotion-terms") == "$9.00 → $6.30 for 3 months, then $9.00 / month"
+    assert page.input_value("input[name=email]") == "promo.browser@example.com"
+    assert page.inner_text("#card-submit") == "Subscribe for $6.30"
+
+    page.wait_for_selector("#card-element input[placeholder=number]")
+    fill_card(page)
+    page.click("#card-submit")
+
+    page.wait_for_url(f"{billing_app.url}{article}")
+    assert page.locator(".paywalled-content").inner_text().count(SECRET) == 1
+    [invoice] = stripe_invoices_of(billing_app, stripe_side, "promo.browser@example.com")
+    assert invoice["amount_paid"] == 630

@@ -36,6 +36,8 @@
     var email = form.querySelector("input[type=email]");  // subscribing without an account
     form.addEventListener("submit", function (event) {
       if (sent) { return; }  // second pass: the confirmed form posts for real
+      // "Apply" a promotion code: the server prices it; the card is not needed yet.
+      if (event.submitter && event.submitter.name === "apply") { return; }
       event.preventDefault();
       // The card is confirmed once per form: check the email before, not after.
       if (email && (!email.value.trim() || !email.checkValidity())) {
