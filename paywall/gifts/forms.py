@@ -27,7 +27,7 @@ class GiftForm(FlaskForm):
     )  # fmt: skip
     message = TextAreaField(
         "Your message", validators=[Length(max=500), printable_lines], filters=[strip_spaces],
-        description="Optional: sent with the gift. Up to 500 characters.",
+        description="Optional: sent with the gift. Up to 500 characters.", render_kw={"rows": 3},
     )  # fmt: skip
     buyer_email = EmailField(
         "Your email", validators=EMAIL_VALIDATORS, filters=[strip_spaces],
