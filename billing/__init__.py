@@ -24,6 +24,19 @@ from billing.errors import (
     InvalidSignature,
 )
 from billing.gateway import GatewaySettings, StripeGateway, installation_prefix
+from billing.gifts import (
+    GIFT_MONTHS,
+    Gift,
+    GiftOrder,
+    begin_gift,
+    client_secret_of,
+    confirm_gift_payment,
+    gift_by_token,
+    gift_price,
+    issue_gift_link,
+    latest_gift_of,
+    redeem_gift,
+)
 from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
 from billing.metrics import Figures, dashboard_figures
@@ -83,6 +96,7 @@ from billing.webhooks import (
 
 __all__ = [
     "CANCEL_REASONS",
+    "GIFT_MONTHS",
     "INTERVALS",
     "INVOICE_ORDER",
     "STATUS_WORDS",
@@ -101,6 +115,8 @@ __all__ = [
     "Figures",
     "FollowUp",
     "GatewaySettings",
+    "Gift",
+    "GiftOrder",
     "InvalidSignature",
     "Invoice",
     "MalformedWebhook",
@@ -121,6 +137,7 @@ __all__ = [
     "apply_event",
     "begin_card_setup",
     "begin_card_setup_before_account",
+    "begin_gift",
     "billing_records",
     "cancel_at_period_end",
     "cards_expiring_before_renewal",
@@ -130,6 +147,8 @@ __all__ = [
     "check_promotion",
     "claim_card_reminder",
     "claim_failed_payment_notice",
+    "client_secret_of",
+    "confirm_gift_payment",
     "customer_for_reader",
     "customers_to_reconcile",
     "dashboard_figures",
@@ -138,17 +157,22 @@ __all__ = [
     "failed_payment_notice",
     "forget_customer",
     "format_money",
+    "gift_by_token",
+    "gift_price",
     "installation_prefix",
     "invoice_key",
     "invoice_view",
     "invoices_query",
     "is_applied",
+    "issue_gift_link",
+    "latest_gift_of",
     "link_customer",
     "live_subscription",
     "overview_for_reader",
     "payment_to_confirm",
     "plan_view",
     "preview_plan_change",
+    "redeem_gift",
     "refresh_customer",
     "resubscribe",
     "resume_subscription",

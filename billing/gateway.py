@@ -459,6 +459,29 @@ class StripeGateway:
             )
         )
 
+    # -- one-time payments (gifts) ---------------------------------------------------
+    @_changes_stripe
+    def create_payment_intent(
+        self, amount: int, currency: str, metadata: dict[str, str], idempotency: str
+    ) -> dict[str, Any]:
+        """A one-time card payment, confirmed by Stripe.js in the buyer's browser (which
+        handles 3-D Secure); no customer, nothing saved for later."""
+        return _plain(
+            self._v1().payment_intents.create(
+                params={
+                    "amount": amount,
+                    "currency": currency,
+                    "allowed_payment_method_types": ["card"],
+                    "metadata": metadata,
+                },
+                options=self._key("payment", idempotency),
+            )
+        )
+
+    @_translated
+    def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
+        return _plain(self._v1().payment_intents.retrieve(payment_intent_id))
+
     # -- the account and its webhook endpoints (going live) -------------------------
     @_translated
     def retrieve_account(self) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from billing import emails_owed, sync
+from billing import emails_owed, gifts, sync
 from billing.errors import BillingRequestError
 from billing.models import WebhookEvent
 from billing.orm import Base, utcnow
@@ -49,6 +49,7 @@ class Email(StrEnum):
     PAYMENT_FAILED = "payment_failed"  # about an invoice: the renewal failed or needs 3-D Secure
     TRIAL_ENDING = "trial_ending"  # about a subscription: its trial ends soon
     DISPUTE = "dispute"  # about a subscription: canceled over a dispute (to staff)
+    GIFT_PAID = "gift_paid"  # about a gift: its link to the recipient, a receipt to the buyer
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ class StripeReader(Protocol):
     def retrieve_customer(self, customer_id: str) -> Obj: ...
     def retrieve_charge(self, charge_id: str) -> Obj: ...
     def cancel_subscription_now(self, subscription_id: str) -> Obj: ...
+    def retrieve_payment_intent(self, payment_intent_id: str) -> Obj: ...
 
 
 def _apply(session: Session, gateway: StripeReader, event: Obj) -> tuple[FollowUp, ...]:
@@ -364,6 +366,15 @@ def _customer(session: Session, gateway: StripeReader, obj: Obj) -> None:
         sync.upsert_customer(session, gateway.retrieve_customer(obj["id"]))
 
 
+def _payment_intent(session: Session, gateway: StripeReader, obj: Obj) -> tuple[FollowUp, ...]:
+    """A one-time payment succeeded: a gift's, marked paid here unless the buyer's page
+    did it first (then nothing is owed: that page queued the emails)."""
+    gift = gifts.record_gift_payment(session, gateway, obj["id"])
+    if gift is None:
+        return ()
+    return (FollowUp(Email.GIFT_PAID, gift.id),)
+
+
 def _nothing(session: Session, gateway: StripeReader, obj: Obj) -> None:
     """Acknowledged without a local change (the data arrives with another event)."""
 
@@ -380,6 +391,7 @@ HANDLERS: dict[str, Handler] = {
     "customer.updated": _customer,
     "customer.deleted": _customer,
     "setup_intent.succeeded": _nothing,  # its card arrives with payment_method.attached
+    "payment_intent.succeeded": _payment_intent,  # a gift paid for
 }
 
 # The event types a webhook endpoint must send us (``paywall stripe setup-webhook``
@@ -406,5 +418,6 @@ SUBSCRIBED_EVENTS = (
     "customer.updated",
     "customer.deleted",
     "setup_intent.succeeded",
+    "payment_intent.succeeded",
     "charge.dispute.created",
 )

@@ -120,6 +120,38 @@ CARD_AS_TYPED = """
 })(Element);
 """
 
+# localstripe's confirmCardPayment only passes or fails 3-D Secure; Stripe's also takes a
+# card (``{payment_method: {card: element}}``), confirms the intent with it and asks for
+# 3-D Secure only when the bank wants it.
+CARD_PAYMENT = """
+// devstripe: confirmCardPayment with a card, as Stripe.js does it.
+Stripe = (function (standIn) {
+  return function (key, options) {
+    var stripe = standIn(key, options);
+    var authenticate = stripe.confirmCardPayment;
+    stripe.confirmCardPayment = async function (clientSecret, data) {
+      var card = data && data.payment_method && data.payment_method.card;
+      if (!card) { return authenticate(clientSecret, data); }
+      var pi = clientSecret.match(/^(pi_\\w+)_secret_/)[1];
+      var response = await fetch(LOCALSTRIPE_BASE_API + "/v1/payment_intents/" + pi + "/confirm", {
+        method: "POST",
+        body: JSON.stringify({
+          key: key, client_secret: clientSecret,
+          payment_method_data: {
+            type: "card", card: card instanceof Element ? card.value.card : card
+          }
+        })
+      });
+      var body = await response.json().catch(function () { return {}; });
+      if (response.status !== 200 || body.error) { return {error: body.error || {}}; }
+      if (body.status === "requires_action") { return authenticate(clientSecret); }
+      return {paymentIntent: body};
+    };
+    return stripe;
+  };
+})(Stripe);
+"""
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -248,7 +280,9 @@ class Adapter:
             url = f"{self.upstream_base}/js.stripe.com/v3/"
             async with self.upstream.session.get(url) as response:
                 # localstripe's stand-in sends its calls to the origin it was loaded from.
-                self._stripe_js = await response.text() + CARD_AS_TYPED + ENDIVE_RELEASE
+                self._stripe_js = (
+                    await response.text() + CARD_AS_TYPED + CARD_PAYMENT + ENDIVE_RELEASE
+                )
         return web.Response(text=self._stripe_js, content_type="application/javascript")
 
     # -- test controls -------------------------------------------------------------------

@@ -86,8 +86,9 @@ async def forward_call(adapter: Adapter, call: Call) -> Answer:
 
 
 # -- setup intents --------------------------------------------------------------------
-async def create_setup_intent(adapter: Adapter, call: Call) -> Answer:
-    """``allowed_payment_method_types`` (the pinned name) becomes localstripe's old name."""
+async def create_intent(adapter: Adapter, call: Call) -> Answer:
+    """A SetupIntent or PaymentIntent: ``allowed_payment_method_types`` (the pinned name)
+    becomes localstripe's old name."""
     params = dict(call.params)
     allowed = params.pop("allowed_payment_method_types", None)
     if allowed is not None:
@@ -530,6 +531,30 @@ async def authenticate_payment(adapter: Adapter, call: Call) -> Answer:
     return answer
 
 
+async def confirm_payment_intent(adapter: Adapter, call: Call) -> Answer:
+    """Stripe.js's ``confirmCardPayment`` with a card: the card becomes a PaymentMethod,
+    the intent is confirmed with it (and may then ask for 3-D Secure). localstripe takes
+    neither a card nor a publishable key here, so the adapter does it; the server's own
+    confirmation is forwarded as it came."""
+    if call.from_server or "payment_method_data" not in call.params:
+        return await forward_call(adapter, call)
+    path = f"/v1/payment_intents/{call.ids['id']}"
+    intent = await adapter.upstream.get(path)
+    if call.params.get("client_secret") != intent.get("client_secret"):
+        return error_answer(404, f"No such payment_intent: '{call.ids['id']}'")
+    method = await adapter.upstream.call("POST", "/v1/payment_methods", {
+        k: v for k, v in call.params["payment_method_data"].items() if k != "billing_details"
+    })  # fmt: skip
+    if not method.ok:
+        return method
+    # A declined attempt leaves its failed charge; Stripe lets the next card try anew.
+    changes = {"payment_method": method.body["id"], "latest_charge": None}
+    updated = await adapter.upstream.call("POST", path, changes)
+    if not updated.ok:
+        return updated
+    return await forward(adapter, "POST", f"{path}/confirm", {})
+
+
 # -- invoices -------------------------------------------------------------------------
 async def create_invoice(adapter: Adapter, call: Call) -> Answer:
     answer = await forward_call(adapter, call)
@@ -774,7 +799,8 @@ ID = r"(?P<id>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(f"^{pattern}$"), handler)
     for method, pattern, handler in (
-        ("POST", "/v1/setup_intents", create_setup_intent),
+        ("POST", "/v1/setup_intents", create_intent),
+        ("POST", "/v1/payment_intents", create_intent),
         ("POST", f"/v1/setup_intents/{ID}/confirm", confirm_setup_intent),
         ("POST", "/v1/subscriptions", create_subscription),
         ("GET", "/v1/subscriptions", list_subscriptions),
@@ -786,6 +812,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", f"/v1/subscription_schedules/{ID}", update_schedule),
         ("POST", f"/v1/subscription_schedules/{ID}/release", release_schedule),
         ("POST", f"/v1/payment_intents/{ID}/_authenticate", authenticate_payment),
+        ("POST", f"/v1/payment_intents/{ID}/confirm", confirm_payment_intent),
         ("POST", "/v1/prices", create_price),
         ("GET", "/v1/prices", list_prices),
         ("GET", f"/v1/prices/{ID}", retrieve_price),

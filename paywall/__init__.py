@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     from paywall.embed import api_bp as embed_api_bp
     from paywall.embed import bp as embed_bp
     from paywall.extensions import csrf
+    from paywall.gifts import bp as gifts_bp
     from paywall.jobs import bp as jobs_bp
 
     app.register_blueprint(articles_bp)
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(demo_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(embed_api_bp)
+    app.register_blueprint(gifts_bp)
     app.register_blueprint(jobs_bp)
     # The API reads keys and Bearer tokens, never cookies: no CSRF token to ask for.
     csrf.exempt(embed_api_bp)

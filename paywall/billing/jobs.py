@@ -19,6 +19,7 @@ from paywall.accounts.models import Reader
 from paywall.billing import emails
 from paywall.billing.support import gateway
 from paywall.extensions import db
+from paywall.gifts.emails import send_gift_emails
 from paywall.jobs import enqueue
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ SENDERS = {
     Email.PAYMENT_FAILED: emails.send_failed_payment_notice,
     Email.TRIAL_ENDING: emails.send_trial_ending_notice,
     Email.DISPUTE: emails.send_dispute_notice,
+    Email.GIFT_PAID: send_gift_emails,
 }
 
 

@@ -368,11 +368,13 @@ def _grace() -> timedelta:
 
 
 def _comp(now: datetime) -> dict[str, object] | None:
-    """The reader's complimentary access, when it runs now (``until`` None: open-ended)."""
+    """The reader's complimentary access, when it runs now (``until`` None: open-ended),
+    and the gift it came from when the reader redeemed one (then ``gift``: who gave it)."""
     until = current_user.comped_until
     if not current_user.is_comped or (until is not None and now >= until):
         return None
-    return {"until": until}
+    gift = billing.latest_gift_of(db.session, current_user.id)
+    return {"until": until, "gift": gift.buyer_email if gift is not None else None}
 
 
 def _resubscribe_offer(overview: Any, state: BillingState, now: datetime) -> Any:

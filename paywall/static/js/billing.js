@@ -1,5 +1,6 @@
 // Card forms and payment confirmation with Stripe.js (the release STRIPE_JS_URL names).
-// Card details go from the browser to Stripe; only the confirmed SetupIntent id is posted.
+// Card details go from the browser to Stripe; only the confirmed SetupIntent (or, for a
+// one-time payment, PaymentIntent) id is posted.
 (function () {
   "use strict";
 
@@ -46,16 +47,24 @@
         email.focus();
         return;
       }
-      setBusy(button, true, "Checking your card…");
+      // A one-time payment (a gift) is confirmed here; otherwise the card is saved.
+      var paying = form.dataset.intent === "payment";
+      var data = {payment_method: {card: card}};
+      setBusy(button, true, paying ? "Paying…" : "Checking your card…");
       clearError();
-      stripe.confirmCardSetup(form.dataset.clientSecret, {payment_method: {card: card}})
+      (paying ? stripe.confirmCardPayment(form.dataset.clientSecret, data)
+              : stripe.confirmCardSetup(form.dataset.clientSecret, data))
         .then(function (result) {
           if (result.error) {
             setBusy(button, false);
             showError(result.error.message);
             return;
           }
-          document.getElementById("setup-intent-id").value = result.setupIntent.id;
+          if (paying) {
+            document.getElementById("payment-intent-id").value = result.paymentIntent.id;
+          } else {
+            document.getElementById("setup-intent-id").value = result.setupIntent.id;
+          }
           sent = true;
           setBusy(button, true, "Saving…");
           form.submit();

@@ -1,0 +1,250 @@
+"""Gift subscriptions: a buyer pays once for N months of a plan for someone's email; the
+recipient redeems a single-use link and reads without a card until the months run out.
+
+1. :func:`begin_gift` stores the order and makes a one-time PaymentIntent (no customer,
+   nothing saved for later: a gift never renews), which Stripe.js confirms in the
+   buyer's browser, 3-D Secure included.
+2. The payment is settled from the PaymentIntent as Stripe has it, re-read both by the
+   buyer's page (:func:`confirm_gift_payment`) and by the ``payment_intent.succeeded``
+   webhook (:func:`record_gift_payment`): whichever comes first marks the gift paid (a
+   conditional UPDATE), and only that one owes the emails.
+3. :func:`issue_gift_link` makes the recipient's link once (only its digest is kept);
+   :func:`redeem_gift` spends it once for a signed-in reader.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from billing.catalog import plan_for_sale
+from billing.errors import BillingStateError
+from billing.models import Plan
+from billing.orm import Base, utcnow
+from billing.state import PlanView
+
+GIFT_MONTHS = (1, 3, 6, 12)
+MESSAGE_LENGTH = 500
+
+
+class Gift(Base):
+    """One gift: who bought it for whom, what it gives, and how far it has got."""
+
+    __tablename__ = "billing_gifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_email: Mapped[str] = mapped_column(String(254))
+    buyer_reader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL")
+    )
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    message: Mapped[str] = mapped_column(Text, default="")
+    plan_code: Mapped[str] = mapped_column(String(64))
+    plan_name: Mapped[str] = mapped_column(String(120))
+    tier: Mapped[str] = mapped_column(String(40))
+    months: Mapped[int]
+    amount: Mapped[int]  # in the currency's smallest unit
+    currency: Mapped[str] = mapped_column(String(3))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]  # the recipient's link was emailed
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    redeemed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("readers.id", ondelete="SET NULL"), index=True
+    )
+    redeemed_at: Mapped[datetime | None]
+
+    def runs_until(self, start: datetime) -> datetime:
+        """When access it gives from ``start`` ends (its months later)."""
+        return add_months(start, self.months)
+
+
+class PaymentReader(Protocol):
+    def retrieve_payment_intent(self, payment_intent_id: str) -> dict[str, Any]: ...
+
+
+class PaymentGateway(PaymentReader, Protocol):
+    def create_payment_intent(
+        self, amount: int, currency: str, metadata: dict[str, str], idempotency: str
+    ) -> dict[str, Any]: ...
+
+
+def gift_price(plan: Plan | PlanView, months: int) -> int:
+    """What ``months`` of ``plan`` cost: the monthly price times ``months``; a yearly plan
+    a twelfth of its price a month (so 12 months cost the yearly price), rounded to the
+    cent. Plans billed by the day or week cost their price per 30 or 7 days."""
+    per_year = {"year": 1, "month": 12, "week": 52, "day": 365}[plan.interval]
+    return round(plan.amount * per_year * months / 12)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` moved on by whole calendar months (31 January + 1 month: 28/29 February)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, _days_in(year, month)))
+
+
+def _days_in(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class GiftOrder:
+    plan_code: str
+    months: int
+    recipient_email: str
+    buyer_email: str
+    message: str = ""
+    buyer_reader_id: int | None = None
+
+
+def begin_gift(session: Session, gateway: PaymentGateway, order: GiftOrder) -> Gift:
+    """Store the order and make its PaymentIntent (idempotent per gift); commits."""
+    if order.months not in GIFT_MONTHS:
+        raise BillingStateError("Choose 1, 3, 6 or 12 months.", code="bad_months")
+    plan: Plan = plan_for_sale(session, order.plan_code)
+    gift = Gift(
+        buyer_email=order.buyer_email,
+        buyer_reader_id=order.buyer_reader_id,
+        recipient_email=order.recipient_email,
+        message=order.message[:MESSAGE_LENGTH],
+        plan_code=plan.code,
+        plan_name=plan.name,
+        tier=plan.tier,
+        months=order.months,
+        amount=gift_price(plan, order.months),
+        currency=plan.currency,
+    )
+    session.add(gift)
+    session.flush()
+    try:
+        intent = gateway.create_payment_intent(
+            gift.amount, gift.currency, {"gift_id": str(gift.id)}, f"gift-{gift.id}"
+        )
+    except Exception:
+        # Nothing is charged before the buyer confirms (a PaymentIntent made anyway stays
+        # unconfirmed and unpaid), so the order is dropped and may be placed again.
+        session.rollback()
+        raise
+    gift.stripe_payment_intent_id = intent["id"]
+    session.commit()
+    return gift
+
+
+def client_secret_of(gateway: PaymentGateway, gift: Gift) -> str:
+    """The PaymentIntent's client secret, for Stripe.js on the buyer's page."""
+    if gift.stripe_payment_intent_id is None:
+        raise BillingStateError("This gift has no payment.", code="no_payment")
+    intent = gateway.retrieve_payment_intent(gift.stripe_payment_intent_id)
+    return str(intent["client_secret"])
+
+
+def record_gift_payment(
+    session: Session, gateway: PaymentReader, payment_intent_id: str
+) -> Gift | None:
+    """Re-read the PaymentIntent; when it succeeded for its gift's amount and the gift is
+    not marked paid yet, mark it (in the caller's transaction: one conditional UPDATE, so
+    the page and the webhook racing mark it once). The gift while its emails are owed
+    (their job claims them, once), else None."""
+    gift = session.scalar(select(Gift).where(Gift.stripe_payment_intent_id == payment_intent_id))
+    if gift is None or gift.notified_at is not None:
+        return None
+    if gift.paid_at is not None:
+        return gift
+    intent = gateway.retrieve_payment_intent(payment_intent_id)
+    if intent.get("status") != "succeeded" or (
+        intent.get("amount_received") or intent.get("amount"),
+        str(intent.get("currency", "")).lower(),
+    ) != (gift.amount, gift.currency.lower()):
+        return None
+    marked = session.execute(
+        update(Gift)
+        .where(Gift.id == gift.id, Gift.paid_at.is_(None))
+        .values(paid_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(gift)
+    if not marked.rowcount:  # type: ignore[attr-defined]
+        return gift if gift.notified_at is None else None  # the other path marked it
+    return gift
+
+
+def confirm_gift_payment(session: Session, gateway: PaymentGateway, gift_id: int) -> bool:
+    """After the buyer's browser confirmed the payment: True when the gift is paid and its
+    emails are still owed (the caller queues them); commits."""
+    gift = session.get(Gift, gift_id)
+    if gift is None or gift.stripe_payment_intent_id is None:
+        return False
+    owed = record_gift_payment(session, gateway, gift.stripe_payment_intent_id) is not None
+    session.commit()
+    return owed
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_gift_link(session: Session, gift_id: int) -> tuple[Gift, str] | None:
+    """Claim the recipient's email for a paid gift and make its link's token (only the
+    digest is kept); None when it was claimed before. The caller commits once the email
+    went (and rolls back when it did not, so it stays owed)."""
+    claimed = session.execute(
+        update(Gift)
+        .where(Gift.id == gift_id, Gift.paid_at.is_not(None), Gift.notified_at.is_(None))
+        .values(notified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return None
+    gift = session.get(Gift, gift_id)
+    if gift is None:
+        return None
+    session.refresh(gift)
+    token = secrets.token_urlsafe(32)
+    gift.token_digest = _digest(token)
+    return gift, token
+
+
+def gift_by_token(session: Session, token: str) -> Gift | None:
+    """The paid gift this link names, redeemed or not."""
+    if not token or len(token) > 100:
+        return None
+    return session.scalar(
+        select(Gift).where(Gift.token_digest == _digest(token), Gift.paid_at.is_not(None))
+    )
+
+
+def redeem_gift(session: Session, token: str, reader_id: int) -> Gift | None:
+    """Spend the link for ``reader_id`` (in the caller's transaction); None when it is
+    not a paid gift's or was spent already."""
+    gift = gift_by_token(session, token)
+    if gift is None:
+        return None
+    spent = session.execute(
+        update(Gift)
+        .where(Gift.id == gift.id, Gift.redeemed_at.is_(None))
+        .values(redeemed_at=utcnow(), redeemed_by=reader_id)
+        .execution_options(synchronize_session=False)
+    )
+    if not spent.rowcount:  # type: ignore[attr-defined]
+        return None
+    session.refresh(gift)
+    return gift
+
+
+def latest_gift_of(session: Session, reader_id: int) -> Gift | None:
+    """The gift the reader redeemed last (the billing page names its giver)."""
+    return session.scalar(
+        select(Gift)
+        .where(Gift.redeemed_by == reader_id)
+        .order_by(Gift.redeemed_at.desc(), Gift.id.desc())
+        .limit(1)
+    )

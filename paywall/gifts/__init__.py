@@ -1,0 +1,7 @@
+"""Gift subscriptions: buy months of a plan for someone, and redeem them by link."""
+
+from flask import Blueprint
+
+bp = Blueprint("gifts", __name__, cli_group=None)
+
+from paywall.gifts import routes  # noqa: E402,F401
