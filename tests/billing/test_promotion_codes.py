@@ -189,6 +189,8 @@ def test_a_refused_code_in_the_one_step_checkout_makes_no_account(billing_app, s
 
 def test_the_demo_promotion_code_takes_30_percent_off_three_months(billing_app, stripe_side):
     code = seed_promotion_code(stripe_side)
+    assert seed_promotion_code(stripe_side) == code  # the demo run again: made once
+    assert len(stripe_side.get(f"/v1/promotion_codes?code={code}")["data"]) == 1
     with billing_app.twin.app_context():
         welcome = billing.check_promotion(db.session, gateway(), "monthly", code.lower(), None)
     assert welcome.terms == "$9.00 → $6.30 for 3 months, then $9.00 / month"
