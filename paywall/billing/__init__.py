@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("billing", __name__, cli_group=None)
 
-from paywall.billing import admin, commands, routes, stripe_endpoint  # noqa: E402,F401
+from paywall.billing import account, admin, checkout, commands, stripe_endpoint  # noqa: E402,F401

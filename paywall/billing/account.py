@@ -1,4 +1,5 @@
-"""Reader billing pages: choose a plan, enter a card, and manage the subscription.
+"""The reader's billing page and what it offers: card on file, payment confirmation,
+cancel, resubscribe, resume, plan change and refresh.
 
 Every page acts on the signed-in reader's own billing only: no view takes a customer,
 subscription or invoice id from the request.
@@ -9,16 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -28,303 +20,28 @@ from billing import (
     INVOICE_ORDER,
     BillingOutcomeUnknown,
     BillingStateError,
-    BillingUnavailable,
     CardDeclined,
-    PlanView,
-    Promotion,
-    PromotionCodeRefused,
     active_plans,
     customer_for_reader,
     format_money,
     invoice_key,
     invoice_view,
     invoices_query,
-    live_subscription,
     overview_for_reader,
     plan_view,
     refresh_customer,
     snapshots_for_reader,
     utcnow,
 )
-from paywall.accounts import service as account_service
-from paywall.accounts import sessions
 from paywall.billing import bp
-from paywall.billing.forms import (
-    CancelForm,
-    CardForm,
-    ChangePlanForm,
-    CheckoutForm,
-    NextForm,
-    SubscribeForm,
-)
+from paywall.billing.forms import CancelForm, CardForm, ChangePlanForm, NextForm
 from paywall.billing.page import BillingState, billing_state
+from paywall.billing.payment_check import checking_the_payment, settle_unknown_state
+from paywall.billing.reader_pages import back_to, card_page, next_target
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
-from paywall.console.funnel import record_conversion
-from paywall.console.models import SUBSCRIPTION
 from paywall.extensions import db
 from paywall.pagination import requested_page
-from paywall.ratelimit import enforce_rate_limit
-from paywall.security import safe_next_url
 from paywall.validation import form_errors_text
-
-# Session key: the card form (SetupIntent) this browser was given before it had an account.
-CHECKOUT_CARD = "checkout_setup_intent"
-
-
-def _next(value: str | None = None) -> str | None:
-    return safe_next_url(value or request.args.get("next"))
-
-
-def _back(target: str | None) -> Response:
-    return redirect(target or url_for("billing.account"))
-
-
-def _payment_being_checked() -> bool:
-    """A purchase's outcome is unknown: no second one is offered until it is settled."""
-    customer = customer_for_reader(db.session, current_user.id)
-    return customer is not None and customer.state_unknown_since is not None
-
-
-def _has_live_subscription() -> bool:
-    customer = customer_for_reader(db.session, current_user.id)
-    return customer is not None and live_subscription(db.session, customer.id) is not None
-
-
-@bp.get("/subscribe")
-def subscribe() -> str | Response:
-    """The plans on sale: price, what each includes, any trial. Anyone may look."""
-    if current_user.is_authenticated:
-        if _has_live_subscription():
-            flash("You already have a subscription. You can change its plan here.", "info")
-            return redirect(url_for("billing.account"))
-        if _payment_being_checked():
-            return redirect(url_for("billing.account"))
-    return render_template("billing/plans.html", plans=active_plans(db.session), next=_next() or "")
-
-
-def _plan_or_404(code: str):  # type: ignore[no-untyped-def]
-    plan = next((p for p in active_plans(db.session) if p.code == code), None)
-    if plan is None:
-        abort(404, "That plan is not on sale.")
-    return plan
-
-
-def _card_page(
-    template: str, form: CardForm, status: int = 200, **context: object
-) -> tuple[str, int]:
-    """A page with the card form, backed by a fresh SetupIntent."""
-    setup = billing.begin_card_setup(db.session, gateway(), current_user.id, current_user.email)
-    page = render_template(
-        template, form=form, client_secret=setup.client_secret, **stripe_page_settings(), **context
-    )
-    return page, status
-
-
-def _checkout_page(
-    plan: PlanView,
-    form: SubscribeForm,
-    error: str | None,
-    client_secret: str | None = None,
-    promotion: Promotion | None = None,
-) -> tuple[str, int]:
-    """The checkout page for ``plan`` (with a SetupIntent of its own unless given one)."""
-    trial_ends = utcnow() + timedelta(days=plan.trial_days) if plan.trial_days else None
-    context = {"plan": plan, "error": error, "trial_ends": trial_ends, "promotion": promotion}
-    status = 422 if error or form.errors else 200
-    if client_secret is None:
-        return _card_page("billing/checkout.html", form, status, **context)
-    page = render_template(
-        "billing/checkout.html",
-        form=form,
-        client_secret=client_secret,
-        **stripe_page_settings(),
-        **context,
-    )
-    return page, status
-
-
-@bp.route("/subscribe/<code>", methods=["GET", "POST"])
-@stripe_errors_handled
-def checkout(code: str) -> tuple[str, int] | Response:
-    """Enter a card and subscribe to the plan ``code``; without an account, the email
-    entered with the card makes one in the same step."""
-    plan = _plan_or_404(code)
-    if not current_user.is_authenticated:
-        return _checkout_without_account(plan)
-    form = SubscribeForm(next=request.args.get("next", ""))
-    error, promotion = None, None
-    if _applying_a_code(form):
-        promotion = _promotion(plan, form, current_user.id)
-        error = "; ".join(form.csrf_token.errors) or None
-    elif form.validate_on_submit():
-        promotion = _promotion(plan, form, current_user.id)
-        if not form.promotion_code.errors:
-            outcome = _subscribe(
-                plan, form.setup_intent_id.data, _next(form.next.data), form.promotion_code.data
-            )
-            if isinstance(outcome, Response):
-                return outcome
-            error = outcome
-    elif form.is_submitted():
-        error = form_errors_text(form)
-    return _checkout_page(plan, form, error, promotion=promotion)
-
-
-def _applying_a_code(form: SubscribeForm) -> bool:
-    """The checkout's "Apply" was pressed: check the code and show the price, nothing more
-    (the card is not needed yet; the CSRF token and the code's own format are)."""
-    if not form.is_submitted() or "apply" not in request.form:
-        return False
-    form.csrf_token.validate(form)
-    form.promotion_code.validate(form)
-    if not form.promotion_code.data and not form.promotion_code.errors:
-        form.promotion_code.errors = ["Enter a promotion code."]
-    return True
-
-
-def _promotion(plan: PlanView, form: SubscribeForm, reader_id: int | None) -> Promotion | None:
-    """The typed promotion code priced by the server with Stripe; a refused one becomes the
-    field's error. None when no (valid) code was typed."""
-    code = form.promotion_code.data or ""
-    if form.csrf_token.errors or form.promotion_code.errors or not code:
-        return None
-    try:
-        return billing.check_promotion(db.session, gateway(), plan.code, code, reader_id)
-    except PromotionCodeRefused as refused:
-        form.promotion_code.errors = [refused.message]
-        return None
-
-
-def _subscribe(
-    plan: PlanView,
-    setup_intent_id: str,
-    target: str | None,
-    promotion_code: str = "",
-    *,
-    card_before_account: bool = False,
-) -> Response | str:
-    """Subscribe the signed-in reader: where they go next, or what to tell them on the form."""
-    try:
-        result = billing.subscribe(
-            db.session,
-            gateway(),
-            reader_id=current_user.id,
-            email=current_user.email,
-            plan_code=plan.code,
-            setup_intent_id=setup_intent_id,
-            card_before_account=card_before_account,
-            promotion_code=promotion_code or "",
-        )
-    except PromotionCodeRefused as refused:
-        return f"{refused.message} Nothing was charged."
-    except CardDeclined as declined:
-        return f"{declined.message} No payment was taken; try another card."
-    except BillingOutcomeUnknown:
-        return _checking_the_payment(target)
-    except BillingStateError as refused:
-        if refused.code not in ("already_subscribed", "state_unknown"):
-            return refused.message
-        flash(refused.message, "warning")
-        return redirect(url_for("billing.account"))
-    record_conversion(current_user.id, SUBSCRIPTION, target)
-    if result.needs_confirmation:
-        return redirect(url_for("billing.confirm_payment", next=target or ""))
-    trial = f" Your {plan.trial_days}-day free trial starts today." if plan.trial_days else ""
-    flash(f"Welcome aboard! You're subscribed to {plan.name}.{trial}", "success")
-    return _back(target)
-
-
-def _checkout_without_account(plan: PlanView) -> tuple[str, int] | Response:
-    """Subscribing in one step: email and card on one page. A new email gets an account
-    (no password yet; a confirmation email), is signed in here and subscribes; an email
-    that has an account is emailed a sign-in link back to this page, and nothing is made.
-
-    The card form's SetupIntent has no customer yet, so only the one this browser was
-    given (kept in its session) is accepted, once.
-    """
-    enforce_rate_limit("CHECKOUT_RATE_LIMIT", "billing.checkout")
-    form = CheckoutForm(next=request.args.get("next", ""))
-    error, promotion = None, None
-    if _applying_a_code(form):
-        promotion = _promotion(plan, form, None)
-        error = "; ".join(form.csrf_token.errors) or None
-    elif form.validate_on_submit():
-        target = _next(form.next.data)
-        promotion = _promotion(plan, form, None)  # before any account is made
-        if form.setup_intent_id.data != session.pop(CHECKOUT_CARD, None):
-            error = "Your card form expired. Please enter your card again."
-        elif not form.promotion_code.errors:
-            reader = account_service.start_account_at_checkout(form.email.data, form.name.data)
-            if reader is None:
-                return _sign_in_to_subscribe(form.email.data, plan, target)
-            sessions.sign_in(reader)
-            outcome = _subscribe(
-                plan,
-                form.setup_intent_id.data,
-                target,
-                form.promotion_code.data,
-                card_before_account=True,
-            )
-            if isinstance(outcome, Response):
-                flash(f"We've emailed {reader.email} a link to confirm your address.", "info")
-                return outcome
-            # Declined: the account is made and signed in; the card form is now theirs.
-            again = SubscribeForm(
-                formdata=None, next=form.next.data, promotion_code=form.promotion_code.data
-            )
-            return _checkout_page(plan, again, outcome, promotion=promotion)
-    elif form.is_submitted():
-        error = "; ".join([*form.setup_intent_id.errors, *form.errors.get("csrf_token", [])])
-    setup = billing.begin_card_setup_before_account(gateway())
-    session[CHECKOUT_CARD] = setup.setup_intent_id
-    return _checkout_page(
-        plan, form, error or None, client_secret=setup.client_secret, promotion=promotion
-    )
-
-
-def _sign_in_to_subscribe(email: str, plan: PlanView, target: str | None) -> tuple[str, int]:
-    """The email has an account: its owner signs in (by the emailed link or a password)
-    and comes back to this plan's checkout. Nothing is charged; the page says no more
-    than that a link was sent."""
-    back = url_for("billing.checkout", code=plan.code, next=target or None)
-    account_service.send_sign_in_link(email, back)
-    page = render_template(
-        "accounts/link_sent.html",
-        heading="Check your email to continue",
-        message=(
-            f"To subscribe with {email}, open the link we've emailed to it: it signs you in "
-            "and brings you back here to finish. Nothing has been charged."
-        ),
-        sign_in_url=url_for("accounts.sign_in", next=back),
-    )
-    return page, 200
-
-
-def _checking_the_payment(target: str | None) -> Response:
-    """Stripe may have acted on a purchase whose answer was lost: re-read at once, and
-    never say nothing was charged, nor offer a second purchase, until it is settled."""
-    _settle_unknown_state()
-    if _subscription_is_running():
-        flash("Your subscription is active. Welcome aboard!", "success")
-        return _back(target)
-    flash(
-        "We could not hear back from the payment service, so we are checking whether your "
-        "payment went through. Your account will show the result shortly; please don't "
-        "pay again meanwhile.",
-        "warning",
-    )
-    return redirect(url_for("billing.account"))
-
-
-def _settle_unknown_state() -> None:
-    """Re-read the reader's billing when a purchase's outcome is unknown (best effort)."""
-    customer = customer_for_reader(db.session, current_user.id)
-    if customer is None or customer.state_unknown_since is None:
-        return
-    try:
-        refresh_customer(db.session, gateway(), customer)
-    except BillingUnavailable:
-        db.session.rollback()
 
 
 @bp.get("/account/billing")
@@ -332,7 +49,7 @@ def _settle_unknown_state() -> None:
 def account() -> str:
     """Plan, status, renewal, card on file and invoices (a page at a time), with what the
     reader can do."""
-    _settle_unknown_state()
+    settle_unknown_state()
     overview = overview_for_reader(db.session, current_user.id)
     invoices = requested_page(
         invoices_query(current_user.id),
@@ -398,7 +115,7 @@ def update_card() -> tuple[str, int] | Response:
     form = CardForm(next=request.args.get("next", ""))
     error = None
     if form.validate_on_submit():
-        target = _next(form.next.data)
+        target = next_target(form.next.data)
         try:
             result = billing.update_card(
                 db.session, gateway(), reader_id=current_user.id,
@@ -414,12 +131,12 @@ def update_card() -> tuple[str, int] | Response:
             else:
                 paid = " and your subscription is paid up" if result.paid_invoices else ""
                 flash(f"Your card is updated{paid}.", "success")
-                return _back(target)
+                return back_to(target)
     elif form.is_submitted():
         error = form_errors_text(form)
     overview = overview_for_reader(db.session, current_user.id)
     status = 422 if error else 200
-    return _card_page("billing/update_card.html", form, status, overview=overview, error=error)
+    return card_page("billing/update_card.html", form, status, overview=overview, error=error)
 
 
 @bp.route("/account/billing/confirm", methods=["GET", "POST"])
@@ -434,7 +151,7 @@ def confirm_payment() -> str | Response:
             refresh_customer(db.session, gateway(), customer)
         if _payment_went_through():
             flash("Payment confirmed. Welcome aboard!", "success")
-            return _back(_next(form.next.data))
+            return back_to(next_target(form.next.data))
         flash("The payment is still not confirmed. Try again or use another card.", "warning")
         return redirect(url_for("billing.confirm_payment", next=form.next.data or ""))
     try:
@@ -465,16 +182,6 @@ def _payment_went_through() -> bool:
         and not subscription.has_incomplete_payment()
         and not subscription.is_past_due()
         and not subscription.is_unpaid()
-    )
-
-
-def _subscription_is_running() -> bool:
-    """The reader has a live subscription whose first payment went through."""
-    subscription, _ = snapshots_for_reader(db.session, current_user.id)
-    return (
-        subscription is not None
-        and subscription.is_live()
-        and not subscription.has_incomplete_payment()
     )
 
 
@@ -524,7 +231,7 @@ def resubscribe() -> Response:
         flash(f"{declined.message} No payment was taken; enter another card.", "error")
         return redirect(url_for("billing.subscribe"))
     except BillingOutcomeUnknown:
-        return _checking_the_payment(None)
+        return checking_the_payment(None)
     except BillingStateError as refused:
         flash(refused.message, "warning")
         return redirect(url_for("billing.account"))
@@ -547,7 +254,7 @@ def resume() -> str | Response:
             flash(refused.message, "warning")
             return redirect(url_for("billing.account"))
         flash("Your subscription is running and renews as before.", "success")
-        return _back(_next(form.next.data))
+        return back_to(next_target(form.next.data))
     subscription, _ = snapshots_for_reader(db.session, current_user.id)
     paused = subscription is not None and subscription.paused_on_request()
     return render_template("billing/resume.html", form=form, paused=paused)
