@@ -21,8 +21,9 @@ from paywall.accounts import bp
 from paywall.accounts.decorators import admin_required, staff_required
 from paywall.accounts.directory import READER_ORDER, READER_STATES, readers_query
 from paywall.accounts.forms import RoleForm
+from paywall.accounts.lookup import AccountError
 from paywall.accounts.models import Reader, Role
-from paywall.accounts.service import AccountError, change_role
+from paywall.accounts.roles import change_role
 from paywall.extensions import db
 from paywall.pagination import requested_page
 

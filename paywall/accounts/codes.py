@@ -5,7 +5,7 @@ sign-in email makes a :class:`SignInCode`, named by a random token that the aski
 browser's session keeps, so the code signs in that browser and no other. A code lives
 as long as the link beside it, gives way to a newer request for the same address, and
 dies after ``MAX_ATTEMPTS`` wrong tries; using it (or the link) spends both, see
-``service.use_sign_in_code``.
+``signin.use_sign_in_code``.
 """
 
 from __future__ import annotations

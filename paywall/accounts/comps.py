@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import func, select
 
 from billing import Gift
+from paywall.accounts.lookup import AccountError, find_by_email
 from paywall.accounts.models import Reader
-from paywall.accounts.service import AccountError, find_by_email
 from paywall.audit.log import record
 from paywall.extensions import db
 

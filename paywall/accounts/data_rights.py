@@ -1,6 +1,6 @@
 """A reader's rights over their data: change the email, download a copy, delete the account.
 
-Each use case owns its transaction, as in :mod:`paywall.accounts.service`. Billing's part
+Each use case owns its transaction, as in the other account use cases. Billing's part
 (Stripe's copy of the email, subscriptions, cards, invoices) goes through ``billing``'s
 public functions; the invoices outlive the account, detached from the person, because
 accounting law asks for them.
@@ -17,16 +17,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing import billing_records, forget_customer, utcnow
+from paywall.accounts.emailed_links import email_reader, spend_link
+from paywall.accounts.lookup import AccountError, find_by_email, is_valid_email, normalise_email
 from paywall.accounts.models import LoginSession, Reader, Role
 from paywall.accounts.passwords import verify_password
-from paywall.accounts.service import (
-    AccountError,
-    _send,
-    _spend_link,
-    find_by_email,
-    is_valid_email,
-    normalise_email,
-)
 from paywall.accounts.sessions import end_sessions
 from paywall.accounts.tokens import Purpose, TokenError, make_token, read_token
 from paywall.articles.models import Article, MeterView
@@ -86,14 +80,14 @@ def request_email_change(
     if new == reader.email:
         raise AccountError("new_email", "That is already your email address.")
     if find_by_email(new) is not None:
-        _send(reader, "Your email address was not changed", "change_email_taken", to=new)
+        email_reader(reader, "Your email address was not changed", "change_email_taken", to=new)
     else:
         payload = {"id": reader.id, "from": reader.email, "to": new, "stamp": reader.security_stamp}
         link = absolute_url(
             "accounts.confirm_email_change", token=make_token(Purpose.CHANGE_EMAIL, payload)
         )
-        _send(reader, "Confirm your new email address", "change_email", to=new, link=link)
-    _send(
+        email_reader(reader, "Confirm your new email address", "change_email", to=new, link=link)
+    email_reader(
         reader,
         "A change of your email address was asked for",
         "change_email_notice",
@@ -136,7 +130,7 @@ def change_email(token: str, *, keep_session: int | None = None) -> Reader:
         "security_stamp": Reader.security_stamp + 1,
     }
     try:
-        _spend_link(
+        spend_link(
             reader, still_unused, changes, sign_out_everywhere=True, keep_session=keep_session
         )
     except IntegrityError as error:  # the address was taken a moment ago

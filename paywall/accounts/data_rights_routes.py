@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 from billing import utcnow
 from paywall.accounts import bp, data_rights
 from paywall.accounts.forms import ChangeEmailForm, ConfirmForm, DeleteAccountForm
+from paywall.accounts.lookup import AccountError
 from paywall.accounts.routes import account_page, bad_link_page
-from paywall.accounts.service import AccountError
 from paywall.accounts.tokens import TokenError
 from paywall.billing.support import stripe_errors_handled
 from paywall.ratelimit import rate_limited

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, Select, select
 
+from paywall.accounts.lookup import normalise_email
 from paywall.accounts.models import Reader, Role
-from paywall.accounts.service import normalise_email
 
 # Readers are listed newest account first, sought by id.
 READER_ORDER = (Reader.id,)

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
-from paywall.accounts import bp, service, sessions
+from paywall.accounts import bp, password_changes, roles, sessions, signin, signup
 from paywall.accounts.codes import CodeRefused
 from paywall.accounts.forms import (
     ChangeEmailForm,
@@ -22,6 +22,7 @@ from paywall.accounts.forms import (
     SignInForm,
     SignUpForm,
 )
+from paywall.accounts.lookup import AccountError, find_by_email
 from paywall.accounts.models import Role
 from paywall.accounts.tokens import TokenError
 from paywall.console.funnel import record_conversion
@@ -58,13 +59,13 @@ def sign_up() -> str | Response:
     form = SignUpForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            service.sign_up(
+            signup.sign_up(
                 form.email.data,
                 form.password.data,
                 form.name.data or "",
                 _next_target(form.next.data),
             )
-        except service.AccountError as error:
+        except AccountError as error:
             show_on_form(form, error)
         else:
             return render_template(
@@ -81,7 +82,7 @@ def confirm_sign_up(token: str) -> str | Response:
     email and signs in, once), then go on to where the reader was going."""
     return _sign_in_by_link(
         token,
-        find=service.reader_for_sign_up_link,
+        find=signup.reader_for_sign_up_link,
         use=_use_sign_up_link,
         welcome="Welcome! Your email address is confirmed and you're signed in.",
         retry_label="Email me a sign-in link",
@@ -91,7 +92,7 @@ def confirm_sign_up(token: str) -> str | Response:
 
 def _use_sign_up_link(token: str) -> Any:
     """Finish the sign-up, credited to the article the reader came from (if any)."""
-    reader = service.use_sign_up_link(token)
+    reader = signup.use_sign_up_link(token)
     record_conversion(reader.id, SIGN_UP, _next_target())
     return reader
 
@@ -127,11 +128,11 @@ def sign_in() -> str | Response:
         return _go_on(_next_target())
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        reader = service.authenticate(form.email.data, form.password.data)
+        reader = signin.authenticate(form.email.data, form.password.data)
         if reader is None:
             form.password.errors.append(SIGN_IN_FAILED)
         else:
-            service.record_sign_in(reader)
+            signin.record_sign_in(reader)
             sessions.sign_in(reader, remember=form.remember.data)
             return _go_on(_next_target(form.next.data))
     return render_template("accounts/sign_in.html", form=form)
@@ -153,7 +154,7 @@ def request_sign_in_link() -> str | Response:
     if form.validate_on_submit():
         target = _next_target(form.next.data)
         earlier = session.get(CODE_REQUEST) or {}
-        code_request = service.send_sign_in_link(
+        code_request = signin.send_sign_in_link(
             form.email.data, target, replacing=earlier.get("request")
         )
         session[CODE_REQUEST] = {"request": code_request, "email": form.email.data}
@@ -169,7 +170,7 @@ def sign_in_with_code() -> str | Response:
     form = SignInCodeForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            reader = service.use_sign_in_code(pending.get("request"), form.code.data)
+            reader = signin.use_sign_in_code(pending.get("request"), form.code.data)
         except CodeRefused as error:
             show_on_form(form, error)
         else:
@@ -196,8 +197,8 @@ def sign_in_with_link(token: str) -> str | Response:
     """Confirm and spend an emailed sign-in link (GET shows a button; POST signs in)."""
     return _sign_in_by_link(
         token,
-        find=service.reader_for_sign_in_link,
-        use=service.use_sign_in_link,
+        find=signin.reader_for_sign_in_link,
+        use=signin.use_sign_in_link,
         welcome="You're signed in.",
         retry_label="Email me a new sign-in link",
         template="accounts/confirm_link.html",
@@ -208,7 +209,7 @@ def sign_in_with_link(token: str) -> str | Response:
 def verify_email(token: str) -> str | Response:
     """Confirm an email address from the emailed link."""
     try:
-        service.verify_email(token)
+        signup.verify_email(token)
     except TokenError as error:
         return bad_link_page(error, "accounts.account", "Send a new confirmation link")
     flash("Thanks — your email address is confirmed.", "success")
@@ -223,7 +224,7 @@ def forgot_password() -> str | Response:
     """Ask for a password-reset link."""
     form = EmailLinkForm()
     if form.validate_on_submit():
-        service.send_password_reset(form.email.data)
+        password_changes.send_password_reset(form.email.data)
         return render_template(
             "accounts/link_sent.html", message=LINK_SENT.format(email=form.email.data)
         )
@@ -235,14 +236,14 @@ def reset_password(token: str) -> str | Response:
     """Choose a new password from an emailed reset link."""
     form = ResetPasswordForm()
     try:
-        service.reader_for_reset(token)
+        password_changes.reader_for_reset(token)
         if form.validate_on_submit():
             try:
-                reader = service.reset_password(token, form.password.data)
-            except service.AccountError as error:
+                reader = password_changes.reset_password(token, form.password.data)
+            except AccountError as error:
                 show_on_form(form, error)
             else:
-                service.record_sign_in(reader)
+                signin.record_sign_in(reader)
                 sessions.sign_in(reader)
                 flash("Your password is changed, and you're signed in.", "success")
                 return redirect(url_for("accounts.account"))
@@ -258,13 +259,13 @@ def account() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            service.change_password(
+            password_changes.change_password(
                 current_user.id,
                 form.current_password.data,
                 form.password.data,
                 keep_session=current_user.session_id,
             )
-        except service.AccountError as error:
+        except AccountError as error:
             show_on_form(form, error)
         else:
             flash("Your password is changed. Other devices have been signed out.", "success")
@@ -308,7 +309,7 @@ def sign_out_everywhere() -> Response:
     """Sign out on every device, this one included."""
     if not ConfirmForm().validate_on_submit():
         abort(400, "The form expired: reload the page and try again.")
-    service.sign_out_everywhere(current_user.id)
+    signin.sign_out_everywhere(current_user.id)
     logout_user()
     flash("You're signed out on every device.", "success")
     return redirect(url_for("articles.home"))
@@ -320,7 +321,7 @@ def sign_out_everywhere() -> Response:
 def resend_verification() -> Response:
     """Send the email-confirmation link again."""
     if ConfirmForm().validate_on_submit() and not current_user.email_verified:
-        if service.send_verification_email(current_user):
+        if signup.send_verification_email(current_user):
             flash(f"We've sent a new confirmation link to {current_user.email}.", "success")
         else:
             flash(MAIL_FAILED, "error")
@@ -345,10 +346,10 @@ def bad_link_page(error: TokenError, endpoint: str, label: str) -> tuple[str, in
 @click.option("--role", type=click.Choice([Role.EDITOR.value, Role.ADMIN.value]), default="admin")
 def create_admin_command(email: str, password: str | None, role: str) -> None:
     """Create a staff account for EMAIL, or promote an existing one."""
-    if password is None and service.find_by_email(email) is None:
+    if password is None and find_by_email(email) is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        reader, created = service.create_or_promote_staff(email, password, Role(role))
-    except service.AccountError as error:
+        reader, created = roles.create_or_promote_staff(email, password, Role(role))
+    except AccountError as error:
         raise click.UsageError(error.message) from error
     click.echo(f"{'Created' if created else 'Updated'} {reader.email} as {role}.")

@@ -21,8 +21,8 @@ from billing import (
 )
 from paywall.accounts.comps import comped_readers, grant_comp, revoke_comp
 from paywall.accounts.decorators import admin_required, staff_required
+from paywall.accounts.lookup import AccountError, normalise_email
 from paywall.accounts.models import Reader
-from paywall.accounts.service import AccountError, normalise_email
 from paywall.audit.log import record
 from paywall.billing import bp
 from paywall.billing.forms import CompForm, NextForm, PlanForm, minor_units

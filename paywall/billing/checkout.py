@@ -26,8 +26,7 @@ from billing import (
     live_subscription,
     utcnow,
 )
-from paywall.accounts import service as account_service
-from paywall.accounts import sessions
+from paywall.accounts import sessions, signin, signup
 from paywall.billing import bp
 from paywall.billing.forms import CheckoutForm, SubscribeForm
 from paywall.billing.payment_check import checking_the_payment, payment_being_checked
@@ -206,7 +205,7 @@ def _checkout_without_account(plan: PlanView) -> tuple[str, int] | Response:
         if form.setup_intent_id.data != session.pop(CHECKOUT_CARD, None):
             error = "Your card form expired. Please enter your card again."
         elif not form.promotion_code.errors:
-            reader = account_service.start_account_at_checkout(form.email.data, form.name.data)
+            reader = signup.start_account_at_checkout(form.email.data, form.name.data)
             if reader is None:
                 return _sign_in_to_subscribe(form.email.data, plan, target)
             sessions.sign_in(reader)
@@ -239,7 +238,7 @@ def _sign_in_to_subscribe(email: str, plan: PlanView, target: str | None) -> tup
     and comes back to this plan's checkout. Nothing is charged; the page says no more
     than that a link was sent."""
     back = url_for("billing.checkout", code=plan.code, next=target or None)
-    account_service.send_sign_in_link(email, back)
+    signin.send_sign_in_link(email, back)
     page = render_template(
         "accounts/link_sent.html",
         heading="Check your email to continue",

@@ -17,8 +17,8 @@ from billing import (
     unapplied_event_ids,
     utcnow,
 )
+from paywall.accounts.lookup import normalise_email
 from paywall.accounts.models import Reader
-from paywall.accounts.service import normalise_email
 from paywall.audit.log import record
 from paywall.billing import bp
 from paywall.billing.emails import send_card_reminders

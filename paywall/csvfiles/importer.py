@@ -29,8 +29,8 @@ from billing import (
     StripeGateway,
     link_customer,
 )
+from paywall.accounts.lookup import find_by_email, is_valid_email, normalise_email
 from paywall.accounts.models import Reader
-from paywall.accounts.service import find_by_email, is_valid_email, normalise_email
 from paywall.csvfiles.export import unguard
 from paywall.extensions import db
 

@@ -10,7 +10,8 @@ from argon2 import PasswordHasher
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 
-from paywall.accounts import service
+from paywall.accounts import signin
+from paywall.accounts.lookup import find_by_email
 from paywall.accounts.models import Reader
 from paywall.accounts.passwords import needs_rehash
 from paywall.accounts.sessions import load_session_reader
@@ -264,7 +265,7 @@ def test_sign_up_in_a_mail_outage_answers_check_your_email(
     with app.app_context():
         accounts = db.session.scalar(select(func.count()).select_from(Reader))
         assert accounts == (1 if email == "ann@example.com" else 2)
-        assert service.find_by_email(email) is not None
+        assert find_by_email(email) is not None
 
 
 def test_emailed_link_requests_are_rate_limited(make_app, mailbox):
@@ -288,4 +289,4 @@ def test_create_admin_prompts_for_a_password(runner, app_ctx):
     assert result.exit_code == 0, result.output
     chief = db.session.scalar(select(Reader).where(Reader.email == "chief@example.com"))
     assert chief is not None and chief.role == "editor"
-    assert service.authenticate("chief@example.com", "a strong password") is not None
+    assert signin.authenticate("chief@example.com", "a strong password") is not None

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from paywall.accounts import service
+from paywall.accounts import signin
+from paywall.accounts.lookup import find_by_email
 from paywall.accounts.passwords import password_weakness
 from paywall.accounts.tokens import Purpose, make_token
 from paywall.extensions import db
@@ -60,7 +61,7 @@ def test_sign_up_refuses_a_guessable_password(web, app_ctx, mailbox, password):
     form["email"] = "nia.reader@example.com"
     form["password"] = password
     assert_refused_on_the_form(form.submit(), "sign-up-form")
-    assert service.find_by_email("nia.reader@example.com") is None
+    assert find_by_email("nia.reader@example.com") is None
     assert mailbox.messages == []
 
 
@@ -74,7 +75,7 @@ def test_reset_refuses_a_guessable_password_and_the_link_still_works(web, app_ct
     assert_refused_on_the_form(form.submit(), "reset-password-form")
     db.session.refresh(reader)
     assert reader.security_stamp == 0  # nothing changed, the link is unspent
-    assert service.authenticate("ann@example.com", DEFAULT_PASSWORD) is not None
+    assert signin.authenticate("ann@example.com", DEFAULT_PASSWORD) is not None
 
     form = web.get(f"/password/reset/{token}").forms["reset-password-form"]
     form["password"] = form["confirm"] = "tangerine umbrella quartz"
@@ -91,10 +92,10 @@ def test_change_password_refuses_a_guessable_password(web, app_ctx, password):
     assert_refused_on_the_form(form.submit(), "change-password-form")
     db.session.refresh(reader)
     assert reader.security_stamp == 0
-    assert service.authenticate("ann@example.com", DEFAULT_PASSWORD) is not None
+    assert signin.authenticate("ann@example.com", DEFAULT_PASSWORD) is not None
 
 
 def test_create_admin_refuses_a_guessable_password(runner, app_ctx):
     result = runner.invoke(args=["create-admin", "boss@example.com", "--password", "1234567890"])
     assert result.exit_code != 0 and "too easy to guess" in result.output
-    assert service.find_by_email("boss@example.com") is None
+    assert find_by_email("boss@example.com") is None

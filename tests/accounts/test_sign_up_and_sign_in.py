@@ -113,11 +113,11 @@ def test_a_taken_email_gets_the_same_answer_and_its_owner_an_email(web, app_ctx,
 
 def test_sign_up_does_the_same_work_for_a_taken_email(web, app_ctx, mailbox, monkeypatch):
     """Hashing dominates the time of either answer (argon2 on purpose takes tens of ms)."""
-    from paywall.accounts import service
+    from paywall.accounts import signup
 
     hashed: list[str] = []
-    real = service.hash_password
-    monkeypatch.setattr(service, "hash_password", lambda p: hashed.append(p) or real(p))
+    real = signup.hash_password
+    monkeypatch.setattr(signup, "hash_password", lambda p: hashed.append(p) or real(p))
     ReaderFactory(email="taken@example.com")
     sign_up(web, "taken@example.com", "a long enough password")
     sign_up(web, "new@example.com", "another long password")
