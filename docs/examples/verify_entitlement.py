@@ -6,15 +6,36 @@
 JWKS, for your site, not expired) and its reader may read an article of that access level.
 """
 
+import time
 from functools import cache
 
 import jwt
 
+LOOKED_AGAIN: dict[str, float] = {}  # when each paywall's JWKS was last fetched for a new kid
+
 
 @cache
 def paywall_keys(paywall: str) -> jwt.PyJWKClient:
-    """Paywall's public keys, fetched once and again whenever a token names a new ``kid``."""
+    """Paywall's public keys, fetched once and then at most every 5 minutes."""
     return jwt.PyJWKClient(f"{paywall}/.well-known/jwks.json", lifespan=300)
+
+
+def signing_key(token: str, paywall: str) -> jwt.PyJWK:
+    """The key that signed ``token``. A ``kid`` not seen yet (a key rotated a moment ago)
+    fetches the JWKS again at once, but at most once a second, so junk cannot flood
+    Paywall (PyJWKClient alone may wait out a cooldown of its own first)."""
+    client = paywall_keys(paywall)
+    kid = jwt.get_unverified_header(token).get("kid")
+    try:
+        return client.get_signing_key(kid)
+    except jwt.PyJWKClientError:
+        if time.monotonic() - LOOKED_AGAIN.get(paywall, float("-inf")) < 1:
+            raise
+        LOOKED_AGAIN[paywall] = time.monotonic()
+        for key in client.get_signing_keys(refresh=True):
+            if key.key_id == kid:
+                return key
+        raise
 
 
 def may_read(token: str, *, paywall: str, site_key: str, access: str, tiers=()) -> bool:
@@ -24,7 +45,7 @@ def may_read(token: str, *, paywall: str, site_key: str, access: str, tiers=()) 
     token, a ``kid`` the JWKS doesn't have, or the JWKS out of reach.
     """
     try:
-        key = paywall_keys(paywall).get_signing_key_from_jwt(token)
+        key = signing_key(token, paywall)
         claims = jwt.decode(
             token, key, algorithms=["EdDSA"], audience=site_key, issuer=paywall, leeway=30
         )

@@ -188,3 +188,28 @@ def test_a_host_with_another_secret_says_so_instead_of_replacing_the_key(make_ap
         assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 1
     # The host with the right secret keeps signing with the same key.
     assert publisher.client.get("/api/v1/entitlements", headers=publisher.auth()).status_code == 200
+
+
+def test_the_documented_example_verifies_a_token_of_a_key_rotated_a_moment_ago(
+    embed_server, readers
+):
+    """PyJWKClient alone would refuse it until its refetch cooldown (30 s) ran out."""
+    base, served = embed_server
+    publisher = make_publisher(served)
+    token = token_through_popup(served, readers.comped(), publisher.site_key)
+    example = load_example()
+    site = publisher.site_key
+    before = entitlement(publisher, token)
+    assert example.may_read(before, paywall=base, site_key=site, access="paid")  # JWKS fetched
+
+    result = served.test_cli_runner().invoke(args=["rotate-signing-key"])
+    assert result.exit_code == 0, result.output
+    after = entitlement(publisher, token)
+    assert jwt.get_unverified_header(after)["kid"] != jwt.get_unverified_header(before)["kid"]
+    assert example.may_read(after, paywall=base, site_key=site, access="paid")
+    assert example.may_read(before, paywall=base, site_key=site, access="paid")
+    # A kid the JWKS does not have is still refused (after one more look at the JWKS).
+    _, claims, signature = after.split(".")
+    kid = jwt.utils.base64url_encode(b'{"alg":"EdDSA","kid":"nobody","typ":"JWT"}').decode()
+    junk = f"{kid}.{claims}.{signature}"
+    assert not example.may_read(junk, paywall=base, site_key=site, access="paid")
