@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness import (  # noqa: E402  (bench/ is on sys.path when run as a script)
+    APP_PROBE,
     CONNECTIONS,
     THREADS,
     Scenario,
@@ -428,7 +429,7 @@ def run(args: argparse.Namespace) -> None:
         # Any Stripe call the app makes lands here and is counted (the reading path: none).
         stripe = cleanup.enter_context(StripeCounter())
         env["STRIPE_API_BASE"] = stripe.url
-        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT, probe=APP_PROBE))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
 
         if args.session == "minted":

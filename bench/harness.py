@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 THREADS, CONNECTIONS = 2, 16
+# What the app's readiness is probed with: a static file, no database and no list, so a
+# server over any number of articles answers it at once.
+APP_PROBE = "/static/css/site.css"
 
 
 class Reply(NamedTuple):
@@ -70,10 +73,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(target: str, env: dict[str, str], chdir: Path) -> Iterator[int]:
+def gunicorn(target: str, env: dict[str, str], chdir: Path, probe: str = "/") -> Iterator[int]:
     """Serve ``target`` with gunicorn (2 sync workers) on loopback; yields the port.
 
-    The server runs in its own process group, stopped (TERM, then KILL) on the way out.
+    Ready once ``probe`` answers. The server runs in its own process group, stopped
+    (TERM, then KILL) on the way out.
     """
     port = free_port()
     process = subprocess.Popen(
@@ -87,20 +91,22 @@ def gunicorn(target: str, env: dict[str, str], chdir: Path) -> Iterator[int]:
         start_new_session=True,
     )  # fmt: skip
     try:
-        wait_until_answering(process, port, target)
+        wait_until_answering(process, port, target, probe)
         yield port
     finally:
         stop(process)
 
 
-def wait_until_answering(process: subprocess.Popen[bytes], port: int, target: str) -> None:
-    """Wait (30 s at most) until the server answers an HTTP request."""
+def wait_until_answering(
+    process: subprocess.Popen[bytes], port: int, target: str, probe: str = "/"
+) -> None:
+    """Wait (30 s at most) until the server answers a request for ``probe``."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn for {target} exited with code {process.returncode}")
         try:
-            fetch(port, "/", timeout=2)
+            fetch(port, probe, timeout=2)
             return
         except OSError:
             time.sleep(0.2)
