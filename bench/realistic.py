@@ -93,6 +93,7 @@ from traffic import (  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GATE = 'id="paywall-gate"'
+PROFILE_KEYS = ("anon-one", "sub-one", "anon-spread", "free-spread", "sub-spread", "api-spread")
 Headers = dict[str, str]
 
 
@@ -551,8 +552,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--page-repeats", type=int, default=5, help="front and staff page requests timed")
     add("--warm", type=int, default=500, help="in process: requests before counting")
     add("--in-process", type=int, default=200, help="in process: requests counted (0: skip)")
-    add("--profile", help="cProfile this scenario in process (anon-one, sub-one, "
-        "anon-spread, free-spread, sub-spread, api-spread)")  # fmt: skip
+    add("--profile", choices=PROFILE_KEYS, help="cProfile this scenario in process")
     add("--sort", default="cumulative", help="profile order (cumulative, tottime)")
     add("--top", type=int, default=40, help="profile lines")
     add("--database-url", default=os.environ.get("PAYWALL_BENCH_DATABASE_URL", DEFAULT_SERVER),

@@ -291,6 +291,16 @@ def seed(database_url: str, sizes: Sizes) -> None:
     from paywall.accounts.passwords import hash_password
 
     started = time.monotonic()
+    # Recorded first, so a seeding interrupted at any point is known as unfinished.
+    with psycopg.connect(plain_url(database_url), autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE bench_seeded (readers int, articles int, subscribers int, "
+            "started_at timestamptz DEFAULT now(), finished_at timestamptz)"
+        )
+        connection.execute(
+            "INSERT INTO bench_seeded (readers, articles, subscribers) VALUES (%s, %s, %s)",
+            (sizes.readers, sizes.articles, sizes.subscribers),
+        )
     with tempfile.TemporaryDirectory(prefix="paywall-seed-") as instance:
         app = create_app(
             {
@@ -307,14 +317,6 @@ def seed(database_url: str, sizes: Sizes) -> None:
 
             db.engine.dispose()
     with psycopg.connect(plain_url(database_url), autocommit=True) as connection:
-        connection.execute(
-            "CREATE TABLE bench_seeded (readers int, articles int, subscribers int, "
-            "started_at timestamptz DEFAULT now(), finished_at timestamptz)"
-        )
-        connection.execute(
-            "INSERT INTO bench_seeded (readers, articles, subscribers) VALUES (%s, %s, %s)",
-            (sizes.readers, sizes.articles, sizes.subscribers),
-        )
         steps: list[tuple[str, Callable[[], None]]] = [
             ("readers", lambda: insert_readers(connection, sizes.readers, password_hash)),
             ("articles", lambda: insert_articles(connection, sizes.articles, bodies)),
