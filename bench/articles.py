@@ -27,7 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness import (  # noqa: E402  (bench/ is on sys.path when run as a script)
+    APP_PROBE,
     CONNECTIONS,
     THREADS,
     Scenario,
@@ -275,7 +276,14 @@ def sign_in_with_form(port: int, email: str) -> str:
 
 
 def mint_session_cookie(secret_key: str, reader_id: str) -> str:
-    """The session cookie Flask-Login would set for ``reader_id``, signed with the app's key.
+    """The session cookie Flask-Login would set for ``reader_id``, signed with the app's key
+    (see :func:`session_cookie_minter`)."""
+    return session_cookie_minter(secret_key)(reader_id)
+
+
+def session_cookie_minter(secret_key: str) -> Callable[[str], str]:
+    """A function giving the session cookie Flask-Login would set for a session identity,
+    signed with the app's key (built once, so minting thousands is quick).
 
     Includes what a real sign-in leaves in the session, so requests do not rewrite it: the
     session-protection identifier for a loopback client without a User-Agent (neither wrk
@@ -290,6 +298,8 @@ def mint_session_cookie(secret_key: str, reader_id: str) -> str:
     with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         identifier = login_manager._session_identifier_generator()
         serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+
+    def mint(reader_id: str) -> str:
         value = serializer.dumps(
             {
                 "_user_id": reader_id,
@@ -298,7 +308,9 @@ def mint_session_cookie(secret_key: str, reader_id: str) -> str:
                 "csrf_token": secrets.token_hex(20),
             }
         )
-    return f"session={value}"
+        return f"session={value}"
+
+    return mint
 
 
 # --- checks ---------------------------------------------------------------------------
@@ -428,7 +440,7 @@ def run(args: argparse.Namespace) -> None:
         # Any Stripe call the app makes lands here and is counted (the reading path: none).
         stripe = cleanup.enter_context(StripeCounter())
         env["STRIPE_API_BASE"] = stripe.url
-        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT, probe=APP_PROBE))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
 
         if args.session == "minted":

@@ -50,6 +50,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     production_environment,
 )
 from harness import (  # noqa: E402
+    APP_PROBE,
     CONNECTIONS,
     THREADS,
     Scenario,
@@ -246,7 +247,7 @@ def run(args: argparse.Namespace) -> None:
         seeded = seed(database_url, workdir, secret_key, args.readers, args.articles)
         print(f"seeded {args.readers} readers, {args.articles} articles on a site")
         env = production_environment(secret_key, database_url, workdir)
-        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        app_port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT, probe=APP_PROBE))
         hello_port = cleanup.enter_context(gunicorn("hello:app", env, ROOT / "bench"))
         decisions = f"/api/v1/sites/{seeded.site_key}/decisions"
         paid, registered = f"{decisions}/{seeded.paid_id}", f"{decisions}/{seeded.registered_id}"

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 THREADS, CONNECTIONS = 2, 16
+# What the app's readiness is probed with: a static file, no database and no list, so a
+# server over any number of articles answers it at once.
+APP_PROBE = "/static/css/site.css"
 
 
 class Reply(NamedTuple):
@@ -57,6 +60,10 @@ class Scenario:
     problems: list[str] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # sent with every request
+    # A wrk Lua script choosing each request (path and headers are then ignored by wrk),
+    # and the same requests for the Python load generator, which cycles through them.
+    script: Path | None = None
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
 
 # --- servers --------------------------------------------------------------------------
@@ -70,15 +77,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(target: str, env: dict[str, str], chdir: Path) -> Iterator[int]:
-    """Serve ``target`` with gunicorn (2 sync workers) on loopback; yields the port.
+def gunicorn(
+    target: str, env: dict[str, str], chdir: Path, probe: str = "/", workers: int = 2
+) -> Iterator[int]:
+    """Serve ``target`` with gunicorn (``workers`` sync workers) on loopback; yields the port.
 
-    The server runs in its own process group, stopped (TERM, then KILL) on the way out.
+    Ready once ``probe`` answers. The server runs in its own process group, stopped
+    (TERM, then KILL) on the way out.
     """
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+            sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
             "--bind", f"127.0.0.1:{port}", "--chdir", str(chdir), "--log-level", "warning",
             target,
         ],
@@ -87,24 +97,55 @@ def gunicorn(target: str, env: dict[str, str], chdir: Path) -> Iterator[int]:
         start_new_session=True,
     )  # fmt: skip
     try:
-        wait_until_answering(process, port, target)
+        wait_until_answering(process, port, target, probe)
         yield port
     finally:
         stop(process)
 
 
-def wait_until_answering(process: subprocess.Popen[bytes], port: int, target: str) -> None:
-    """Wait (30 s at most) until the server answers an HTTP request."""
+def wait_until_answering(
+    process: subprocess.Popen[bytes], port: int, target: str, probe: str = "/"
+) -> None:
+    """Wait (30 s at most) until the server answers a request for ``probe``."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn for {target} exited with code {process.returncode}")
         try:
-            fetch(port, "/", timeout=2)
+            fetch(port, probe, timeout=2)
             return
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"gunicorn for {target} did not answer within 30 s")
+
+
+def worker_rss_mb(port: int) -> list[float]:
+    """Resident memory (MB) of each gunicorn worker serving on ``port`` (Linux ``/proc``).
+
+    Workers are the processes whose command line names the port and whose parent's does
+    too (the parent is the gunicorn master).
+    """
+    serving: dict[int, int] = {}  # pid -> parent pid
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if "gunicorn" in command and f"127.0.0.1:{port} " in command:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                serving[int(pid)] = int(stat[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    sizes = []
+    for pid, parent in serving.items():
+        if parent not in serving:
+            continue  # the master
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if found:
+            sizes.append(int(found.group(1)) / 1024)
+    return sorted(sizes)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -165,6 +206,8 @@ def load_with_wrk(scenario: Scenario, seconds: int) -> Result:
         "wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
         f"http://127.0.0.1:{scenario.port}{scenario.path}",
     ]  # fmt: skip
+    if scenario.script is not None:
+        command[1:1] = ["-s", str(scenario.script)]
     if scenario.cookie:
         command[1:1] = ["-H", f"Cookie: {scenario.cookie}"]
     for name, value in scenario.headers.items():
@@ -210,14 +253,19 @@ def load_with_python(scenario: Scenario, seconds: int) -> Result:
     headers = {"Cookie": scenario.cookie} if scenario.cookie else {}
     headers.update(scenario.headers)
 
-    def worker() -> None:
+    requests = scenario.requests or [(scenario.path, {})]
+
+    def worker(offset: int) -> None:
         local: list[float] = []
         local_bad = 0
         connection = http.client.HTTPConnection("127.0.0.1", scenario.port, timeout=10)
+        sent = offset * 7919
         while time.monotonic() < stop_at:
+            path, own_headers = requests[sent % len(requests)]
+            sent += 1
             started = time.perf_counter()
             try:
-                connection.request("GET", scenario.path, headers=headers)
+                connection.request("GET", path, headers={**headers, **own_headers})
                 response = connection.getresponse()
                 response.read()
                 if response.will_close:
@@ -234,7 +282,7 @@ def load_with_python(scenario: Scenario, seconds: int) -> Result:
             latencies.extend(local)
             bad[0] += local_bad
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(CONNECTIONS)]
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(CONNECTIONS)]
     for thread in threads:
         thread.start()
     for thread in threads:

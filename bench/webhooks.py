@@ -55,7 +55,7 @@ from articles import (  # noqa: E402  (bench/ is on sys.path when run as a scrip
     fresh_database,
     production_environment,
 )
-from harness import fetch, gunicorn, run_benchmark  # noqa: E402
+from harness import APP_PROBE, fetch, gunicorn, run_benchmark  # noqa: E402
 from stripe_counter import StripeCounter  # noqa: E402
 
 TARGET_EVENTS_PER_SECOND = 300
@@ -544,7 +544,7 @@ def run(args: argparse.Namespace) -> None:
         env["STRIPE_API_BASE"] = stripe.url  # answers the re-reads
         env["PAYWALL_JOB_QUEUE_NAMESPACE"] = f"paywall-bench-{secrets.token_hex(4)}"
         cleanup.callback(forget_queue, env["REDIS_URL"], env["PAYWALL_JOB_QUEUE_NAMESPACE"])
-        port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT))
+        port = cleanup.enter_context(gunicorn("wsgi:app", env, ROOT, probe=APP_PROBE))
         cleanup.enter_context(worker_process(env, args.worker_threads))
         if fetch(port, "/").status >= 500:
             raise RuntimeError("the app answers / with a server error")
