@@ -50,6 +50,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on loopback ``port`` (a stand-in must never reuse a stale one)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def api_base_for(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
@@ -177,6 +188,11 @@ def start_emulator(
     speaking the old shapes).
     """
     port = port or free_port()
+    if not port_is_free(port):
+        raise EmulatorError(
+            f"port {port} is taken: a Stripe stand-in left by an earlier run may still be "
+            "there (stop it) or another program uses the port"
+        )
     upstream_port = free_port()
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     paths = (_CODE_ROOT, os.environ.get("PYTHONPATH"))

@@ -12,7 +12,6 @@ import email
 import email.policy
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from webtest import TestApp
 
+from devstripe.emulator import free_port
 from paywall import create_app
 from paywall.extensions import db
 from paywall.jobs import job_queue
@@ -125,13 +125,6 @@ class Mailbox:
         raise AssertionError(f"no link containing {path_fragment!r} in:\n{text}")
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[Controller, Mailbox]]:
     mailbox = Mailbox()
@@ -200,6 +193,8 @@ def base_test_config(database_url: str, instance: Path, smtp_port: int) -> dict[
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
+        # A demo a test starts never takes the port of a developer's own demo.
+        "STRIPE_EMULATOR_PORT": free_port(),
     }
 
 
