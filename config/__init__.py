@@ -57,6 +57,17 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def purge_urls(value: str) -> tuple[str, ...]:
+    """``"http://cache-1:6081, http://cache-2:6081"`` → the caches' base URLs."""
+    urls = tuple(value.replace(",", " ").split())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"PAYWALL_PURGE_URLS must list http(s) addresses of caches, got {url!r}"
+            )
+    return urls
+
+
 def database_engine_options(settings: dict[str, Any]) -> dict[str, Any]:
     """``SQLALCHEMY_ENGINE_OPTIONS`` with the database timeouts for the configured backend.
 
@@ -172,6 +183,13 @@ class Config:
         # How many reverse proxies (load balancer, ingress) sit in front of the app; their
         # X-Forwarded-* headers are trusted that many hops deep, no further.
         self.PROXY_HOPS = env_int("PAYWALL_PROXY_HOPS", 0)
+        # Shared caches (a CDN, Varnish): how long they may keep an anonymous reader's
+        # article or list page (0: never, every page private), how long they may serve it
+        # stale while fetching it anew, and the caches to tell when an article changes
+        # (docs/edge-cache.md).
+        self.EDGE_MAX_AGE = env_int("PAYWALL_EDGE_MAX_AGE", 60)
+        self.EDGE_STALE_SECONDS = env_int("PAYWALL_EDGE_STALE_SECONDS", 30)
+        self.PURGE_URLS = purge_urls(env_str("PAYWALL_PURGE_URLS") or "")
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 

@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
         jobs,
         mailer,
         models,
+        purging,
         ratelimit,
     )
     from paywall.console import gate_views

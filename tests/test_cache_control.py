@@ -2,7 +2,8 @@
 
 Decided once, app-wide (``paywall.headers``): every dynamic response is
 ``private, no-store`` unless its view says it may be shared (the JWKS, ``embed.js``,
-static files).
+static files), or it is an anonymous reader's teaser, free article or list page
+(``tests/test_shared_caching.py``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from billing import utcnow
+from paywall.access import Decision, Reason
 from paywall.accounts.decorators import staff_required
 from paywall.accounts.models import SessionReader
 from paywall.articles import bp
@@ -37,7 +38,9 @@ from paywall.articles.service import (
 )
 from paywall.console.gate_views import count_gate_view
 from paywall.extensions import db
+from paywall.headers import share_with_anonymous
 from paywall.pagination import BadCursor
+from paywall.purging import LISTS, article_key
 from paywall.validation import show_on_form
 
 
@@ -47,8 +50,14 @@ def _signed_in_reader() -> SessionReader | None:
     return reader if reader.is_authenticated else None
 
 
+def shareable_with_anonymous(decision: Decision) -> bool:
+    """Whether an anonymous reader's article page may be kept by shared caches: a
+    teaser, or a free article in full; never the text past a gate."""
+    return not decision.is_full or decision.reason is Reason.FREE_ARTICLE
+
+
 @bp.get("/")
-def home() -> str:
+def home() -> Response:
     """The front page: published articles, newest first, a page at a time (staff also
     see scheduled articles, and the newest drafts above the first page)."""
     reader = _signed_in_reader()
@@ -59,7 +68,12 @@ def home() -> str:
     except BadCursor:
         abort(400, "This page of stories does not exist; start again from the front page.")
     drafts, draft_count = newest_drafts() if staff and page.newer is None else ([], 0)
-    return render_template("articles/home.html", page=page, drafts=drafts, draft_count=draft_count)
+    response = make_response(
+        render_template("articles/home.html", page=page, drafts=drafts, draft_count=draft_count)
+    )
+    if reader is None:
+        share_with_anonymous(response, [LISTS])
+    return response
 
 
 @bp.get("/articles/<slug>")
@@ -73,7 +87,10 @@ def article(slug: str) -> Response:
     decision = decide_for(reader, found)
     if not decision.is_full:
         count_gate_view(found.id, utcnow().date())
-    return make_response(article_page(found, decision, reader))
+    response = make_response(article_page(found, decision, reader))
+    if reader is None and shareable_with_anonymous(decision):
+        share_with_anonymous(response, [article_key(found.id)])
+    return response
 
 
 @bp.route("/editor/articles/new", methods=["GET", "POST"])

@@ -27,6 +27,8 @@ JOBS = (
     Job("send_billing_email", "paywall.billing.jobs:send_billing_email", "mail", MAIL_PRIORITY),
     Job("apply_event", "paywall.billing.jobs:apply_event", "events"),
     Job("sync_customer_email", "paywall.billing.jobs:sync_customer_email", "events"),
+    # An edited article's cached pages are dropped before anything else runs.
+    Job("purge_edge", "paywall.purging:purge_edge", "edge", MAIL_PRIORITY),
     Job("flush_gate_views", "paywall.console.gate_views:flush_gate_views", "periodic", 20),
     Job("send_card_reminders", "paywall.billing.jobs:send_card_reminders", "periodic", 20),
     Job(
