@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 
 import click
@@ -28,16 +29,19 @@ from paywall.articles.pages import article_page
 from paywall.articles.reading import decide_for
 from paywall.articles.service import (
     ArticleError,
+    ArticleSummary,
+    author_page,
     find_article,
     find_page,
     front_page,
     newest_drafts,
     plan_tiers,
     save_article,
+    section_page,
 )
 from paywall.console.gate_views import count_gate_view
 from paywall.extensions import db
-from paywall.pagination import BadCursor
+from paywall.pagination import BadCursor, Page
 from paywall.validation import show_on_form
 
 
@@ -60,6 +64,31 @@ def home() -> str:
         abort(400, "This page of stories does not exist; start again from the front page.")
     drafts, draft_count = newest_drafts() if staff and page.newer is None else ([], 0)
     return render_template("articles/home.html", page=page, drafts=drafts, draft_count=draft_count)
+
+
+@bp.get("/sections/<slug>")
+def section(slug: str) -> str:
+    """A section's published articles, newest first, a page at a time."""
+    return _list_page(slug, section_page, "section")
+
+
+@bp.get("/authors/<slug>")
+def author(slug: str) -> str:
+    """An author's published articles, newest first, a page at a time."""
+    return _list_page(slug, author_page, "author")
+
+
+def _list_page(slug: str, read: Callable[..., Page[ArticleSummary]], kind: str) -> str:
+    """A section's or author's list; 404 when nothing published is in it."""
+    older, newer = request.args.get("older"), request.args.get("newer")
+    try:
+        page = read(slug, older=older, newer=newer)
+    except BadCursor:
+        abort(400, "This page of stories does not exist; start again from the first.")
+    if not page.items and not (older or newer):
+        abort(404, f"There is no such {kind}.")
+    name = getattr(page.items[0], kind) if page.items else slug
+    return render_template("articles/list.html", page=page, kind=kind, name=name, slug=slug)
 
 
 @bp.get("/articles/<slug>")
@@ -126,6 +155,7 @@ def _save_from_form(existing: Article | None, form: ArticleForm) -> Article | No
             title=form.title.data or "",
             slug=form.slug.data or "",
             author=form.author.data or "",
+            section=form.section.data or "",
             dek=form.dek.data or "",
             access_level=form.access_level.data or "paid",
             tiers=form.tiers.data or [],
