@@ -64,24 +64,74 @@ class Recovery:
         return Rate(self.recovered, self.recovered + self.lost)
 
 
-def monthly_recurring_revenue(session: Session) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Subscriptions counted by what the figures read of them: one index-only pass."""
+
+    rows: list[tuple[str, str, bool, bool, int]]  # status, plan, canceling, running, count
+
+    def by_status(self) -> dict[str, int]:
+        """Subscriptions per Stripe status."""
+        counts: dict[str, int] = defaultdict(int)
+        for status, _plan, _canceling, _running, count in self.rows:
+            counts[status] += count
+        return dict(counts)
+
+    def running_per_plan(self) -> dict[str, int]:
+        """Subscriptions that ran and have not ended, per plan code."""
+        counts: dict[str, int] = defaultdict(int)
+        for _status, plan, _canceling, running, count in self.rows:
+            if running:
+                counts[plan] += count
+        return dict(counts)
+
+    def recurring_per_plan(self) -> dict[str, int]:
+        """Subscriptions that bring in money every period, per plan code."""
+        counts: dict[str, int] = defaultdict(int)
+        for status, plan, canceling, _running, count in self.rows:
+            if status in RECURRING_STATUSES and not canceling:
+                counts[plan] += count
+        return dict(counts)
+
+
+def subscription_tally(session: Session) -> Tally:
+    """Every subscription counted by status, plan, canceling and running, in one pass over
+    the covering index ``ix_billing_subscriptions_tally`` (never the table's rows)."""
+    running = and_(Subscription.was_active.is_(True), Subscription.ended_at.is_(None))
+    columns = (
+        Subscription.status,
+        Subscription.plan_code,
+        Subscription.cancel_at_period_end,
+        running,
+    )
+    rows = session.execute(select(*columns, func.count()).group_by(*columns))
+    return Tally([(st, plan, bool(cancel), bool(run), int(n)) for st, plan, cancel, run, n in rows])
+
+
+def _monthly(plans: dict[str, Plan], counts: dict[str, int]) -> dict[str, float]:
+    """Monthly amounts per currency of ``counts`` subscriptions per plan code."""
+    amounts: dict[str, float] = defaultdict(float)
+    for code, count in counts.items():
+        plan = plans.get(code)
+        if plan is not None:
+            amounts[plan.currency] += (
+                count * plan.amount * MONTHS_PER_INTERVAL.get(plan.interval, 1.0)
+            )
+    return amounts
+
+
+def _plans(session: Session) -> dict[str, Plan]:
+    return {plan.code: plan for plan in session.scalars(select(Plan))}
+
+
+def monthly_recurring_revenue(session: Session, tally: Tally | None = None) -> dict[str, int]:
     """Monthly recurring revenue per currency, in the currency's smallest unit.
 
     A yearly plan counts a twelfth of its price a month, a weekly one 52/12 times its
     price; subscriptions set to cancel at their period end no longer recur.
     """
-    recurring: dict[str, float] = defaultdict(float)
-    rows = session.execute(
-        select(Plan.currency, Plan.interval, func.sum(Plan.amount))
-        .join(Subscription, Subscription.plan_code == Plan.code)
-        .where(
-            Subscription.status.in_(RECURRING_STATUSES),
-            Subscription.cancel_at_period_end.is_(False),
-        )
-        .group_by(Plan.currency, Plan.interval)
-    )
-    for currency, interval, amount in rows:
-        recurring[currency] += int(amount or 0) * MONTHS_PER_INTERVAL.get(interval, 1.0)
+    counts = (tally or subscription_tally(session)).recurring_per_plan()
+    recurring = _monthly(_plans(session), counts)
     return {currency: round(amount) for currency, amount in sorted(recurring.items())}
 
 
@@ -96,16 +146,10 @@ def collected_since(session: Session, since: datetime) -> dict[str, int]:
     return {currency: int(total or 0) for currency, total in rows}
 
 
-def active_subscribers(session: Session) -> int:
+def active_subscribers(session: Session, tally: Tally | None = None) -> int:
     """Subscriptions readers read on now: paid up, trialing or a renewal being retried."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.status.in_(SUBSCRIBED_STATUSES))
-        )
-        or 0
-    )
+    by_status = (tally or subscription_tally(session)).by_status()
+    return sum(by_status.get(status, 0) for status in SUBSCRIBED_STATUSES)
 
 
 def week_starts(now: datetime, weeks: int) -> list[datetime]:
@@ -120,40 +164,46 @@ def _count_when(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def weekly_subscriptions(session: Session, now: datetime, weeks: int = 12) -> list[Week]:
+def _ran() -> ColumnElement[bool]:
+    """A subscription that ever ran (paid, trialing or retried)."""
+    return Subscription.was_active.is_(True)
+
+
+def _touched_since(since: datetime, *columns: Any) -> ColumnElement[bool]:
+    """Subscriptions that ran and whose dates in ``columns`` fall on or after ``since``:
+    the only ones whose part in a weekly figure differs from week to week."""
+    return and_(_ran(), or_(*(column >= since for column in columns)))
+
+
+def weekly_subscriptions(
+    session: Session, now: datetime, weeks: int = 12, tally: Tally | None = None
+) -> list[Week]:
     """New and churned subscriptions per week and those running at each week's end.
 
     New: a subscription that ever ran (paid or trialing) created that week. Churned: one
     that ran and ended that week. Running: created before the week's end and not ended
-    by then (the last week ends ``now``). One query of ``3 * weeks`` sums.
+    by then (the last week ends ``now``): those running now, less those created since
+    the week's end, plus those ended since. Two queries: a count of the running ones
+    and ``3 * weeks`` sums over the subscriptions created or ended in the window.
     """
     starts = week_starts(now, weeks)
     ends = [*starts[1:], now]
-    ran = Subscription.was_active.is_(True)
+    created, ended = Subscription.created_at, Subscription.ended_at
     columns = []
     for start, end in zip(starts, ends, strict=True):
         columns += [
-            _count_when(and_(Subscription.created_at >= start, Subscription.created_at < end)),
-            _count_when(and_(Subscription.ended_at >= start, Subscription.ended_at < end)),
-            _count_when(
-                and_(
-                    Subscription.created_at < end,
-                    or_(Subscription.ended_at.is_(None), Subscription.ended_at >= end),
-                )
-            ),
+            _count_when(and_(created >= start, created < end)),
+            _count_when(and_(ended >= start, ended < end)),
+            _count_when(and_(created < end, ended >= end))
+            - _count_when(and_(ended.is_(None), created >= end)),
         ]
-    since = starts[0]
-    row = session.execute(
-        select(*columns).where(
-            ran,
-            or_(
-                Subscription.ended_at.is_(None),
-                Subscription.ended_at >= since,
-            ),
-        )
-    ).one()
+    running_now = sum((tally or subscription_tally(session)).running_per_plan().values())
+    row = session.execute(select(*columns).where(_touched_since(starts[0], created, ended))).one()
     values = [int(value) for value in row]
-    return [Week(start, *values[3 * index : 3 * index + 3]) for index, start in enumerate(starts)]
+    return [
+        Week(start, values[3 * index], values[3 * index + 1], running_now + values[3 * index + 2])
+        for index, start in enumerate(starts)
+    ]
 
 
 def trial_conversion(session: Session, now: datetime, days: int = 90) -> Rate:
@@ -209,62 +259,71 @@ class Figures:
     recovery: Recovery
 
 
-def dashboard_figures(session: Session, now: datetime, weeks: int = 12) -> Figures:
-    """The billing figures of the dashboard: seven aggregate queries."""
+def dashboard_figures(
+    session: Session, now: datetime, weeks: int = 12, tally: Tally | None = None
+) -> Figures:
+    """The billing figures of the dashboard: the subscriptions' ``tally`` (one pass over
+    their covering index, when not given), then aggregate queries over indexed ranges
+    (a window of weeks or days)."""
+    tally = tally or subscription_tally(session)
     return Figures(
         now=now,
-        monthly_recurring=monthly_recurring_revenue(session),
+        monthly_recurring=monthly_recurring_revenue(session, tally),
         collected_last_30_days=collected_since(session, now - timedelta(days=30)),
-        active_subscribers=active_subscribers(session),
-        weeks=weekly_subscriptions(session, now, weeks),
-        weekly_recurring=weekly_recurring_revenue(session, now, weeks),
+        active_subscribers=active_subscribers(session, tally),
+        weeks=weekly_subscriptions(session, now, weeks, tally),
+        weekly_recurring=weekly_recurring_revenue(session, now, weeks, tally),
         trial_conversion=trial_conversion(session, now),
         recovery=payment_recovery(session, now),
     )
 
 
 def weekly_recurring_revenue(
-    session: Session, now: datetime, weeks: int = 12
+    session: Session, now: datetime, weeks: int = 12, tally: Tally | None = None
 ) -> dict[str, list[int]]:
     """Monthly recurring revenue per currency at each week's end (the last one ``now``).
 
     Counts subscriptions that ran then and were past any trial, at their plan's price
-    today (past prices are not kept). One query of ``weeks`` sums per currency and
-    interval.
+    today (past prices are not kept). A subscription created, ended or out of its trial
+    before the window and still running counts the same every week: those come from a
+    count of the running ones per plan; only the ones touched in the window are summed
+    week by week (one query of ``weeks`` sums per plan).
     """
     starts = week_starts(now, weeks)
     ends = [*starts[1:], now]
-    columns = [
-        func.coalesce(
-            func.sum(
-                case(
-                    (
-                        and_(
-                            Subscription.created_at < end,
-                            or_(Subscription.ended_at.is_(None), Subscription.ended_at >= end),
-                            or_(Subscription.trial_end.is_(None), Subscription.trial_end <= end),
-                        ),
-                        Plan.amount,
-                    ),
-                    else_=0,
-                )
-            ),
-            0,
+    created, ended, trial_end = (
+        Subscription.created_at,
+        Subscription.ended_at,
+        Subscription.trial_end,
+    )
+    counted_at = [
+        _count_when(
+            and_(
+                created < end,
+                or_(ended.is_(None), ended >= end),
+                or_(trial_end.is_(None), trial_end <= end),
+            )
         )
         for end in ends
     ]
-    rows = session.execute(
-        select(Plan.currency, Plan.interval, *columns)
-        .join(Subscription, Subscription.plan_code == Plan.code)
-        .where(
-            Subscription.was_active.is_(True),
-            or_(Subscription.ended_at.is_(None), Subscription.ended_at >= starts[0]),
-        )
-        .group_by(Plan.currency, Plan.interval)
-    )
+    touched = session.execute(
+        select(Subscription.plan_code, _count_when(ended.is_(None)), *counted_at)
+        .where(_touched_since(starts[0], created, ended, trial_end))
+        .group_by(Subscription.plan_code)
+    ).all()
+    counts: dict[str, list[int]] = {
+        code: [running] * weeks
+        for code, running in (tally or subscription_tally(session)).running_per_plan().items()
+    }
+    for code, running_touched, *per_week in touched:
+        steady = counts.get(code, [0] * weeks)
+        counts[code] = [
+            c - int(running_touched) + int(w) for c, w in zip(steady, per_week, strict=True)
+        ]
+    plans = _plans(session)
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * weeks)
-    for currency, interval, *amounts in rows:
-        factor = MONTHS_PER_INTERVAL.get(interval, 1.0)
-        for index, amount in enumerate(amounts):
-            totals[currency][index] += int(amount) * factor
+    for index in range(weeks):
+        week = _monthly(plans, {code: per_week[index] for code, per_week in counts.items()})
+        for currency, amount in week.items():
+            totals[currency][index] += amount
     return {currency: [round(a) for a in amounts] for currency, amounts in sorted(totals.items())}
