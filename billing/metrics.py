@@ -175,33 +175,102 @@ def _touched_since(since: datetime, *columns: Any) -> ColumnElement[bool]:
     return and_(_ran(), or_(*(column >= since for column in columns)))
 
 
+def _week_of(
+    column: Any, starts: list[datetime], ends: list[datetime], missing: int, *, until: bool = False
+) -> Any:
+    """The index of the week ``column`` falls in (the last one ends at ``now``): -1 before
+    the first, ``len(ends)`` after now, ``missing`` when NULL. ``until``: a moment equal to
+    a week's end belongs to that week."""
+    within = [(column <= end if until else column < end, index) for index, end in enumerate(ends)]
+    return case((column.is_(None), missing), (column < starts[0], -1), *within, else_=len(ends))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The subscriptions touched within the dashboard's weeks, counted by plan and by the
+    weeks they were created, ended and out of trial in (index -1: before the window)."""
+
+    weeks: int
+    groups: list[tuple[str, int, int, int, int]]  # plan, created, ended, trial over, count
+
+    def running_at_ends(self, plan: str | None = None) -> list[int]:
+        """Of these, how many ran at each week's end, less those still running now (they
+        are counted once more by the tally)."""
+        totals = [0] * self.weeks
+        for code, created, ended, _trial_over, count in self.groups:
+            if plan is not None and code != plan:
+                continue
+            for week in range(self.weeks):
+                totals[week] += count * (created <= week < ended) - count * (ended > self.weeks)
+        return totals
+
+    def paying_at_ends(self, plan: str) -> list[int]:
+        """Those of ``plan`` that ran past their trial at each week's end, less those
+        still running now."""
+        totals = [0] * self.weeks
+        for code, created, ended, trial_over, count in self.groups:
+            if code != plan:
+                continue
+            for week in range(self.weeks):
+                counted = created <= week < ended and trial_over <= week
+                totals[week] += count * counted - count * (ended > self.weeks)
+        return totals
+
+
+def subscriptions_window(session: Session, now: datetime, weeks: int = 12) -> Window:
+    """The subscriptions created, ended or out of trial within the last ``weeks`` weeks,
+    grouped by plan and week: one query over indexed date ranges."""
+    starts = week_starts(now, weeks)
+    ends = [*starts[1:], now]
+    created, ended, trial_end = (
+        Subscription.created_at,
+        Subscription.ended_at,
+        Subscription.trial_end,
+    )
+    rows = (
+        select(
+            Subscription.plan_code.label("plan"),
+            _week_of(created, starts, ends, -1).label("created"),
+            _week_of(ended, starts, ends, weeks + 1).label("ended"),
+            _week_of(trial_end, starts, ends, -1, until=True).label("trial_over"),
+        )
+        .where(_touched_since(starts[0], created, ended, trial_end))
+        .subquery()
+    )
+    groups = session.execute(
+        select(rows.c.plan, rows.c.created, rows.c.ended, rows.c.trial_over, func.count()).group_by(
+            rows.c.plan, rows.c.created, rows.c.ended, rows.c.trial_over
+        )
+    )
+    return Window(weeks, [(p, int(c), int(e), int(t), int(n)) for p, c, e, t, n in groups])
+
+
 def weekly_subscriptions(
-    session: Session, now: datetime, weeks: int = 12, tally: Tally | None = None
+    session: Session,
+    now: datetime,
+    weeks: int = 12,
+    tally: Tally | None = None,
+    window: Window | None = None,
 ) -> list[Week]:
     """New and churned subscriptions per week and those running at each week's end.
 
     New: a subscription that ever ran (paid or trialing) created that week. Churned: one
     that ran and ended that week. Running: created before the week's end and not ended
-    by then (the last week ends ``now``): those running now, less those created since
-    the week's end, plus those ended since. Two queries: a count of the running ones
-    and ``3 * weeks`` sums over the subscriptions created or ended in the window.
+    by then (the last week ends ``now``): those running now (the tally) corrected by
+    the ones created, ended or out of trial within the window.
     """
-    starts = week_starts(now, weeks)
-    ends = [*starts[1:], now]
-    created, ended = Subscription.created_at, Subscription.ended_at
-    columns = []
-    for start, end in zip(starts, ends, strict=True):
-        columns += [
-            _count_when(and_(created >= start, created < end)),
-            _count_when(and_(ended >= start, ended < end)),
-            _count_when(and_(created < end, ended >= end))
-            - _count_when(and_(ended.is_(None), created >= end)),
-        ]
+    window = window or subscriptions_window(session, now, weeks)
     running_now = sum((tally or subscription_tally(session)).running_per_plan().values())
-    row = session.execute(select(*columns).where(_touched_since(starts[0], created, ended))).one()
-    values = [int(value) for value in row]
+    new, churned = [0] * weeks, [0] * weeks
+    for _plan, created, ended, _trial_over, count in window.groups:
+        if 0 <= created < weeks:
+            new[created] += count
+        if 0 <= ended < weeks:
+            churned[ended] += count
+    running = window.running_at_ends()
+    starts = week_starts(now, weeks)
     return [
-        Week(start, values[3 * index], values[3 * index + 1], running_now + values[3 * index + 2])
+        Week(start, new[index], churned[index], running_now + running[index])
         for index, start in enumerate(starts)
     ]
 
@@ -266,64 +335,40 @@ def dashboard_figures(
     their covering index, when not given), then aggregate queries over indexed ranges
     (a window of weeks or days)."""
     tally = tally or subscription_tally(session)
+    window = subscriptions_window(session, now, weeks)
     return Figures(
         now=now,
         monthly_recurring=monthly_recurring_revenue(session, tally),
         collected_last_30_days=collected_since(session, now - timedelta(days=30)),
         active_subscribers=active_subscribers(session, tally),
-        weeks=weekly_subscriptions(session, now, weeks, tally),
-        weekly_recurring=weekly_recurring_revenue(session, now, weeks, tally),
+        weeks=weekly_subscriptions(session, now, weeks, tally, window),
+        weekly_recurring=weekly_recurring_revenue(session, now, weeks, tally, window),
         trial_conversion=trial_conversion(session, now),
         recovery=payment_recovery(session, now),
     )
 
 
 def weekly_recurring_revenue(
-    session: Session, now: datetime, weeks: int = 12, tally: Tally | None = None
+    session: Session,
+    now: datetime,
+    weeks: int = 12,
+    tally: Tally | None = None,
+    window: Window | None = None,
 ) -> dict[str, list[int]]:
     """Monthly recurring revenue per currency at each week's end (the last one ``now``).
 
     Counts subscriptions that ran then and were past any trial, at their plan's price
-    today (past prices are not kept). A subscription created, ended or out of its trial
-    before the window and still running counts the same every week: those come from a
-    count of the running ones per plan; only the ones touched in the window are summed
-    week by week (one query of ``weeks`` sums per plan).
+    today (past prices are not kept): those running now per plan (the tally) corrected
+    by the ones created, ended or out of trial within the window.
     """
-    starts = week_starts(now, weeks)
-    ends = [*starts[1:], now]
-    created, ended, trial_end = (
-        Subscription.created_at,
-        Subscription.ended_at,
-        Subscription.trial_end,
-    )
-    counted_at = [
-        _count_when(
-            and_(
-                created < end,
-                or_(ended.is_(None), ended >= end),
-                or_(trial_end.is_(None), trial_end <= end),
-            )
-        )
-        for end in ends
-    ]
-    touched = session.execute(
-        select(Subscription.plan_code, _count_when(ended.is_(None)), *counted_at)
-        .where(_touched_since(starts[0], created, ended, trial_end))
-        .group_by(Subscription.plan_code)
-    ).all()
-    counts: dict[str, list[int]] = {
-        code: [running] * weeks
-        for code, running in (tally or subscription_tally(session)).running_per_plan().items()
-    }
-    for code, running_touched, *per_week in touched:
-        steady = counts.get(code, [0] * weeks)
-        counts[code] = [
-            c - int(running_touched) + int(w) for c, w in zip(steady, per_week, strict=True)
-        ]
+    window = window or subscriptions_window(session, now, weeks)
+    running = (tally or subscription_tally(session)).running_per_plan()
     plans = _plans(session)
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * weeks)
-    for index in range(weeks):
-        week = _monthly(plans, {code: per_week[index] for code, per_week in counts.items()})
-        for currency, amount in week.items():
-            totals[currency][index] += amount
+    for code in set(running) | {group[0] for group in window.groups}:
+        paying = window.paying_at_ends(code)
+        for index in range(weeks):
+            week = _monthly(plans, {code: running.get(code, 0) + paying[index]})
+            for currency, amount in week.items():
+                totals[currency][index] += amount
     return {currency: [round(a) for a in amounts] for currency, amounts in sorted(totals.items())}
