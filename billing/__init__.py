@@ -39,7 +39,7 @@ from billing.gifts import (
 )
 from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
-from billing.metrics import Figures, dashboard_figures
+from billing.metrics import Figures, Tally, dashboard_figures, subscription_tally
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
 from billing.personal_data import billing_records, change_customer_email, forget_customer
@@ -130,6 +130,7 @@ __all__ = [
     "SubscriberRow",
     "Subscription",
     "SubscriptionSnapshot",
+    "Tally",
     "UTCDateTime",
     "WebhookEvent",
     "active_plans",
@@ -185,6 +186,7 @@ __all__ = [
     "subscribe",
     "subscriber_row",
     "subscribers_query",
+    "subscription_tally",
     "sync_catalog",
     "trial_ending_notice",
     "unapplied_event_ids",

@@ -64,24 +64,74 @@ class Recovery:
         return Rate(self.recovered, self.recovered + self.lost)
 
 
-def monthly_recurring_revenue(session: Session) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Subscriptions counted by what the figures read of them: one index-only pass."""
+
+    rows: list[tuple[str, str, bool, bool, int]]  # status, plan, canceling, running, count
+
+    def by_status(self) -> dict[str, int]:
+        """Subscriptions per Stripe status."""
+        counts: dict[str, int] = defaultdict(int)
+        for status, _plan, _canceling, _running, count in self.rows:
+            counts[status] += count
+        return dict(counts)
+
+    def running_per_plan(self) -> dict[str, int]:
+        """Subscriptions that ran and have not ended, per plan code."""
+        counts: dict[str, int] = defaultdict(int)
+        for _status, plan, _canceling, running, count in self.rows:
+            if running:
+                counts[plan] += count
+        return dict(counts)
+
+    def recurring_per_plan(self) -> dict[str, int]:
+        """Subscriptions that bring in money every period, per plan code."""
+        counts: dict[str, int] = defaultdict(int)
+        for status, plan, canceling, _running, count in self.rows:
+            if status in RECURRING_STATUSES and not canceling:
+                counts[plan] += count
+        return dict(counts)
+
+
+def subscription_tally(session: Session) -> Tally:
+    """Every subscription counted by status, plan, canceling and running, in one pass over
+    the covering index ``ix_billing_subscriptions_tally`` (never the table's rows)."""
+    running = and_(Subscription.was_active.is_(True), Subscription.ended_at.is_(None))
+    columns = (
+        Subscription.status,
+        Subscription.plan_code,
+        Subscription.cancel_at_period_end,
+        running,
+    )
+    rows = session.execute(select(*columns, func.count()).group_by(*columns))
+    return Tally([(st, plan, bool(cancel), bool(run), int(n)) for st, plan, cancel, run, n in rows])
+
+
+def _monthly(plans: dict[str, Plan], counts: dict[str, int]) -> dict[str, float]:
+    """Monthly amounts per currency of ``counts`` subscriptions per plan code."""
+    amounts: dict[str, float] = defaultdict(float)
+    for code, count in counts.items():
+        plan = plans.get(code)
+        if plan is not None:
+            amounts[plan.currency] += (
+                count * plan.amount * MONTHS_PER_INTERVAL.get(plan.interval, 1.0)
+            )
+    return amounts
+
+
+def _plans(session: Session) -> dict[str, Plan]:
+    return {plan.code: plan for plan in session.scalars(select(Plan))}
+
+
+def monthly_recurring_revenue(session: Session, tally: Tally | None = None) -> dict[str, int]:
     """Monthly recurring revenue per currency, in the currency's smallest unit.
 
     A yearly plan counts a twelfth of its price a month, a weekly one 52/12 times its
     price; subscriptions set to cancel at their period end no longer recur.
     """
-    recurring: dict[str, float] = defaultdict(float)
-    rows = session.execute(
-        select(Plan.currency, Plan.interval, func.sum(Plan.amount))
-        .join(Subscription, Subscription.plan_code == Plan.code)
-        .where(
-            Subscription.status.in_(RECURRING_STATUSES),
-            Subscription.cancel_at_period_end.is_(False),
-        )
-        .group_by(Plan.currency, Plan.interval)
-    )
-    for currency, interval, amount in rows:
-        recurring[currency] += int(amount or 0) * MONTHS_PER_INTERVAL.get(interval, 1.0)
+    counts = (tally or subscription_tally(session)).recurring_per_plan()
+    recurring = _monthly(_plans(session), counts)
     return {currency: round(amount) for currency, amount in sorted(recurring.items())}
 
 
@@ -96,16 +146,10 @@ def collected_since(session: Session, since: datetime) -> dict[str, int]:
     return {currency: int(total or 0) for currency, total in rows}
 
 
-def active_subscribers(session: Session) -> int:
+def active_subscribers(session: Session, tally: Tally | None = None) -> int:
     """Subscriptions readers read on now: paid up, trialing or a renewal being retried."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.status.in_(SUBSCRIBED_STATUSES))
-        )
-        or 0
-    )
+    by_status = (tally or subscription_tally(session)).by_status()
+    return sum(by_status.get(status, 0) for status in SUBSCRIBED_STATUSES)
 
 
 def week_starts(now: datetime, weeks: int) -> list[datetime]:
@@ -120,40 +164,115 @@ def _count_when(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def weekly_subscriptions(session: Session, now: datetime, weeks: int = 12) -> list[Week]:
+def _ran() -> ColumnElement[bool]:
+    """A subscription that ever ran (paid, trialing or retried)."""
+    return Subscription.was_active.is_(True)
+
+
+def _touched_since(since: datetime, *columns: Any) -> ColumnElement[bool]:
+    """Subscriptions that ran and whose dates in ``columns`` fall on or after ``since``:
+    the only ones whose part in a weekly figure differs from week to week."""
+    return and_(_ran(), or_(*(column >= since for column in columns)))
+
+
+def _week_of(
+    column: Any, starts: list[datetime], ends: list[datetime], missing: int, *, until: bool = False
+) -> Any:
+    """The index of the week ``column`` falls in (the last one ends at ``now``): -1 before
+    the first, ``len(ends)`` after now, ``missing`` when NULL. ``until``: a moment equal to
+    a week's end belongs to that week."""
+    within = [(column <= end if until else column < end, index) for index, end in enumerate(ends)]
+    return case((column.is_(None), missing), (column < starts[0], -1), *within, else_=len(ends))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The subscriptions touched within the dashboard's weeks, counted by plan and by the
+    weeks they were created, ended and out of trial in (index -1: before the window)."""
+
+    weeks: int
+    groups: list[tuple[str, int, int, int, int]]  # plan, created, ended, trial over, count
+
+    def running_at_ends(self, plan: str | None = None) -> list[int]:
+        """Of these, how many ran at each week's end, less those still running now (they
+        are counted once more by the tally)."""
+        totals = [0] * self.weeks
+        for code, created, ended, _trial_over, count in self.groups:
+            if plan is not None and code != plan:
+                continue
+            for week in range(self.weeks):
+                totals[week] += count * (created <= week < ended) - count * (ended > self.weeks)
+        return totals
+
+    def paying_at_ends(self, plan: str) -> list[int]:
+        """Those of ``plan`` that ran past their trial at each week's end, less those
+        still running now."""
+        totals = [0] * self.weeks
+        for code, created, ended, trial_over, count in self.groups:
+            if code != plan:
+                continue
+            for week in range(self.weeks):
+                counted = created <= week < ended and trial_over <= week
+                totals[week] += count * counted - count * (ended > self.weeks)
+        return totals
+
+
+def subscriptions_window(session: Session, now: datetime, weeks: int = 12) -> Window:
+    """The subscriptions created, ended or out of trial within the last ``weeks`` weeks,
+    grouped by plan and week: one query over indexed date ranges."""
+    starts = week_starts(now, weeks)
+    ends = [*starts[1:], now]
+    created, ended, trial_end = (
+        Subscription.created_at,
+        Subscription.ended_at,
+        Subscription.trial_end,
+    )
+    rows = (
+        select(
+            Subscription.plan_code.label("plan"),
+            _week_of(created, starts, ends, -1).label("created"),
+            _week_of(ended, starts, ends, weeks + 1).label("ended"),
+            _week_of(trial_end, starts, ends, -1, until=True).label("trial_over"),
+        )
+        .where(_touched_since(starts[0], created, ended, trial_end))
+        .subquery()
+    )
+    groups = session.execute(
+        select(rows.c.plan, rows.c.created, rows.c.ended, rows.c.trial_over, func.count()).group_by(
+            rows.c.plan, rows.c.created, rows.c.ended, rows.c.trial_over
+        )
+    )
+    return Window(weeks, [(p, int(c), int(e), int(t), int(n)) for p, c, e, t, n in groups])
+
+
+def weekly_subscriptions(
+    session: Session,
+    now: datetime,
+    weeks: int = 12,
+    tally: Tally | None = None,
+    window: Window | None = None,
+) -> list[Week]:
     """New and churned subscriptions per week and those running at each week's end.
 
     New: a subscription that ever ran (paid or trialing) created that week. Churned: one
     that ran and ended that week. Running: created before the week's end and not ended
-    by then (the last week ends ``now``). One query of ``3 * weeks`` sums.
+    by then (the last week ends ``now``): those running now (the tally) corrected by
+    the ones created, ended or out of trial within the window.
     """
+    window = window or subscriptions_window(session, now, weeks)
+    running_now = sum((tally or subscription_tally(session)).running_per_plan().values())
+    new, churned = [0] * weeks, [0] * weeks
+    for _plan, created, ended, _trial_over, count in window.groups:
+        if 0 <= created < weeks:
+            new[created] += count
+        if 0 <= ended < weeks:
+            churned[ended] += count
+    running = window.running_at_ends()
     starts = week_starts(now, weeks)
-    ends = [*starts[1:], now]
-    ran = Subscription.was_active.is_(True)
-    columns = []
-    for start, end in zip(starts, ends, strict=True):
-        columns += [
-            _count_when(and_(Subscription.created_at >= start, Subscription.created_at < end)),
-            _count_when(and_(Subscription.ended_at >= start, Subscription.ended_at < end)),
-            _count_when(
-                and_(
-                    Subscription.created_at < end,
-                    or_(Subscription.ended_at.is_(None), Subscription.ended_at >= end),
-                )
-            ),
-        ]
-    since = starts[0]
-    row = session.execute(
-        select(*columns).where(
-            ran,
-            or_(
-                Subscription.ended_at.is_(None),
-                Subscription.ended_at >= since,
-            ),
-        )
-    ).one()
-    values = [int(value) for value in row]
-    return [Week(start, *values[3 * index : 3 * index + 3]) for index, start in enumerate(starts)]
+    return [
+        Week(start, new[index], churned[index], running_now + running[index])
+        for index, start in enumerate(starts)
+    ]
 
 
 def trial_conversion(session: Session, now: datetime, days: int = 90) -> Rate:
@@ -209,62 +328,47 @@ class Figures:
     recovery: Recovery
 
 
-def dashboard_figures(session: Session, now: datetime, weeks: int = 12) -> Figures:
-    """The billing figures of the dashboard: seven aggregate queries."""
+def dashboard_figures(
+    session: Session, now: datetime, weeks: int = 12, tally: Tally | None = None
+) -> Figures:
+    """The billing figures of the dashboard: the subscriptions' ``tally`` (one pass over
+    their covering index, when not given), then aggregate queries over indexed ranges
+    (a window of weeks or days)."""
+    tally = tally or subscription_tally(session)
+    window = subscriptions_window(session, now, weeks)
     return Figures(
         now=now,
-        monthly_recurring=monthly_recurring_revenue(session),
+        monthly_recurring=monthly_recurring_revenue(session, tally),
         collected_last_30_days=collected_since(session, now - timedelta(days=30)),
-        active_subscribers=active_subscribers(session),
-        weeks=weekly_subscriptions(session, now, weeks),
-        weekly_recurring=weekly_recurring_revenue(session, now, weeks),
+        active_subscribers=active_subscribers(session, tally),
+        weeks=weekly_subscriptions(session, now, weeks, tally, window),
+        weekly_recurring=weekly_recurring_revenue(session, now, weeks, tally, window),
         trial_conversion=trial_conversion(session, now),
         recovery=payment_recovery(session, now),
     )
 
 
 def weekly_recurring_revenue(
-    session: Session, now: datetime, weeks: int = 12
+    session: Session,
+    now: datetime,
+    weeks: int = 12,
+    tally: Tally | None = None,
+    window: Window | None = None,
 ) -> dict[str, list[int]]:
     """Monthly recurring revenue per currency at each week's end (the last one ``now``).
 
     Counts subscriptions that ran then and were past any trial, at their plan's price
-    today (past prices are not kept). One query of ``weeks`` sums per currency and
-    interval.
+    today (past prices are not kept): those running now per plan (the tally) corrected
+    by the ones created, ended or out of trial within the window.
     """
-    starts = week_starts(now, weeks)
-    ends = [*starts[1:], now]
-    columns = [
-        func.coalesce(
-            func.sum(
-                case(
-                    (
-                        and_(
-                            Subscription.created_at < end,
-                            or_(Subscription.ended_at.is_(None), Subscription.ended_at >= end),
-                            or_(Subscription.trial_end.is_(None), Subscription.trial_end <= end),
-                        ),
-                        Plan.amount,
-                    ),
-                    else_=0,
-                )
-            ),
-            0,
-        )
-        for end in ends
-    ]
-    rows = session.execute(
-        select(Plan.currency, Plan.interval, *columns)
-        .join(Subscription, Subscription.plan_code == Plan.code)
-        .where(
-            Subscription.was_active.is_(True),
-            or_(Subscription.ended_at.is_(None), Subscription.ended_at >= starts[0]),
-        )
-        .group_by(Plan.currency, Plan.interval)
-    )
+    window = window or subscriptions_window(session, now, weeks)
+    running = (tally or subscription_tally(session)).running_per_plan()
+    plans = _plans(session)
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * weeks)
-    for currency, interval, *amounts in rows:
-        factor = MONTHS_PER_INTERVAL.get(interval, 1.0)
-        for index, amount in enumerate(amounts):
-            totals[currency][index] += int(amount) * factor
+    for code in set(running) | {group[0] for group in window.groups}:
+        paying = window.paying_at_ends(code)
+        for index in range(weeks):
+            week = _monthly(plans, {code: running.get(code, 0) + paying[index]})
+            for currency, amount in week.items():
+                totals[currency][index] += amount
     return {currency: [round(a) for a in amounts] for currency, amounts in sorted(totals.items())}

@@ -63,7 +63,22 @@ class Subscription(Base):
     """A Stripe subscription as last seen."""
 
     __tablename__ = "billing_subscriptions"
-    __table_args__ = (Index("ix_billing_subscriptions_customer_status", "customer_id", "status"),)
+    # The staff pages filter by status; the dashboard counts by these dates.
+    __table_args__ = (
+        Index("ix_billing_subscriptions_customer_status", "customer_id", "status"),
+        # Covers every column ``billing.metrics.subscription_tally`` counts by.
+        Index(
+            "ix_billing_subscriptions_tally",
+            "status",
+            "plan_code",
+            "cancel_at_period_end",
+            "was_active",
+            "ended_at",
+        ),
+        Index("ix_billing_subscriptions_created_at", "created_at"),
+        Index("ix_billing_subscriptions_ended_at", "ended_at"),
+        Index("ix_billing_subscriptions_trial_end", "trial_end"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stripe_subscription_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -134,6 +149,14 @@ class Invoice(Base):
     """A recent invoice of a customer."""
 
     __tablename__ = "billing_invoices"
+    # The dashboard's sums over recent invoices read this index alone on PostgreSQL.
+    __table_args__ = (
+        Index(
+            "ix_billing_invoices_created",
+            "created",
+            postgresql_include=["status", "currency", "amount_paid", "attempt_count"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stripe_invoice_id: Mapped[str] = mapped_column(String(255), unique=True)

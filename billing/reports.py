@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
-from billing.metrics import collected_since, monthly_recurring_revenue
+from billing.metrics import (
+    Tally,
+    collected_since,
+    monthly_recurring_revenue,
+    subscription_tally,
+)
 from billing.models import Customer, PaymentMethod, Plan, Subscription
 from billing.snapshots import LIVE_STATUSES
 
@@ -90,10 +94,17 @@ def subscribers_query(
             PaymentMethod.stripe_payment_method_id == Customer.default_payment_method_id,
         )
     )
-    if status is not None:
-        query = query.where(Subscription.status == status)
-    if plan is not None:
-        query = query.where(Subscription.plan_code == plan)
+    if status is not None or plan is not None:
+        # Only customers with such a subscription at all, found by the tally index, are
+        # asked which one is current: a rare status never walks every customer.
+        holding = select(Subscription.customer_id)
+        if status is not None:
+            query = query.where(Subscription.status == status)
+            holding = holding.where(Subscription.status == status)
+        if plan is not None:
+            query = query.where(Subscription.plan_code == plan)
+            holding = holding.where(Subscription.plan_code == plan)
+        query = query.where(Customer.id.in_(holding))
     if reader_ids is not None:
         query = query.where(Customer.reader_id.in_(reader_ids))
     return query
@@ -118,18 +129,12 @@ def subscriber_row(row: Row[Subscription, int, int, str, PaymentMethod]) -> Subs
     )
 
 
-def revenue_summary(session: Session, now: datetime) -> RevenueSummary:
+def revenue_summary(session: Session, now: datetime, tally: Tally | None = None) -> RevenueSummary:
     """Monthly recurring revenue and what was collected in the last 30 days, each per
     currency, and subscriptions counted by status."""
-    counts = Counter(
-        dict(
-            session.execute(
-                select(Subscription.status, func.count()).group_by(Subscription.status)
-            ).all()
-        )
-    )
+    tally = tally or subscription_tally(session)
     return RevenueSummary(
-        monthly_recurring=monthly_recurring_revenue(session),
+        monthly_recurring=monthly_recurring_revenue(session, tally),
         collected_last_30_days=collected_since(session, now - timedelta(days=30)),
-        by_status=dict(counts),
+        by_status=tally.by_status(),
     )

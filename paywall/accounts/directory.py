@@ -26,7 +26,7 @@ READER_STATES: dict[str, str] = {
 _STATE_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
     "unconfirmed": lambda: Reader.awaiting_confirmation,
     "confirmed": lambda: ~Reader.awaiting_confirmation,
-    "comped": lambda: Reader.is_comped.is_(True),
+    "comped": lambda: Reader.is_comped.expression,  # as the partial index is written
     "staff": lambda: Reader.role.in_((Role.EDITOR, Role.ADMIN)),
 }
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ColumnElement, ForeignKey, String, and_
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +23,22 @@ class Reader(UserMixin, Base):
     """A person with an account. Email is stored normalised (see ``normalise_email``)."""
 
     __tablename__ = "readers"
+    # The staff's lists of comped readers and of editors and admins; on PostgreSQL a
+    # trigram index on email serves "email contains" (made by the migration).
+    __table_args__ = (
+        Index(
+            "ix_readers_comped_email",
+            "email",
+            postgresql_where=text("is_comped"),
+            sqlite_where=text("is_comped"),
+        ),
+        Index(
+            "ix_readers_staff_id",
+            "id",
+            postgresql_where=text("role IN ('editor', 'admin')"),
+            sqlite_where=text("role IN ('editor', 'admin')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

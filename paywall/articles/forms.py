@@ -32,6 +32,10 @@ class ArticleForm(FlaskForm):
         description="Leave blank to make one from the title.",
     )  # fmt: skip
     author = StringField("Author", validators=[Optional(), Length(max=200)])
+    section = StringField(
+        "Section", validators=[Optional(), Length(max=80)],
+        description="The part of the paper it belongs to, e.g. Politics; blank for none.",
+    )  # fmt: skip
     dek = TextAreaField(
         "Summary", validators=[Optional(), Length(max=500)],
         description="Shown on the front page and above the gate.",

@@ -57,6 +57,7 @@ def import_file(file: Path) -> tuple[str, bool]:
         title=title,
         slug=slug,
         author=str(meta.get("author") or ""),
+        section=str(meta.get("section") or ""),
         dek=str(meta.get("dek") or ""),
         access_level=level,
         tiers=tiers,

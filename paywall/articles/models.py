@@ -15,13 +15,23 @@ class Article(Base):
     """A published (or draft) article with its pre-rendered teaser and full HTML."""
 
     __tablename__ = "articles"
-    # The front page seeks by (published_at, id), newest first.
-    __table_args__ = (Index("ix_articles_published_at_id", "published_at", "id"),)
+    # The front page seeks by (published_at, id), newest first; a section's and an
+    # author's list by the same within their slug.
+    __table_args__ = (
+        Index("ix_articles_published_at_id", "published_at", "id"),
+        Index("ix_articles_section_slug_published_at_id", "section_slug", "published_at", "id"),
+        Index("ix_articles_author_slug_published_at_id", "author_slug", "published_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     author: Mapped[str] = mapped_column(String(200), default="")
+    # The address of the author's list (``/authors/<author_slug>``), made from the name.
+    author_slug: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The part of the paper it belongs to ("Politics"), and its list's address.
+    section: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    section_slug: Mapped[str] = mapped_column(String(80), default="", server_default="")
     dek: Mapped[str] = mapped_column(String(500), default="")
     # None: a draft, visible to staff only.
     published_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 
 import click
@@ -29,17 +30,20 @@ from paywall.articles.pages import article_page
 from paywall.articles.reading import decide_for
 from paywall.articles.service import (
     ArticleError,
+    ArticleSummary,
+    author_page,
     find_article,
     find_page,
     front_page,
     newest_drafts,
     plan_tiers,
     save_article,
+    section_page,
 )
 from paywall.console.gate_views import count_gate_view
 from paywall.extensions import db
 from paywall.headers import share_with_anonymous
-from paywall.pagination import BadCursor
+from paywall.pagination import BadCursor, Page
 from paywall.purging import LISTS, article_key
 from paywall.validation import show_on_form
 
@@ -72,6 +76,36 @@ def home() -> Response:
         render_template("articles/home.html", page=page, drafts=drafts, draft_count=draft_count)
     )
     if reader is None:
+        share_with_anonymous(response, [LISTS])
+    return response
+
+
+@bp.get("/sections/<slug>")
+def section(slug: str) -> Response:
+    """A section's published articles, newest first, a page at a time."""
+    return _list_page(slug, section_page, "section")
+
+
+@bp.get("/authors/<slug>")
+def author(slug: str) -> Response:
+    """An author's published articles, newest first, a page at a time."""
+    return _list_page(slug, author_page, "author")
+
+
+def _list_page(slug: str, read: Callable[..., Page[ArticleSummary]], kind: str) -> Response:
+    """A section's or author's list; 404 when nothing published is in it."""
+    older, newer = request.args.get("older"), request.args.get("newer")
+    try:
+        page = read(slug, older=older, newer=newer)
+    except BadCursor:
+        abort(400, "This page of stories does not exist; start again from the first.")
+    if not page.items and not (older or newer):
+        abort(404, f"There is no such {kind}.")
+    name = getattr(page.items[0], kind) if page.items else slug
+    response = make_response(
+        render_template("articles/list.html", page=page, kind=kind, name=name, slug=slug)
+    )
+    if _signed_in_reader() is None:
         share_with_anonymous(response, [LISTS])
     return response
 
@@ -143,6 +177,7 @@ def _save_from_form(existing: Article | None, form: ArticleForm) -> Article | No
             title=form.title.data or "",
             slug=form.slug.data or "",
             author=form.author.data or "",
+            section=form.section.data or "",
             dek=form.dek.data or "",
             access_level=form.access_level.data or "paid",
             tiers=form.tiers.data or [],

@@ -7,9 +7,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from billing import all_plans, utcnow
 from paywall.access import AccessLevel, ArticleAccess
@@ -21,6 +22,8 @@ from paywall.invalidation import ARTICLES
 from paywall.pagination import PAGE_SIZE, Page, seek_page
 from paywall.validation import FieldError
 
+SECTION_MAX_CHARS = 80
+
 
 class ArticleError(FieldError):
     """An article cannot be saved as given."""
@@ -28,8 +31,17 @@ class ArticleError(FieldError):
 
 def slugify(text: str) -> str:
     """A URL-safe slug: ``"Rents may level off!"`` → ``"rents-may-level-off"``."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:200] or "article"
+    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).lower()).strip("-")[:200] or "article"
+
+
+def name_slug(name: str) -> str:
+    """The address part of an author's or section's list: ``"Mara Lindqvist"`` →
+    ``"mara-lindqvist"``; ``""`` for a name with no letter or digit."""
+    return slugify(name) if re.search(r"[A-Za-z0-9]", _ascii(name)) else ""
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def parse_tiers(value: str | Iterable[str]) -> list[str]:
@@ -55,6 +67,7 @@ def save_article(
     access_level: str,
     slug: str = "",
     author: str = "",
+    section: str = "",
     dek: str = "",
     tiers: str | Iterable[str] = "",
     body_format: str = "markdown",
@@ -85,6 +98,11 @@ def save_article(
         raise ArticleError("body_format", "The body format must be markdown or html.")
     if teaser_paragraphs is not None and teaser_paragraphs < 0:
         raise ArticleError("teaser_paragraphs", "The teaser length cannot be negative.")
+    section = " ".join(section.split())
+    if len(section) > SECTION_MAX_CHARS:
+        raise ArticleError("section", f"A section name has at most {SECTION_MAX_CHARS} characters.")
+    if section and not name_slug(section):
+        raise ArticleError("section", "A section name needs a letter or a digit.")
 
     wanted_slug = slugify(slug) if slug.strip() else slugify(title)
     taken = db.session.scalar(
@@ -107,6 +125,9 @@ def save_article(
     article.title = title
     article.slug = wanted_slug
     article.author = author.strip()
+    article.author_slug = name_slug(article.author)
+    article.section = section
+    article.section_slug = name_slug(section)
     article.dek = dek.strip()
     article.access_level = level.value
     article.tiers = ",".join(tier_list)
@@ -154,6 +175,9 @@ class ArticleSummary:
     published_at: datetime | None
     access_level: str
     tiers: str
+    author_slug: str
+    section: str
+    section_slug: str
 
 
 _SUMMARY_COLUMNS = tuple(getattr(Article, f.name) for f in fields(ArticleSummary))
@@ -170,6 +194,36 @@ def front_page(
     query = select(*_SUMMARY_COLUMNS).where(Article.published_at.is_not(None))
     if not staff:
         query = query.where(Article.published_at <= utcnow())
+    return _newest_first(query, older, newer)
+
+
+def section_page(
+    slug: str, *, older: str | None = None, newer: str | None = None
+) -> Page[ArticleSummary]:
+    """A page of the published articles of the section at ``slug``, newest first.
+
+    Raises :class:`~paywall.pagination.BadCursor` for a cursor this app did not make.
+    """
+    return _newest_first(_published_summaries(Article.section_slug == slug), older, newer)
+
+
+def author_page(
+    slug: str, *, older: str | None = None, newer: str | None = None
+) -> Page[ArticleSummary]:
+    """A page of the published articles by the author at ``slug``, newest first.
+
+    Raises :class:`~paywall.pagination.BadCursor` for a cursor this app did not make.
+    """
+    return _newest_first(_published_summaries(Article.author_slug == slug), older, newer)
+
+
+def _published_summaries(where: ColumnElement[bool]) -> Select[Any]:
+    return select(*_SUMMARY_COLUMNS).where(
+        where, Article.published_at.is_not(None), Article.published_at <= utcnow()
+    )
+
+
+def _newest_first(query: Select[Any], older: str | None, newer: str | None) -> Page[ArticleSummary]:
     return seek_page(
         db.session,
         query,

@@ -76,7 +76,10 @@ class SiteArticle(Base):
     """An article a site's CMS put through the content API, by the site's own id for it."""
 
     __tablename__ = "embed_articles"
-    __table_args__ = (UniqueConstraint("site_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "external_id"),
+        Index("ix_embed_articles_site_id_id", "site_id", "id"),  # a site's list, newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("embed_sites.id", ondelete="CASCADE"))

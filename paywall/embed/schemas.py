@@ -144,6 +144,7 @@ class ArticleInput(BaseModel):
         description="The article's address on the site, http(s).",
     )
     author: OptionalText = _optional_text(200, "Byline")
+    section: OptionalText = _optional_text(80, "The part of the paper, e.g. Politics")
     dek: OptionalText = _optional_text(500, "One-paragraph summary")
     published_at: UtcDateTime | None = Field(
         default=None, description="When it was (or will be) published; default: now."
@@ -234,6 +235,7 @@ class Article(BaseModel):
     id: str
     title: str
     author: str
+    section: str
     dek: str
     access: Literal["free", "registered", "paid", "tiers"]
     tiers: list[str]

@@ -13,6 +13,7 @@ from billing.metrics import (
     monthly_recurring_revenue,
     payment_recovery,
     trial_conversion,
+    weekly_recurring_revenue,
     weekly_subscriptions,
 )
 from paywall.extensions import db
@@ -77,6 +78,32 @@ def test_weekly_new_churned_and_running_subscriptions(app_ctx):
 
     assert [w.start.date().isoformat() for w in weeks] == ["2026-03-02", "2026-03-09", "2026-03-16"]
     assert [(w.new, w.churned, w.running) for w in weeks] == [(1, 1, 2), (1, 0, 3), (0, 1, 2)]
+
+
+def test_weekly_recurring_revenue_counts_what_ran_past_its_trial_at_each_weeks_end(app_ctx):
+    PlanFactory(code="monthly", amount=900, currency="usd", interval="month")
+    PlanFactory(code="yearly", amount=12000, currency="usd", interval="year")
+    PlanFactory(code="monatlich", amount=800, currency="eur", interval="month")
+    SubscriptionFactory(plan_code="monthly", created_at=at(2, 1))  # every week
+    SubscriptionFactory(plan_code="yearly", created_at=at(2, 1))  # 10.00 every week
+    SubscriptionFactory(plan_code="monatlich", created_at=at(2, 1))  # every week, in euros
+    SubscriptionFactory(plan_code="monthly", created_at=at(3, 3))  # from the first week's end
+    SubscriptionFactory(
+        plan_code="monthly", created_at=at(3, 10), ended_at=at(3, 17), status="canceled"
+    )  # the second week's end only
+    SubscriptionFactory(plan_code="monthly", created_at=at(1, 5), trial_end=at(3, 12))
+    SubscriptionFactory(
+        plan_code="monthly", created_at=at(1, 5), ended_at=at(2, 20), status="canceled"
+    )  # ended before the window
+    SubscriptionFactory(
+        plan_code="monthly", created_at=at(3, 10), was_active=False, status="incomplete_expired"
+    )  # never ran
+    SubscriptionFactory(plan_code="monthly", created_at=NOW + timedelta(days=1))  # after now
+    SubscriptionFactory(plan_code="gone", created_at=at(2, 1))  # a plan no longer listed
+
+    weekly = weekly_recurring_revenue(db.session, NOW, weeks=3)
+
+    assert weekly == {"eur": [800, 800, 800], "usd": [2800, 4600, 3700]}  # fmt: skip
 
 
 def test_a_trial_converted_when_its_subscription_paid_more_than_nothing(app_ctx):
