@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, literal_column, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, case, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription
@@ -158,11 +158,13 @@ _SNAPSHOT_QUERY = _snapshot_query()
 
 
 def snapshots_for_reader(
-    session: Session, reader_id: int
+    session: Session | Connection, reader_id: int
 ) -> tuple[SubscriptionSnapshot | None, CardSnapshot | None]:
-    """The reader's current subscription and default card, in one indexed query."""
-    # Core execution on the session's connection: no ORM entities here, so skip its layer.
-    row = session.connection().execute(_SNAPSHOT_QUERY, {"reader_id": reader_id}).first()
+    """The reader's current subscription and default card, in one indexed query (on the
+    session's connection, or on ``session`` itself when it is a connection)."""
+    # Core execution: no ORM entities here, so skip its layer.
+    connection = session.connection() if isinstance(session, Session) else session
+    row = connection.execute(_SNAPSHOT_QUERY, {"reader_id": reader_id}).first()
     if row is None:
         return None, None
     subscription = SubscriptionSnapshot(

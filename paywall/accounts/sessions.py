@@ -27,6 +27,7 @@ from billing import utcnow
 from paywall.accounts.devices import describe_device
 from paywall.accounts.models import LoginSession, Reader, SessionReader
 from paywall.caching import cache
+from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import READERS
 
@@ -117,7 +118,7 @@ def load_session_reader(token: str) -> SessionReader | None:
 
 def _read_session(digest: str) -> tuple[tuple, int, datetime, datetime] | None:
     # Core-level execute: a plain column read needs none of the ORM's identity machinery.
-    row = db.session.connection().execute(_READER_BY_SESSION, {"digest": digest}).first()
+    row = reads().execute(_READER_BY_SESSION, {"digest": digest}).first()
     if row is None:
         return None
     *columns, session_id, expires_at, last_seen_at = row

@@ -30,6 +30,7 @@ from paywall.accounts.models import Reader, SessionReader
 from paywall.articles.models import MeterView
 from paywall.articles.service import ArticlePage
 from paywall.caching import FreshCache, cache
+from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import BILLING
 
@@ -58,7 +59,7 @@ def billing_snapshots(reader_id: int) -> tuple[SubscriptionSnapshot | None, Card
     webhook or a reader's own checkout is seen on every worker's next request.
     """
     kept: FreshCache[int, Snapshots] = cache(BILLING_CACHE, (BILLING,), 20_000)
-    found = kept.fetch(reader_id, lambda: snapshots_for_reader(db.session, reader_id))
+    found = kept.fetch(reader_id, lambda: snapshots_for_reader(reads(), reader_id))
     assert found is not None
     return found
 

@@ -16,6 +16,7 @@ from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
 from paywall.caching import FreshCache, cache
+from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import ARTICLES
 from paywall.pagination import PAGE_SIZE, Page, seek_page
@@ -234,5 +235,5 @@ def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
 
 
 def _read_page(slug: str) -> ArticlePage | None:
-    row = db.session.connection().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
+    row = reads().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
     return ArticlePage(*row) if row is not None else None

@@ -18,6 +18,7 @@ from billing import utcnow
 from paywall.articles.models import Article
 from paywall.articles.service import ArticleError, ArticlePage, save_article
 from paywall.caching import FreshCache, cache
+from paywall.database import reads
 from paywall.embed.errors import ApiError, unknown_article
 from paywall.embed.models import SiteArticle
 from paywall.embed.schemas import ArticleInput
@@ -170,5 +171,5 @@ def find_published_page(site_id: int, external_id: str) -> ArticlePage | None:
 
 def _read_page(site_id: int, external_id: str) -> ArticlePage | None:
     params = {"site_id": site_id, "external_id": external_id}
-    row = db.session.connection().execute(_PAGE_BY_EXTERNAL_ID, params).first()
+    row = reads().execute(_PAGE_BY_EXTERNAL_ID, params).first()
     return ArticlePage(*row) if row is not None else None
