@@ -122,6 +122,9 @@ class Config:
         # every other cache is kept right by paywall/invalidation.py, with no lifetime.
         caches_off = env_str("PAYWALL_CACHES_OFF") or ""
         self.CACHES_OFF = frozenset(caches_off.replace(",", " ").split())
+        # Each cache of pages (article shells, article pages, the embed's article pages)
+        # holds at most this many megabytes of text per worker (paywall/caching.py).
+        self.PAGE_CACHE_BYTES = env_int("PAYWALL_PAGE_CACHE_MB", 16) * 1024 * 1024
 
         # Emailed links (seconds)
         self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)

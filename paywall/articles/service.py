@@ -15,7 +15,7 @@ from billing import all_plans, utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
-from paywall.caching import FreshCache, cache
+from paywall.caching import FreshCache, page_cache
 from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import ARTICLES
@@ -215,6 +215,11 @@ class ArticlePage(ArticleSummary):
     def is_published(self, now: datetime) -> bool:
         return self.published_at is not None and self.published_at <= now
 
+    def size(self) -> int:
+        """About the bytes it holds (the text, mostly ASCII)."""
+        texts = (self.teaser_html, self.full_html, self.title, self.dek, self.slug, self.author)
+        return sum(len(text) for text in texts) + 512
+
 
 _PAGE_BY_SLUG = select(*(getattr(Article, f.name) for f in fields(ArticlePage))).where(
     Article.slug == bindparam("slug")
@@ -227,7 +232,7 @@ def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
 
     Kept per worker until any article changes (:mod:`paywall.invalidation`).
     """
-    pages: FreshCache[str, ArticlePage] = cache(PAGE_CACHE, (ARTICLES,), 4096)
+    pages: FreshCache[str, ArticlePage] = page_cache(PAGE_CACHE, (ARTICLES,), ArticlePage.size)
     page = pages.fetch(slug, lambda: _read_page(slug))
     if page is None:
         return None
