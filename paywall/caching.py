@@ -72,6 +72,14 @@ class FreshCache(Generic[K, V]):
                 self._entries[key] = (stamp, value)
         return value
 
+    def keep(self, key: K, value: V) -> None:
+        """Keep ``value``, read from the database during this request after a fetch of any
+        cache (which reads the counters first: see :meth:`fetch`), e.g. by the same query."""
+        stamp = self._stamp()
+        if stamp is not None and (self._size is None or self._size(value) <= self.maxsize):
+            with self._lock:
+                self._entries[key] = (stamp, value)
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -86,6 +94,9 @@ class NoCache(FreshCache[K, V]):
 
     def fetch(self, key: K, make: Callable[[], V | None]) -> V | None:
         return make()
+
+    def keep(self, key: K, value: V) -> None:
+        return None
 
 
 def init_app(app: Flask) -> None:
