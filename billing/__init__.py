@@ -79,6 +79,8 @@ from billing.state import (
     overview_for_reader,
     plan_view,
     snapshots_for_reader,
+    snapshots_from_row,
+    with_billing_snapshot,
 )
 from billing.sync import customer_for_reader
 from billing.webhooks import (
@@ -181,6 +183,7 @@ __all__ = [
     "save_plan",
     "setup_webhook",
     "snapshots_for_reader",
+    "snapshots_from_row",
     "store_event",
     "store_malformed",
     "subscribe",
@@ -192,4 +195,5 @@ __all__ = [
     "unapplied_event_ids",
     "update_card",
     "utcnow",
+    "with_billing_snapshot",
 ]

@@ -104,7 +104,10 @@ class Config:
         self.INSTANCE_PATH = env_str("PAYWALL_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+        # A pooled connection idle this long is pinged before use (paywall/database.py):
+        # a restarted server costs no failed request then, at no round trip on busy ones.
+        self.DATABASE_PING_AFTER_SECONDS = env_int("PAYWALL_DATABASE_PING_AFTER_SECONDS", 10)
         # How long a request waits for the database (to connect, for a lock, for a pooled
         # connection) before readers get "try again shortly" (503); and the longest any
         # one statement may run on PostgreSQL.
@@ -130,6 +133,9 @@ class Config:
         # every other cache is kept right by paywall/invalidation.py, with no lifetime.
         caches_off = env_str("PAYWALL_CACHES_OFF") or ""
         self.CACHES_OFF = frozenset(caches_off.replace(",", " ").split())
+        # Each cache of pages (article shells, article pages, the embed's article pages)
+        # holds at most this many megabytes of text per worker (paywall/caching.py).
+        self.PAGE_CACHE_BYTES = env_int("PAYWALL_PAGE_CACHE_MB", 16) * 1024 * 1024
 
         # Emailed links (seconds)
         self.VERIFY_EMAIL_MAX_AGE = env_int("PAYWALL_VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600)

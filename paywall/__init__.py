@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     """Bind every extension of :mod:`paywall.extensions` to ``app``."""
     from paywall import (  # noqa: F401  (models: for Alembic)
         caching,
+        database,
         headers,
         invalidation,
         jobs,
@@ -64,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     from paywall.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    database.init_app(app)
     invalidation.init_app(app)
     caching.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

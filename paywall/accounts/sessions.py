@@ -23,10 +23,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from billing import utcnow
+from billing import snapshots_from_row, utcnow, with_billing_snapshot
 from paywall.accounts.devices import describe_device
 from paywall.accounts.models import LoginSession, Reader, SessionReader
+from paywall.articles.reading import keep_billing_snapshots
 from paywall.caching import cache
+from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import READERS
 
@@ -36,7 +38,9 @@ TOKEN_BYTES = 32
 LONGEST_TOKEN = 100  # anything longer is not one of ours: no database work for it
 TOUCH_EVERY = timedelta(minutes=5)  # "last seen" is this precise, at one write per interval
 
-_READER_BY_SESSION = (
+# The reader's billing snapshot comes along (every page's notices read it, paid articles
+# decide by it): one round trip for both.
+_READER_BY_SESSION = with_billing_snapshot(
     select(
         *SessionReader.COLUMNS,
         LoginSession.id,
@@ -44,8 +48,10 @@ _READER_BY_SESSION = (
         LoginSession.last_seen_at,
     )
     .join(LoginSession, LoginSession.reader_id == Reader.id)
-    .where(LoginSession.token_digest == bindparam("digest"))
+    .where(LoginSession.token_digest == bindparam("digest")),
+    Reader.id,
 )
+_SESSION_WIDTH = len(SessionReader.COLUMNS) + 3
 
 
 @dataclass(frozen=True)
@@ -117,10 +123,11 @@ def load_session_reader(token: str) -> SessionReader | None:
 
 def _read_session(digest: str) -> tuple[tuple, int, datetime, datetime] | None:
     # Core-level execute: a plain column read needs none of the ORM's identity machinery.
-    row = db.session.connection().execute(_READER_BY_SESSION, {"digest": digest}).first()
+    row = reads().execute(_READER_BY_SESSION, {"digest": digest}).first()
     if row is None:
         return None
-    *columns, session_id, expires_at, last_seen_at = row
+    *columns, session_id, expires_at, last_seen_at = row[:_SESSION_WIDTH]
+    keep_billing_snapshots(columns[0], snapshots_from_row(row[_SESSION_WIDTH:]))
     return tuple(columns), session_id, expires_at, last_seen_at
 
 

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from paywall.access import Decision
 from paywall.accounts.models import SessionReader
 from paywall.articles.service import ArticlePage
-from paywall.caching import FreshCache, cache
+from paywall.caching import FreshCache, page_cache
 from paywall.gate import Gate, present
 from paywall.masthead import masthead
 from paywall.notices import article_notices
@@ -33,7 +33,7 @@ from paywall.templating import render_reader_free
 # where that text is not sent, the gate that stands in its place.
 GATED_SELECTOR = ".paywalled-content"
 GATE_SELECTOR = "#paywall-gate"
-SHELL_CACHE, SHELL_ENTRIES = "paywall.article_shells", 4096
+SHELL_CACHE = "paywall.article_shells"
 HOLES = {
     "masthead": Markup("<!--paywall:masthead-->"),
     "flashes": Markup("<!--paywall:flashes-->"),
@@ -46,6 +46,10 @@ class Shell:
     """A rendered article page cut at its three holes."""
 
     parts: tuple[str, str, str, str]
+
+    def size(self) -> int:
+        """About the bytes it holds (the text, mostly ASCII)."""
+        return sum(len(part) for part in self.parts) + 256
 
     def fill(self, masthead: str, flashes: str, reader: str) -> str:
         first, second, third, rest = self.parts
@@ -72,7 +76,7 @@ def article_shell(page: ArticlePage, decision: Decision, return_to: str) -> Shel
     # With template auto-reload (development), a template edit must show at once.
     if current_app.jinja_env.auto_reload:
         return render_shell(page, decision, return_to)
-    shells: FreshCache[tuple[object, ...], Shell] = cache(SHELL_CACHE, (), SHELL_ENTRIES)
+    shells: FreshCache[tuple[object, ...], Shell] = page_cache(SHELL_CACHE, (), Shell.size)
     found = shells.fetch(key, lambda: render_shell(page, decision, return_to))
     assert found is not None
     return found

@@ -30,6 +30,7 @@ from paywall.accounts.models import Reader, SessionReader
 from paywall.articles.models import MeterView
 from paywall.articles.service import ArticlePage
 from paywall.caching import FreshCache, cache
+from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import BILLING
 
@@ -57,10 +58,18 @@ def billing_snapshots(reader_id: int) -> tuple[SubscriptionSnapshot | None, Card
     Kept per worker until any billing row changes (:mod:`paywall.invalidation`): a
     webhook or a reader's own checkout is seen on every worker's next request.
     """
-    kept: FreshCache[int, Snapshots] = cache(BILLING_CACHE, (BILLING,), 20_000)
-    found = kept.fetch(reader_id, lambda: snapshots_for_reader(db.session, reader_id))
+    found = _billing_cache().fetch(reader_id, lambda: snapshots_for_reader(reads(), reader_id))
     assert found is not None
     return found
+
+
+def keep_billing_snapshots(reader_id: int, snapshots: Snapshots) -> None:
+    """Keep snapshots read along with something else (the session's reader) this request."""
+    _billing_cache().keep(reader_id, snapshots)
+
+
+def _billing_cache() -> FreshCache[int, Snapshots]:
+    return cache(BILLING_CACHE, (BILLING,), 20_000)
 
 
 def access_settings() -> Settings:

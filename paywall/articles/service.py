@@ -16,7 +16,8 @@ from billing import all_plans, utcnow
 from paywall.access import AccessLevel, ArticleAccess
 from paywall.articles.content import render_body
 from paywall.articles.models import Article, access_of
-from paywall.caching import FreshCache, cache
+from paywall.caching import FreshCache, page_cache
+from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import ARTICLES
 from paywall.pagination import PAGE_SIZE, Page, seek_page
@@ -268,6 +269,11 @@ class ArticlePage(ArticleSummary):
     def is_published(self, now: datetime) -> bool:
         return self.published_at is not None and self.published_at <= now
 
+    def size(self) -> int:
+        """About the bytes it holds (the text, mostly ASCII)."""
+        texts = (self.teaser_html, self.full_html, self.title, self.dek, self.slug, self.author)
+        return sum(len(text) for text in texts) + 512
+
 
 _PAGE_BY_SLUG = select(*(getattr(Article, f.name) for f in fields(ArticlePage))).where(
     Article.slug == bindparam("slug")
@@ -280,7 +286,7 @@ def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
 
     Kept per worker until any article changes (:mod:`paywall.invalidation`).
     """
-    pages: FreshCache[str, ArticlePage] = cache(PAGE_CACHE, (ARTICLES,), 4096)
+    pages: FreshCache[str, ArticlePage] = page_cache(PAGE_CACHE, (ARTICLES,), ArticlePage.size)
     page = pages.fetch(slug, lambda: _read_page(slug))
     if page is None:
         return None
@@ -288,5 +294,5 @@ def find_page(slug: str, *, include_unpublished: bool) -> ArticlePage | None:
 
 
 def _read_page(slug: str) -> ArticlePage | None:
-    row = db.session.connection().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
+    row = reads().execute(_PAGE_BY_SLUG, {"slug": slug}).first()
     return ArticlePage(*row) if row is not None else None

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from billing import utcnow
 from paywall.articles.models import Article
 from paywall.articles.service import ArticleError, ArticlePage, save_article
-from paywall.caching import FreshCache, cache
+from paywall.caching import FreshCache, page_cache
+from paywall.database import reads
 from paywall.embed.errors import ApiError, unknown_article
 from paywall.embed.models import SiteArticle
 from paywall.embed.schemas import ArticleInput
@@ -165,12 +166,14 @@ def find_published_page(site_id: int, external_id: str) -> ArticlePage | None:
 
     Kept per worker until any article changes (:mod:`paywall.invalidation`).
     """
-    pages: FreshCache[tuple[int, str], ArticlePage] = cache(PAGE_CACHE, (ARTICLES,), 4096)
+    pages: FreshCache[tuple[int, str], ArticlePage] = page_cache(
+        PAGE_CACHE, (ARTICLES,), ArticlePage.size
+    )
     page = pages.fetch((site_id, external_id), lambda: _read_page(site_id, external_id))
     return page if page is not None and page.is_published(utcnow()) else None
 
 
 def _read_page(site_id: int, external_id: str) -> ArticlePage | None:
     params = {"site_id": site_id, "external_id": external_id}
-    row = db.session.connection().execute(_PAGE_BY_EXTERNAL_ID, params).first()
+    row = reads().execute(_PAGE_BY_EXTERNAL_ID, params).first()
     return ArticlePage(*row) if row is not None else None

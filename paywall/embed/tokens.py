@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, delete, select, update
 from billing import utcnow
 from paywall.accounts.models import Reader, SessionReader
 from paywall.caching import FreshCache, cache
+from paywall.database import reads
 from paywall.embed.errors import ApiError, invalid_token
 from paywall.embed.keys import (
     READER_TOKEN_PREFIX,
@@ -133,7 +134,7 @@ def reader_for_token(token: str, site_id: int) -> TokenReader:
 
 
 def _check(key: str, site_id: int, now: datetime) -> TokenReader | None:
-    row = db.session.connection().execute(_TOKEN_WITH_READER, {"digest": key}).first()
+    row = reads().execute(_TOKEN_WITH_READER, {"digest": key}).first()
     if row is None:
         return None
     token_id, token_site, stamp, created_at, expires_at, revoked_at, *reader_columns = row
