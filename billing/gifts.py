@@ -9,7 +9,10 @@ recipient redeems a single-use link and reads without a card until the months ru
    webhook (:func:`record_gift_payment`): whichever comes first marks the gift paid (a
    conditional UPDATE), and only that one owes the emails.
 3. :func:`issue_gift_link` makes the recipient's link once (only its digest is kept);
-   :func:`redeem_gift` spends it once for a signed-in reader.
+   :func:`redeem_gift` spends it once for a signed-in reader and fixes the gift's window
+   of access (its months, after any gift the reader already has).
+4. The access decision reads the reader's :class:`GiftGrant`: the gift's plan tier, within
+   its window (never every tier, unlike an editor's complimentary access).
 """
 
 from __future__ import annotations
@@ -61,10 +64,30 @@ class Gift(Base):
         ForeignKey("readers.id", ondelete="SET NULL"), index=True
     )
     redeemed_at: Mapped[datetime | None]
+    # The access it gives, fixed when it is redeemed: its months, from ``access_from``.
+    access_from: Mapped[datetime | None]
+    access_until: Mapped[datetime | None] = mapped_column(index=True)
 
     def runs_until(self, start: datetime) -> datetime:
         """When access it gives from ``start`` ends (its months later)."""
         return add_months(start, self.months)
+
+
+@dataclass(frozen=True, slots=True)
+class GiftGrant:
+    """What a redeemed gift gives: its plan's ``tier``, from ``starts`` until ``ends``."""
+
+    tier: str
+    starts: datetime
+    ends: datetime
+
+    def runs_at(self, now: datetime) -> bool:
+        return self.starts <= now < self.ends
+
+    def covers(self, tiers: frozenset[str]) -> bool:
+        """Whether the gift's tier is one of ``tiers`` (an empty set: any paid plan), as a
+        subscription to the gift's plan would."""
+        return not tiers or self.tier in tiers
 
 
 class PaymentReader(Protocol):
@@ -222,29 +245,64 @@ def gift_by_token(session: Session, token: str) -> Gift | None:
     )
 
 
-def redeem_gift(session: Session, token: str, reader_id: int) -> Gift | None:
-    """Spend the link for ``reader_id`` (in the caller's transaction); None when it is
-    not a paid gift's or was spent already."""
+def redeem_gift(
+    session: Session, token: str, reader_id: int, now: datetime, *, after: datetime | None = None
+) -> Gift | None:
+    """Spend the link for ``reader_id`` (in the caller's transaction, which should hold the
+    reader's row locked so two gifts redeemed at once do not overlap); None when it is not
+    a paid gift's or was spent already. The gift's months run from the end of the reader's
+    latest gift, or of ``after`` (other access they have until then), or from ``now``."""
     gift = gift_by_token(session, token)
     if gift is None:
         return None
     spent = session.execute(
         update(Gift)
         .where(Gift.id == gift.id, Gift.redeemed_at.is_(None))
-        .values(redeemed_at=utcnow(), redeemed_by=reader_id)
+        .values(redeemed_at=now, redeemed_by=reader_id)
         .execution_options(synchronize_session=False)
     )
     if not spent.rowcount:  # type: ignore[attr-defined]
         return None
+    latest = session.scalar(
+        select(Gift.access_until)
+        .where(Gift.redeemed_by == reader_id, Gift.access_until.is_not(None))
+        .order_by(Gift.access_until.desc())
+        .limit(1)
+    )
+    start = max(moment for moment in (now, after, latest) if moment is not None)
     session.refresh(gift)
+    gift.access_from = start
+    gift.access_until = gift.runs_until(start)
+    session.flush()
     return gift
 
 
-def latest_gift_of(session: Session, reader_id: int) -> Gift | None:
-    """The gift the reader redeemed last (the billing page names its giver)."""
+def gift_grants_of(session: Session, reader_id: int, now: datetime) -> tuple[GiftGrant, ...]:
+    """The reader's redeemed gifts that have not ended by ``now``, earliest first (each
+    starts when the one before ends, so at most one runs at any moment)."""
+    rows = session.connection().execute(
+        select(Gift.tier, Gift.access_from, Gift.access_until)
+        .where(Gift.redeemed_by == reader_id, Gift.access_until > now)
+        .order_by(Gift.access_from)
+    )
+    return tuple(
+        GiftGrant(tier, starts, ends)
+        for tier, starts, ends in rows
+        if starts is not None and ends is not None
+    )
+
+
+def running_grant(grants: tuple[GiftGrant, ...], now: datetime) -> GiftGrant | None:
+    """The gift that gives access at ``now``, if any."""
+    return next((grant for grant in grants if grant.runs_at(now)), None)
+
+
+def running_gift_of(session: Session, reader_id: int, now: datetime) -> Gift | None:
+    """The gift giving the reader access now (the billing page names its plan and giver)."""
     return session.scalar(
         select(Gift)
-        .where(Gift.redeemed_by == reader_id)
-        .order_by(Gift.redeemed_at.desc(), Gift.id.desc())
+        .where(Gift.redeemed_by == reader_id, Gift.access_from <= now, Gift.access_until > now)
+        .order_by(Gift.access_from.desc())
         .limit(1)
     )
+
