@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import ForeignKey, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.catalog import plan_for_sale
@@ -306,3 +306,87 @@ def running_gift_of(session: Session, reader_id: int, now: datetime) -> Gift | N
         .limit(1)
     )
 
+
+# --- a gift's status, and the people in it ---------------------------------------------
+
+GIFT_STATUS_WORDS = {
+    "unpaid": "Awaiting payment",
+    "paid": "Paid, not redeemed yet",
+    "redeemed": "Redeemed",
+    "expired": "Ended",
+    "withdrawn": "Recipient deleted their account",
+}
+
+
+def gift_status(gift: Gift, now: datetime) -> str:
+    """Where the gift has got: a key of :data:`GIFT_STATUS_WORDS`."""
+    if gift.paid_at is None:
+        return "unpaid"
+    if gift.redeemed_at is not None:
+        ended = gift.access_until is not None and gift.access_until <= now
+        return "expired" if ended else "redeemed"
+    return "withdrawn" if not gift.recipient_email else "paid"
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def gift_records(session: Session, reader_id: int, now: datetime) -> dict[str, Any]:
+    """The gifts the reader bought while signed in (with what they entered: the
+    recipient's email and their message) and the gifts they redeemed (what each gave
+    them, nothing about the giver), as JSON-ready values."""
+    bought = session.scalars(
+        select(Gift).where(Gift.buyer_reader_id == reader_id).order_by(Gift.created_at, Gift.id)
+    )
+    received = session.scalars(
+        select(Gift).where(Gift.redeemed_by == reader_id).order_by(Gift.redeemed_at, Gift.id)
+    )
+    return {
+        "gifts_bought": [
+            {
+                "plan": gift.plan_name,
+                "tier": gift.tier,
+                "months": gift.months,
+                "amount": gift.amount,
+                "currency": gift.currency,
+                "recipient_email": gift.recipient_email,
+                "message": gift.message,
+                "ordered_at": _when(gift.created_at),
+                "paid_at": _when(gift.paid_at),
+                "stripe_payment_intent_id": gift.stripe_payment_intent_id,
+                "status": gift_status(gift, now),
+            }
+            for gift in bought
+        ],
+        "gifts_received": [
+            {
+                "plan": gift.plan_name,
+                "tier": gift.tier,
+                "months": gift.months,
+                "redeemed_at": _when(gift.redeemed_at),
+                "access_from": _when(gift.access_from),
+                "access_until": _when(gift.access_until),
+            }
+            for gift in received
+        ],
+    }
+
+
+def forget_gift_parties(session: Session, reader_id: int, email: str) -> None:
+    """A reader deleted their account: take their email and the gift's message out of the
+    gifts they bought or were given (in the caller's transaction). Amounts, plans, dates
+    and the Stripe payment's id stay for the accounts; a gift waiting for them is
+    withdrawn (its link stops working), while one they gave still reaches its recipient."""
+    session.execute(
+        update(Gift)
+        .where(or_(Gift.buyer_reader_id == reader_id, Gift.buyer_email == email))
+        .values(buyer_email="", message="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Gift)
+        .where(or_(Gift.redeemed_by == reader_id, Gift.recipient_email == email))
+        .values(recipient_email="", message="", token_digest=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -40,6 +40,8 @@ def send_gift_emails(gift_id: int) -> bool:
         db.session.rollback()
         raise
     db.session.commit()
+    if not gift.buyer_email:  # the buyer deleted their account meanwhile
+        return True
     try:
         send_email(
             gift.buyer_email,
