@@ -26,6 +26,7 @@ from billing.errors import (
 from billing.gateway import GatewaySettings, StripeGateway, installation_prefix
 from billing.gifts import (
     GIFT_MONTHS,
+    GIFT_ORDER,
     GIFT_STATUS_WORDS,
     Gift,
     GiftGrant,
@@ -39,8 +40,10 @@ from billing.gifts import (
     gift_price,
     gift_records,
     gift_status,
+    gifts_query,
     issue_gift_link,
     redeem_gift,
+    reissue_gift_link,
     running_gift_of,
     running_grant,
 )
@@ -104,6 +107,7 @@ from billing.webhooks import (
 __all__ = [
     "CANCEL_REASONS",
     "GIFT_MONTHS",
+    "GIFT_ORDER",
     "GIFT_STATUS_WORDS",
     "INTERVALS",
     "INVOICE_ORDER",
@@ -172,6 +176,7 @@ __all__ = [
     "gift_price",
     "gift_records",
     "gift_status",
+    "gifts_query",
     "installation_prefix",
     "invoice_key",
     "invoice_view",
@@ -186,6 +191,7 @@ __all__ = [
     "preview_plan_change",
     "redeem_gift",
     "refresh_customer",
+    "reissue_gift_link",
     "resubscribe",
     "resume_subscription",
     "revenue_summary",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, Text, or_, select, update
+from sqlalchemy import ColumnElement, ForeignKey, Select, String, Text, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.catalog import plan_for_sale
@@ -215,6 +215,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def reissue_gift_link(session: Session, gift_id: int) -> tuple[Gift, str] | None:
+    """A new link for a paid gift not redeemed yet whose recipient is still known (the
+    old link stops working: only the new digest is kept); None for any other gift. The
+    caller emails it and commits."""
+    gift = session.get(Gift, gift_id, with_for_update=True)
+    if (
+        gift is None
+        or gift.paid_at is None
+        or gift.redeemed_at is not None
+        or not gift.recipient_email
+    ):
+        return None
+    token = secrets.token_urlsafe(32)
+    gift.token_digest = _digest(token)
+    gift.notified_at = utcnow()
+    return gift, token
+
+
 def issue_gift_link(session: Session, gift_id: int) -> tuple[Gift, str] | None:
     """Claim the recipient's email for a paid gift and make its link's token (only the
     digest is kept); None when it was claimed before. The caller commits once the email
@@ -326,6 +344,37 @@ def gift_status(gift: Gift, now: datetime) -> str:
         ended = gift.access_until is not None and gift.access_until <= now
         return "expired" if ended else "redeemed"
     return "withdrawn" if not gift.recipient_email else "paid"
+
+
+# The staff's list of gifts, newest first, sought by id.
+GIFT_ORDER = (Gift.id,)
+
+
+def _in_status(status: str, now: datetime) -> ColumnElement[bool]:
+    paid, redeemed = Gift.paid_at.is_not(None), Gift.redeemed_at.is_not(None)
+    return {
+        "unpaid": Gift.paid_at.is_(None),
+        "paid": and_(paid, Gift.redeemed_at.is_(None), Gift.recipient_email != ""),
+        "withdrawn": and_(paid, Gift.redeemed_at.is_(None), Gift.recipient_email == ""),
+        "redeemed": and_(redeemed, Gift.access_until > now),
+        "expired": and_(redeemed, Gift.access_until <= now),
+    }[status]
+
+
+def gifts_query(*, email: str = "", status: str | None = None, now: datetime) -> Select[Any]:
+    """The gifts whose buyer's or recipient's email contains ``email``, in ``status`` (a
+    key of :data:`GIFT_STATUS_WORDS`), unordered (the list pages it by :data:`GIFT_ORDER`)."""
+    query = select(Gift)
+    if email:
+        query = query.where(
+            or_(
+                Gift.buyer_email.contains(email, autoescape=True),
+                Gift.recipient_email.contains(email, autoescape=True),
+            )
+        )
+    if status is not None:
+        query = query.where(_in_status(status, now))
+    return query
 
 
 def _when(moment: datetime | None) -> str | None:
