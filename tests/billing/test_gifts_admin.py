@@ -21,7 +21,7 @@ OTHER = "another.friend@example.com"
 
 def rows(page):
     return {
-        row["data-gift"]: (row.select_one(".who").text.strip(), row["data-status"])
+        row["data-gift"]: (row.select_one(".recipient").text.strip(), row["data-status"])
         for row in page.html.select("#gifts tbody tr[data-gift]")
     }
 
