@@ -9,7 +9,10 @@ recipient redeems a single-use link and reads without a card until the months ru
    webhook (:func:`record_gift_payment`): whichever comes first marks the gift paid (a
    conditional UPDATE), and only that one owes the emails.
 3. :func:`issue_gift_link` makes the recipient's link once (only its digest is kept);
-   :func:`redeem_gift` spends it once for a signed-in reader.
+   :func:`redeem_gift` spends it once for a signed-in reader and fixes the gift's window
+   of access (its months, after any gift the reader already has).
+4. The access decision reads the reader's :class:`GiftGrant`: the gift's plan tier, within
+   its window (never every tier, unlike an editor's complimentary access).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import ColumnElement, ForeignKey, Select, String, Text, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.catalog import plan_for_sale
@@ -61,10 +64,30 @@ class Gift(Base):
         ForeignKey("readers.id", ondelete="SET NULL"), index=True
     )
     redeemed_at: Mapped[datetime | None]
+    # The access it gives, fixed when it is redeemed: its months, from ``access_from``.
+    access_from: Mapped[datetime | None]
+    access_until: Mapped[datetime | None] = mapped_column(index=True)
 
     def runs_until(self, start: datetime) -> datetime:
         """When access it gives from ``start`` ends (its months later)."""
         return add_months(start, self.months)
+
+
+@dataclass(frozen=True, slots=True)
+class GiftGrant:
+    """What a redeemed gift gives: its plan's ``tier``, from ``starts`` until ``ends``."""
+
+    tier: str
+    starts: datetime
+    ends: datetime
+
+    def runs_at(self, now: datetime) -> bool:
+        return self.starts <= now < self.ends
+
+    def covers(self, tiers: frozenset[str]) -> bool:
+        """Whether the gift's tier is one of ``tiers`` (an empty set: any paid plan), as a
+        subscription to the gift's plan would."""
+        return not tiers or self.tier in tiers
 
 
 class PaymentReader(Protocol):
@@ -192,6 +215,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def reissue_gift_link(session: Session, gift_id: int) -> tuple[Gift, str] | None:
+    """A new link for a paid gift not redeemed yet whose recipient is still known (the
+    old link stops working: only the new digest is kept); None for any other gift. The
+    caller emails it and commits."""
+    gift = session.get(Gift, gift_id, with_for_update=True)
+    if (
+        gift is None
+        or gift.paid_at is None
+        or gift.redeemed_at is not None
+        or not gift.recipient_email
+    ):
+        return None
+    token = secrets.token_urlsafe(32)
+    gift.token_digest = _digest(token)
+    gift.notified_at = utcnow()
+    return gift, token
+
+
 def issue_gift_link(session: Session, gift_id: int) -> tuple[Gift, str] | None:
     """Claim the recipient's email for a paid gift and make its link's token (only the
     digest is kept); None when it was claimed before. The caller commits once the email
@@ -222,29 +263,179 @@ def gift_by_token(session: Session, token: str) -> Gift | None:
     )
 
 
-def redeem_gift(session: Session, token: str, reader_id: int) -> Gift | None:
-    """Spend the link for ``reader_id`` (in the caller's transaction); None when it is
-    not a paid gift's or was spent already."""
+def redeem_gift(
+    session: Session, token: str, reader_id: int, now: datetime, *, after: datetime | None = None
+) -> Gift | None:
+    """Spend the link for ``reader_id`` (in the caller's transaction, which should hold the
+    reader's row locked so two gifts redeemed at once do not overlap); None when it is not
+    a paid gift's or was spent already. The gift's months run from the end of the reader's
+    latest gift, or of ``after`` (other access they have until then), or from ``now``."""
     gift = gift_by_token(session, token)
     if gift is None:
         return None
     spent = session.execute(
         update(Gift)
         .where(Gift.id == gift.id, Gift.redeemed_at.is_(None))
-        .values(redeemed_at=utcnow(), redeemed_by=reader_id)
+        .values(redeemed_at=now, redeemed_by=reader_id)
         .execution_options(synchronize_session=False)
     )
     if not spent.rowcount:  # type: ignore[attr-defined]
         return None
+    latest = session.scalar(
+        select(Gift.access_until)
+        .where(Gift.redeemed_by == reader_id, Gift.access_until.is_not(None))
+        .order_by(Gift.access_until.desc())
+        .limit(1)
+    )
+    start = max(moment for moment in (now, after, latest) if moment is not None)
     session.refresh(gift)
+    gift.access_from = start
+    gift.access_until = gift.runs_until(start)
+    session.flush()
     return gift
 
 
-def latest_gift_of(session: Session, reader_id: int) -> Gift | None:
-    """The gift the reader redeemed last (the billing page names its giver)."""
+def gift_grants_of(session: Session, reader_id: int, now: datetime) -> tuple[GiftGrant, ...]:
+    """The reader's redeemed gifts that have not ended by ``now``, earliest first (each
+    starts when the one before ends, so at most one runs at any moment)."""
+    rows = session.connection().execute(
+        select(Gift.tier, Gift.access_from, Gift.access_until)
+        .where(Gift.redeemed_by == reader_id, Gift.access_until > now)
+        .order_by(Gift.access_from)
+    )
+    return tuple(
+        GiftGrant(tier, starts, ends)
+        for tier, starts, ends in rows
+        if starts is not None and ends is not None
+    )
+
+
+def running_grant(grants: tuple[GiftGrant, ...], now: datetime) -> GiftGrant | None:
+    """The gift that gives access at ``now``, if any."""
+    return next((grant for grant in grants if grant.runs_at(now)), None)
+
+
+def running_gift_of(session: Session, reader_id: int, now: datetime) -> Gift | None:
+    """The gift giving the reader access now (the billing page names its plan and giver)."""
     return session.scalar(
         select(Gift)
-        .where(Gift.redeemed_by == reader_id)
-        .order_by(Gift.redeemed_at.desc(), Gift.id.desc())
+        .where(Gift.redeemed_by == reader_id, Gift.access_from <= now, Gift.access_until > now)
+        .order_by(Gift.access_from.desc())
         .limit(1)
+    )
+
+
+# --- a gift's status, and the people in it ---------------------------------------------
+
+GIFT_STATUS_WORDS = {
+    "unpaid": "Awaiting payment",
+    "paid": "Paid, not redeemed yet",
+    "redeemed": "Redeemed",
+    "expired": "Ended",
+    "withdrawn": "Recipient deleted their account",
+}
+
+
+def gift_status(gift: Gift, now: datetime) -> str:
+    """Where the gift has got: a key of :data:`GIFT_STATUS_WORDS`."""
+    if gift.paid_at is None:
+        return "unpaid"
+    if gift.redeemed_at is not None:
+        ended = gift.access_until is not None and gift.access_until <= now
+        return "expired" if ended else "redeemed"
+    return "withdrawn" if not gift.recipient_email else "paid"
+
+
+# The staff's list of gifts, newest first, sought by id.
+GIFT_ORDER = (Gift.id,)
+
+
+def _in_status(status: str, now: datetime) -> ColumnElement[bool]:
+    paid, redeemed = Gift.paid_at.is_not(None), Gift.redeemed_at.is_not(None)
+    return {
+        "unpaid": Gift.paid_at.is_(None),
+        "paid": and_(paid, Gift.redeemed_at.is_(None), Gift.recipient_email != ""),
+        "withdrawn": and_(paid, Gift.redeemed_at.is_(None), Gift.recipient_email == ""),
+        "redeemed": and_(redeemed, Gift.access_until > now),
+        "expired": and_(redeemed, Gift.access_until <= now),
+    }[status]
+
+
+def gifts_query(*, email: str = "", status: str | None = None, now: datetime) -> Select[Any]:
+    """The gifts whose buyer's or recipient's email contains ``email``, in ``status`` (a
+    key of :data:`GIFT_STATUS_WORDS`), unordered (the list pages it by :data:`GIFT_ORDER`)."""
+    query = select(Gift)
+    if email:
+        query = query.where(
+            or_(
+                Gift.buyer_email.contains(email, autoescape=True),
+                Gift.recipient_email.contains(email, autoescape=True),
+            )
+        )
+    if status is not None:
+        query = query.where(_in_status(status, now))
+    return query
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def gift_records(session: Session, reader_id: int, now: datetime) -> dict[str, Any]:
+    """The gifts the reader bought while signed in (with what they entered: the
+    recipient's email and their message) and the gifts they redeemed (what each gave
+    them, nothing about the giver), as JSON-ready values."""
+    bought = session.scalars(
+        select(Gift).where(Gift.buyer_reader_id == reader_id).order_by(Gift.created_at, Gift.id)
+    )
+    received = session.scalars(
+        select(Gift).where(Gift.redeemed_by == reader_id).order_by(Gift.redeemed_at, Gift.id)
+    )
+    return {
+        "gifts_bought": [
+            {
+                "plan": gift.plan_name,
+                "tier": gift.tier,
+                "months": gift.months,
+                "amount": gift.amount,
+                "currency": gift.currency,
+                "recipient_email": gift.recipient_email,
+                "message": gift.message,
+                "ordered_at": _when(gift.created_at),
+                "paid_at": _when(gift.paid_at),
+                "stripe_payment_intent_id": gift.stripe_payment_intent_id,
+                "status": gift_status(gift, now),
+            }
+            for gift in bought
+        ],
+        "gifts_received": [
+            {
+                "plan": gift.plan_name,
+                "tier": gift.tier,
+                "months": gift.months,
+                "redeemed_at": _when(gift.redeemed_at),
+                "access_from": _when(gift.access_from),
+                "access_until": _when(gift.access_until),
+            }
+            for gift in received
+        ],
+    }
+
+
+def forget_gift_parties(session: Session, reader_id: int, email: str) -> None:
+    """A reader deleted their account: take their email and the gift's message out of the
+    gifts they bought or were given (in the caller's transaction). Amounts, plans, dates
+    and the Stripe payment's id stay for the accounts; a gift waiting for them is
+    withdrawn (its link stops working), while one they gave still reaches its recipient."""
+    session.execute(
+        update(Gift)
+        .where(or_(Gift.buyer_reader_id == reader_id, Gift.buyer_email == email))
+        .values(buyer_email="", message="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Gift)
+        .where(or_(Gift.redeemed_by == reader_id, Gift.recipient_email == email))
+        .values(recipient_email="", message="", token_digest=None)
+        .execution_options(synchronize_session=False)
     )

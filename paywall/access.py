@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from billing import CardSnapshot, SubscriptionSnapshot
+from billing import CardSnapshot, GiftGrant, SubscriptionSnapshot
 
 
 class AccessLevel(StrEnum):
@@ -35,6 +35,7 @@ class Reason(StrEnum):
     CANCELING = "canceling"
     GRACE_PERIOD = "grace_period"
     COMPED = "comped"
+    GIFT = "gift"
     STAFF = "staff"
     METERED = "metered"
     # teaser only
@@ -59,6 +60,7 @@ FULL_REASONS = frozenset(
         Reason.CANCELING,
         Reason.GRACE_PERIOD,
         Reason.COMPED,
+        Reason.GIFT,
         Reason.STAFF,
         Reason.METERED,
     }
@@ -182,6 +184,7 @@ class AccessRequest:
     now: datetime
     subscription: SubscriptionSnapshot | None = None
     card: CardSnapshot | None = None
+    gift: GiftGrant | None = None  # the redeemed gift running now, if any
     meter: Meter = field(default_factory=Meter)
     settings: Settings = field(default_factory=Settings)
 
@@ -213,6 +216,10 @@ def _card_notices(req: AccessRequest) -> tuple[Notice, ...]:
 def _renewal_in_flight(req: AccessRequest, period_end: datetime | None) -> bool:
     """The period ended moments ago and Stripe has not yet told us how renewal went."""
     return period_end is not None and req.now < period_end + req.settings.grace_period
+
+
+def _gift_runs(req: AccessRequest) -> bool:
+    return req.gift is not None and req.gift.runs_at(req.now)
 
 
 def _subscription_gives_access(req: AccessRequest) -> bool:
@@ -252,12 +259,14 @@ def anonymous_reader(req: AccessRequest) -> Decision | None:
 def unverified_email(req: AccessRequest) -> Decision | None:
     """When the publisher requires it, an account opens free-account articles only once its
     email is confirmed. Paid articles are the subscription's and the meter's business, and
-    a reader whose subscription gives access (or who is comped) is never held back."""
+    a reader whose subscription gives access (or who is comped, or reads on a gift) is
+    never held back."""
     if (
         req.article.level is not AccessLevel.REGISTERED
         or not req.settings.require_verified_email
         or req.reader.email_verified
         or req.reader.comp_is_active(req.now)
+        or _gift_runs(req)
         or _subscription_gives_access(req)
     ):
         return None
@@ -281,6 +290,21 @@ def comped_reader(req: AccessRequest) -> Decision | None:
         else (Notice(NoticeCode.ENDS_ON, when=req.reader.comped_until),)
     )
     return Decision(Reason.COMPED, notices=notices)
+
+
+def gifted_reader(req: AccessRequest) -> Decision | None:
+    """A redeemed gift opens its plan's tier (and paid articles, as a subscription to its
+    plan would) until its months end. Another tier's article is left to a live
+    subscription, if the reader has one; else the gift's plan does not include it."""
+    gift = req.gift
+    if gift is None or not gift.runs_at(req.now):
+        return None
+    if gift.covers(req.article.required_tiers):
+        return Decision(Reason.GIFT, notices=(Notice(NoticeCode.ENDS_ON, when=gift.ends),))
+    sub = req.subscription
+    if sub is not None and not sub.has_ended_by(req.now):
+        return None
+    return Decision(Reason.PLAN_EXCLUDES_ARTICLE, (Action.UPGRADE,))
 
 
 def without_live_subscription(req: AccessRequest) -> Decision | None:
@@ -410,6 +434,7 @@ RULES: tuple[Rule, ...] = (
     unverified_email,
     registered_article,
     comped_reader,
+    gifted_reader,
     without_live_subscription,
     plan_excludes_article,
     incomplete_payment,

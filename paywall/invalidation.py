@@ -40,8 +40,9 @@ SITES = "sites"
 READERS = "readers"
 READER_TOKENS = "reader_tokens"
 BILLING = "billing"
+GIFTS = "gifts"
 SIGNING_KEYS = "signing_keys"
-SCOPES = (ARTICLES, SITES, READERS, READER_TOKENS, BILLING, SIGNING_KEYS)
+SCOPES = (ARTICLES, SITES, READERS, READER_TOKENS, BILLING, GIFTS, SIGNING_KEYS)
 
 TABLE_SCOPES = {
     "articles": ARTICLES,
@@ -55,6 +56,7 @@ TABLE_SCOPES = {
     "billing_subscriptions": BILLING,
     "billing_payment_methods": BILLING,
     "billing_invoices": BILLING,
+    "billing_gifts": GIFTS,
     "embed_signing_keys": SIGNING_KEYS,
 }
 """Which scope a write to each table moves (tables no cache reads are absent)."""

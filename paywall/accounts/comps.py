@@ -1,4 +1,4 @@
-"""Complimentary access: granted by an editor (maybe until a date), or by a redeemed gift."""
+"""Complimentary access to every tier, granted by an editor (maybe until a date)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select
 
-from billing import Gift
 from paywall.accounts.lookup import AccountError, find_by_email
 from paywall.accounts.models import Reader
 from paywall.audit.log import record
@@ -52,20 +51,3 @@ def comped_readers(limit: int) -> tuple[list[Reader], int]:
         select(Reader).where(Reader.is_comped).order_by(Reader.email).limit(limit)
     )
     return list(first), db.session.scalar(select(func.count()).where(Reader.is_comped)) or 0
-
-
-def extend_comp_by_gift(reader_id: int, gift: Gift, now: datetime) -> datetime | None:
-    """Give the reader a redeemed gift's months of access, from the end of the access they
-    already have (a comp or an earlier gift) or from now; the new end (None: the reader's
-    access was open-ended and stays so). The caller commits."""
-    reader = db.session.get(Reader, reader_id)
-    if reader is None:
-        raise AccountError("email", "No such reader.")
-    if reader.is_comped and reader.comped_until is None:
-        return None
-    start = now
-    if reader.is_comped and reader.comped_until is not None and reader.comped_until > now:
-        start = reader.comped_until
-    reader.is_comped = True
-    reader.comped_until = gift.runs_until(start)
-    return reader.comped_until

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing import billing_records, forget_customer, utcnow
+from billing import billing_records, forget_customer, forget_gift_parties, gift_records, utcnow
 from paywall.accounts.emailed_links import email_reader, spend_link
 from paywall.accounts.lookup import AccountError, find_by_email, is_valid_email, normalise_email
 from paywall.accounts.models import LoginSession, Reader, Role
@@ -187,6 +187,7 @@ def export(reader_id: int, *, session_id: int | None = None) -> dict[str, Any]:
             "until": _when(reader.comped_until),
         },
         **billing_records(db.session, reader_id),
+        **gift_records(db.session, reader_id, utcnow()),
         "sessions": [
             {
                 "device": row.device,
@@ -235,13 +236,15 @@ def delete_account(reader_id: int, confirmation: str) -> int:
     reached: billing errors pass through), cards and emails go there and here. Then, in
     one transaction, the account is emptied of the person: a placeholder email (so the
     address is free for a new account), no name, no password, no role or comp; every
-    session, embed reader token and metered view is deleted. The row stays, so the
-    invoices accounting law keeps (amounts, dates, Stripe ids) have an owner that is
+    session, embed reader token and metered view is deleted; gifts lose the person's
+    email and their message (a gift waiting for them stops working). The row stays, so
+    the invoices accounting law keeps (amounts, dates, Stripe ids) have an owner that is
     nobody.
     """
     reader = check_deletion(reader_id, confirmation)
     canceled = forget_customer(db.session, gateway(), reader.id)
     placeholder = f"deleted-{reader.id}-{secrets.token_hex(6)}@{DELETED_DOMAIN}"
+    forget_gift_parties(db.session, reader.id, reader.email)
     db.session.execute(
         update(Reader)
         .where(Reader.id == reader.id)

@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from billing import snapshots_from_row, utcnow, with_billing_snapshot
+from billing import Gift, snapshots_from_row, utcnow, with_billing_snapshot
 from paywall.accounts.devices import describe_device
 from paywall.accounts.models import LoginSession, Reader, SessionReader
-from paywall.articles.reading import keep_billing_snapshots
+from paywall.articles.reading import keep_billing_snapshots, keep_no_gifts
 from paywall.caching import cache
 from paywall.database import reads
 from paywall.extensions import db
@@ -50,6 +50,10 @@ _READER_BY_SESSION = with_billing_snapshot(
     .join(LoginSession, LoginSession.reader_id == Reader.id)
     .where(LoginSession.token_digest == bindparam("digest")),
     Reader.id,
+).add_columns(
+    # Whether a gift has not ended: most readers have none, and then the reading path
+    # needs no query of gifts (one round trip for the reader, billing and gifts alike).
+    exists().where(Gift.redeemed_by == Reader.id, Gift.access_until > bindparam("now"))
 )
 _SESSION_WIDTH = len(SessionReader.COLUMNS) + 3
 
@@ -123,11 +127,14 @@ def load_session_reader(token: str) -> SessionReader | None:
 
 def _read_session(digest: str) -> tuple[tuple, int, datetime, datetime] | None:
     # Core-level execute: a plain column read needs none of the ORM's identity machinery.
-    row = reads().execute(_READER_BY_SESSION, {"digest": digest}).first()
+    row = reads().execute(_READER_BY_SESSION, {"digest": digest, "now": utcnow()}).first()
     if row is None:
         return None
     *columns, session_id, expires_at, last_seen_at = row[:_SESSION_WIDTH]
-    keep_billing_snapshots(columns[0], snapshots_from_row(row[_SESSION_WIDTH:]))
+    *billing_columns, has_gift = row[_SESSION_WIDTH:]
+    keep_billing_snapshots(columns[0], snapshots_from_row(billing_columns))
+    if not has_gift:
+        keep_no_gifts(columns[0])
     return tuple(columns), session_id, expires_at, last_seen_at
 
 

@@ -13,7 +13,15 @@ from flask import current_app
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from billing import CardSnapshot, SubscriptionSnapshot, snapshots_for_reader, utcnow
+from billing import (
+    CardSnapshot,
+    GiftGrant,
+    SubscriptionSnapshot,
+    gift_grants_of,
+    running_grant,
+    snapshots_for_reader,
+    utcnow,
+)
 from paywall.access import (
     ANONYMOUS,
     AccessLevel,
@@ -32,10 +40,11 @@ from paywall.articles.service import ArticlePage
 from paywall.caching import FreshCache, cache
 from paywall.database import reads
 from paywall.extensions import db
-from paywall.invalidation import BILLING
+from paywall.invalidation import BILLING, GIFTS
 
 SUBSCRIBER_LEVELS = (AccessLevel.PAID, AccessLevel.TIERS)
 BILLING_CACHE = "paywall.billing_snapshots"
+GIFTS_CACHE = "paywall.gift_grants"
 Snapshots = tuple[SubscriptionSnapshot | None, CardSnapshot | None]
 
 
@@ -70,6 +79,26 @@ def keep_billing_snapshots(reader_id: int, snapshots: Snapshots) -> None:
 
 def _billing_cache() -> FreshCache[int, Snapshots]:
     return cache(BILLING_CACHE, (BILLING,), 20_000)
+
+
+def _gifts_cache() -> FreshCache[int, tuple[GiftGrant, ...]]:
+    return cache(GIFTS_CACHE, (GIFTS,), 20_000)
+
+
+def keep_no_gifts(reader_id: int) -> None:
+    """Note that the reader has no gift that has not ended, as read along with something
+    else (the session's reader) this request."""
+    _gifts_cache().keep(reader_id, ())
+
+
+def running_gift(reader_id: int, now: datetime) -> GiftGrant | None:
+    """The redeemed gift giving the reader access at ``now``, from the local gifts table.
+
+    The reader's gifts not yet ended are kept per worker until any gift row changes (a
+    gift kept here that ended since is simply no longer running at ``now``).
+    """
+    grants = _gifts_cache().fetch(reader_id, lambda: gift_grants_of(db.session, reader_id, now))
+    return running_grant(grants or (), now)
 
 
 def access_settings() -> Settings:
@@ -147,24 +176,27 @@ def decide_for(reader: Reader | SessionReader | None, article: ArticlePage) -> D
     now = utcnow()
     state = reader_state(reader)
     access = article.access
-    subscription = card = None
+    subscription = card = gift = None
     meter = Meter()
-    # Billing state and the meter only matter to a signed-in reader on a paid article who
-    # is neither staff nor comped (those rules answer before any billing rule).
+    # Billing state, gifts and the meter only matter to a signed-in reader on a paid article
+    # who is neither staff nor comped (those rules answer before any billing rule).
     paying_matters = not state.is_staff and not state.comp_is_active(now)
     settings = access_settings()
     if reader is not None and paying_matters and access.level in SUBSCRIBER_LEVELS:
         subscription, card = billing_snapshots(reader.id)
+        gift = running_gift(reader.id, now)
         meter = meter_for(reader.id, article.id, now)
     elif reader is not None and paying_matters and _unconfirmed_email_matters(state, access):
         # A subscriber is never held back by an unconfirmed email: look the subscription up.
         subscription, card = billing_snapshots(reader.id)
+        gift = running_gift(reader.id, now)
     request = AccessRequest(
         reader=state,
         article=access,
         now=now,
         subscription=subscription,
         card=card,
+        gift=gift,
         meter=meter,
         settings=settings,
     )

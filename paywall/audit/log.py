@@ -34,6 +34,7 @@ ACTIONS: dict[str, str] = {
     "key.revoke": "Secret keys revoked",
     "site_key.rotate": "Site key replaced",
     "role.change": "Role changed",
+    "gift.resend": "Gift link sent again",
 }
 
 # The log is listed newest first, sought by id.

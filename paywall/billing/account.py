@@ -85,13 +85,16 @@ def _grace() -> timedelta:
 
 
 def _comp(now: datetime) -> dict[str, object] | None:
-    """The reader's complimentary access, when it runs now (``until`` None: open-ended),
-    and the gift it came from when the reader redeemed one (then ``gift``: who gave it)."""
+    """The reader's complimentary access when it runs now (``until`` None: open-ended),
+    else the redeemed gift giving them access now (``gift``: who gave it, empty when the
+    giver deleted their account; ``plan``: what it gives)."""
     until = current_user.comped_until
-    if not current_user.is_comped or (until is not None and now >= until):
+    if current_user.is_comped and (until is None or now < until):
+        return {"until": until, "gift": None, "plan": None}
+    gift = billing.running_gift_of(db.session, current_user.id, now)
+    if gift is None:
         return None
-    gift = billing.latest_gift_of(db.session, current_user.id)
-    return {"until": until, "gift": gift.buyer_email if gift is not None else None}
+    return {"until": gift.access_until, "gift": gift.buyer_email or True, "plan": gift.plan_name}
 
 
 def _resubscribe_offer(overview: Any, state: BillingState, now: datetime) -> Any:

@@ -5,6 +5,7 @@ A JWT signed with the active Ed25519 key (``kid`` in the header) for one site
 
 - ``access``: the access levels the reader reads in full (``free``, ``registered``, ``paid``);
 - ``tiers``: plan tiers the reader reads, ``["*"]`` for every tier (comped readers, staff);
+  a redeemed gift adds its plan's tier, a subscription its own;
 - ``reason``: the decision's reason code for a paid article.
 
 Metered views are not entitlements: a site that meters asks the decision API.
@@ -21,7 +22,12 @@ from flask import current_app, request
 from billing import utcnow
 from paywall.access import AccessLevel, AccessRequest, ArticleAccess, Decision, Reason, decide
 from paywall.accounts.models import SessionReader
-from paywall.articles.reading import access_settings, billing_snapshots, reader_state
+from paywall.articles.reading import (
+    access_settings,
+    billing_snapshots,
+    reader_state,
+    running_gift,
+)
 from paywall.embed.signing import ALGORITHM, active_key
 from paywall.embed.sites import SiteRecord
 
@@ -39,12 +45,13 @@ def issuer() -> str:
 def entitlements_for(reader: SessionReader | None, now: datetime) -> dict[str, Any]:
     """What ``reader`` reads in full right now, decided by the same rules as any article."""
     state = reader_state(reader)
-    subscription = card = None
+    subscription = card = gift = None
     if reader is not None and not state.is_staff:
         subscription, card = billing_snapshots(reader.id)
+        gift = running_gift(reader.id, now)
     settings = access_settings()
 
-    def decision(level: AccessLevel) -> Decision:
+    def decision(level: AccessLevel, *, with_gift: bool = True) -> Decision:
         return decide(
             AccessRequest(
                 reader=state,
@@ -52,6 +59,7 @@ def entitlements_for(reader: SessionReader | None, now: datetime) -> dict[str, A
                 now=now,
                 subscription=subscription,
                 card=card,
+                gift=gift if with_gift else None,
                 settings=settings,
             )
         )
@@ -62,8 +70,16 @@ def entitlements_for(reader: SessionReader | None, now: datetime) -> dict[str, A
     tiers: list[str] = []
     if paid.reason in (Reason.COMPED, Reason.STAFF):
         tiers = [EVERY_TIER]
-    elif paid.reason in SUBSCRIPTION_REASONS and subscription is not None:
-        tiers = [subscription.tier]
+    else:
+        if paid.reason is Reason.GIFT and gift is not None:
+            tiers.append(gift.tier)
+            # The subscription's own tier too, as its decision without the gift says.
+            paid_on_subscription = decision(AccessLevel.PAID, with_gift=False)
+        else:
+            paid_on_subscription = paid
+        if paid_on_subscription.reason in SUBSCRIPTION_REASONS and subscription is not None:
+            tiers.append(subscription.tier)
+        tiers = sorted(set(tiers))
     return {"access": access, "tiers": tiers, "reason": paid.reason.value}
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("gifts", __name__, cli_group=None)
 
-from paywall.gifts import routes  # noqa: E402,F401
+from paywall.gifts import admin, routes  # noqa: E402,F401

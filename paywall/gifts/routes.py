@@ -7,15 +7,17 @@ from the request, and a redeem link is its own secret (only its digest is stored
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 import billing
 from billing import BillingStateError, Email, Gift, GiftOrder, active_plans, format_money, utcnow
-from paywall.accounts.comps import extend_comp_by_gift
+from paywall.accounts.models import Reader
 from paywall.billing.support import gateway, stripe_errors_handled, stripe_page_settings
 from paywall.extensions import db
 from paywall.gifts import bp
@@ -131,6 +133,13 @@ def _bad_link(used: bool) -> tuple[str, int]:
     return render_template("gifts/bad_link.html", used=used), 410 if used else 404
 
 
+def _comp_end(now: datetime) -> datetime | None:
+    """When the reader's dated complimentary access ends, if it runs now: a gift starts
+    after it (open-ended access has no end to start after: the gift starts now)."""
+    until = current_user.comped_until
+    return until if current_user.is_comped and until is not None and until > now else None
+
+
 @bp.route("/gift/redeem/<token>", methods=["GET", "POST"])
 def redeem(token: str) -> tuple[str, int] | Response:
     """Redeem a gift: sign in or create an account (and come back), then confirm."""
@@ -141,13 +150,18 @@ def redeem(token: str) -> tuple[str, int] | Response:
         return render_template("gifts/redeem.html", gift=gift, form=None, here=request.path), 200
     form = RedeemForm()
     if form.validate_on_submit():
-        spent = billing.redeem_gift(db.session, token, current_user.id)
+        now = utcnow()
+        # The reader's row locked: two gifts redeemed at once run one after the other.
+        db.session.execute(select(Reader.id).where(Reader.id == current_user.id).with_for_update())
+        spent = billing.redeem_gift(db.session, token, current_user.id, now, after=_comp_end(now))
         if spent is None:  # spent a moment ago, in another tab
             db.session.rollback()
             return _bad_link(used=True)
-        until = extend_comp_by_gift(current_user.id, spent, utcnow())
+        start, until = spent.access_from, spent.access_until
         db.session.commit()
-        ends = f"until {until:%-d %B %Y}" if until else "with no end date"
-        flash(f"Your gift is redeemed: you can read {ends}.", "success")
+        assert start is not None and until is not None
+        span = f"from {start:%-d %B %Y} " if start > now else ""
+        flash(f"Your gift is redeemed: the {spent.plan_name} plan {span}until {until:%-d %B %Y}.",
+              "success")  # fmt: skip
         return redirect(url_for("billing.account"))
     return render_template("gifts/redeem.html", gift=gift, form=form, here=request.path), 200

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from billing.gifts import GiftGrant
 from billing.snapshots import CardSnapshot, SubscriptionSnapshot
 from paywall.access import (
     ANONYMOUS,
@@ -44,6 +45,10 @@ UNVERIFIED = ReaderState(signed_in=True, email_verified=False)
 STAFF = ReaderState(signed_in=True, email_verified=True, is_staff=True)
 COMPED = ReaderState(signed_in=True, email_verified=True, is_comped=True)
 VERIFICATION_REQUIRED = Settings(require_verified_email=True)
+
+STANDARD_GIFT = GiftGrant("standard", NOW - DAY, NOW + 90 * DAY)
+PREMIUM_GIFT = GiftGrant("premium", NOW - DAY, NOW + 90 * DAY)
+GIFT_ENDS = Notice(NoticeCode.ENDS_ON, when=NOW + 90 * DAY)
 
 GOOD_CARD = CardSnapshot("visa", "4242", 12, 2030)
 EXPIRING_CARD = CardSnapshot("visa", "4242", 12, 2026)  # works until 2027-01-01 00:00 UTC
@@ -79,6 +84,7 @@ class Row:
     article: ArticleAccess = PAID
     subscription: SubscriptionSnapshot | None = None
     card: CardSnapshot | None = GOOD_CARD
+    gift: GiftGrant | None = None
     meter: Meter = field(default_factory=Meter)
     settings: Settings = field(default_factory=Settings)
     now: datetime = NOW
@@ -95,6 +101,7 @@ class Row:
             now=self.now,
             subscription=self.subscription,
             card=self.card,
+            gift=self.gift,
             meter=self.meter,
             settings=self.settings,
         )
@@ -193,6 +200,37 @@ ROWS = {
     "comp end date without the comp flag": Row(
         reader=ReaderState(signed_in=True, comped_until=NOW + DAY),
         access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    # --- a redeemed gift: its plan's tier until its months end ---------------------------
+    "gift reads a paid article": Row(
+        gift=STANDARD_GIFT, card=None, reason=Reason.GIFT, notices=(GIFT_ENDS,),
+    ),
+    "gift reads its own tier's article": Row(
+        gift=PREMIUM_GIFT, article=PREMIUM_OR_GOLD, card=None, reason=Reason.GIFT,
+        notices=(GIFT_ENDS,),
+    ),
+    "gift of another tier: upgrade, never the meter": Row(
+        gift=STANDARD_GIFT, article=PREMIUM_ONLY, card=None, meter=Meter(allowance=3),
+        access="teaser", reason=Reason.PLAN_EXCLUDES_ARTICLE, actions=(Action.UPGRADE,),
+    ),
+    "gift of another tier, with a subscription of that tier": Row(
+        gift=STANDARD_GIFT, article=PREMIUM_ONLY, subscription=sub(tier="premium"),
+        reason=Reason.SUBSCRIBER,
+    ),
+    "gift reads on while the reader's own subscription failed": Row(
+        gift=STANDARD_GIFT, subscription=sub("unpaid"), reason=Reason.GIFT, notices=(GIFT_ENDS,),
+    ),
+    "gift that starts after the one running now": Row(
+        gift=GiftGrant("standard", NOW + DAY, NOW + 30 * DAY), card=None,
+        access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    "gift that ended": Row(
+        gift=GiftGrant("standard", NOW - 30 * DAY, NOW - DAY), card=None,
+        access="teaser", reason=Reason.NO_SUBSCRIPTION, actions=SUBSCRIBE,
+    ),
+    "unverified reader on a gift, verification required": Row(
+        reader=UNVERIFIED, article=REGISTERED, settings=VERIFICATION_REQUIRED,
+        gift=STANDARD_GIFT, reason=Reason.REGISTERED_READER,
     ),
     # --- no subscription and the meter -------------------------------------------------
     "no subscription, metering off": Row(
@@ -470,10 +508,10 @@ def test_every_reason_code_has_a_row():
 def test_the_table_agrees_with_the_design_on_which_reasons_are_full():
     full_in_design = {
         "free_article", "registered_reader", "subscriber", "trialing", "canceling",
-        "grace_period", "comped", "staff", "metered",
+        "grace_period", "comped", "gift", "staff", "metered",
     }  # fmt: skip
     assert {str(reason) for reason in FULL_REASONS} == full_in_design
-    assert len(Reason) == 19
+    assert len(Reason) == 20
 
 
 # --- boundaries: the exact instant a deadline passes ---------------------------------
@@ -544,6 +582,12 @@ def test_trial_ends_then_its_first_charge_has_the_grace_window():
 def test_comp_ends_exactly_at_its_end_date():
     reader = ReaderState(signed_in=True, email_verified=True, is_comped=True, comped_until=NOW)
     assert reasons_either_side(NOW, reader=reader) == (Reason.COMPED, Reason.NO_SUBSCRIPTION)
+
+
+def test_a_gift_ends_exactly_when_its_months_end():
+    gift = GiftGrant("standard", NOW - 90 * DAY, NOW)
+    assert reasons_either_side(NOW, gift=gift) == (Reason.GIFT, Reason.NO_SUBSCRIPTION)
+    assert reasons_either_side(NOW - 90 * DAY, gift=gift) == (Reason.NO_SUBSCRIPTION, Reason.GIFT)
 
 
 def test_card_works_until_the_end_of_its_expiry_month():

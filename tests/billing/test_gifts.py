@@ -28,7 +28,7 @@ from tests.billing.emulated import (
     wait_for,
 )
 from tests.billing.test_subscribe import gate_reason
-from tests.factories import ReaderFactory
+from tests.factories import SECRET, ReaderFactory
 from tests.helpers import path_of, sign_in, text
 
 RECIPIENT = "friend@example.com"
@@ -82,8 +82,10 @@ def gift_event_applied(live, intent_id):
     return wait_for(lambda: live.query(applied))
 
 
-def test_a_gift_bought_and_redeemed_reads_paid_articles(billing_app, mailbox):
+def test_a_gift_bought_and_redeemed_reads_its_plans_tier(billing_app, mailbox):
     slug = billing_app.article()
+    standard_only = billing_app.article(access_level="tiers", tiers="standard")
+    premium_only = billing_app.article(access_level="tiers", tiers="premium")
     with billing_app.twin.app_context():
         ReaderFactory(email=RECIPIENT)
     buyer = TestApp(billing_app.app)
@@ -116,12 +118,40 @@ def test_a_gift_bought_and_redeemed_reads_paid_articles(billing_app, mailbox):
     account = confirm.forms["redeem-form"].submit().follow()
     notice = account.html.select_one("#comped")
     until = add_months(utcnow(), 3)
-    assert f"Gift from {BUYER} until {until:%-d %B %Y}" in notice.text
+    assert f"Gift from {BUYER} until {until:%-d %B %Y}: the Monthly plan" in notice.text
 
-    article = recipient.get(f"/articles/{slug}")
-    assert gate_reason(article) is None  # the full text
-    reader = reader_named(billing_app, RECIPIENT)
-    assert abs(reader.comped_until - until) < timedelta(minutes=1)
+    # The gift's plan is a standard-tier plan: what it would read, and no more.
+    assert gate_reason(recipient.get(f"/articles/{slug}")) is None  # the full text
+    assert gate_reason(recipient.get(f"/articles/{standard_only}")) is None
+    premium = recipient.get(f"/articles/{premium_only}")
+    assert gate_reason(premium) == "plan_excludes_article"
+    assert SECRET not in premium.text
+    (gift,) = gifts(billing_app)
+    assert abs(gift.access_until - until) < timedelta(minutes=1)
+    assert not reader_named(billing_app, RECIPIENT).is_comped  # not every tier's comp
+
+
+def test_a_gifts_access_ends_when_its_months_end(billing_app, mailbox):
+    slug = billing_app.article()
+    pay(billing_app, choose_gift(TestApp(billing_app.app), months=1))
+    recipient = billing_app.subscriber(RECIPIENT)
+    link = path_of(mailbox.link_to(RECIPIENT, "/gift/redeem/"))
+    recipient.web.get(link).forms["redeem-form"].submit()
+    assert gate_reason(recipient.web.get(f"/articles/{slug}")) is None
+    (gift,) = gifts(billing_app)
+    assert gift.access_until == add_months(gift.access_from, 1)
+
+    def move_window_back(session, by):
+        row = session.get(Gift, gift.id)
+        row.access_from, row.access_until = row.access_from - by, row.access_until - by
+        session.commit()
+
+    # One second before the month is over it still reads; at its end the gate is back.
+    billing_app.query(move_window_back, gift.access_until - utcnow() - timedelta(seconds=30))
+    assert gate_reason(recipient.web.get(f"/articles/{slug}")) is None
+    billing_app.query(move_window_back, timedelta(seconds=31))
+    assert gate_reason(recipient.web.get(f"/articles/{slug}")) == "no_subscription"
+    assert recipient.web.get("/account/billing").html.select_one("#comped") is None
 
 
 def test_a_redeem_link_works_once(billing_app, mailbox):
@@ -204,14 +234,22 @@ def test_a_gift_never_renews(billing_app, mailbox):
     assert count == 0
 
 
-def test_a_gift_extends_access_the_reader_already_has(billing_app, mailbox):
+def test_a_gift_starts_when_the_access_the_reader_already_has_ends(billing_app, mailbox):
     comp_ends = utcnow() + timedelta(days=10)
     recipient = billing_app.subscriber(RECIPIENT, is_comped=True, comped_until=comp_ends)
-    pay(billing_app, choose_gift(TestApp(billing_app.app), months=1))
-    link = path_of(mailbox.link_to(RECIPIENT, "/gift/redeem/"))
-    recipient.web.get(link).forms["redeem-form"].submit()
-    reader = reader_named(billing_app, RECIPIENT)
-    assert abs(reader.comped_until - add_months(comp_ends, 1)) < timedelta(seconds=1)
+    for _ in range(2):
+        pay(billing_app, choose_gift(TestApp(billing_app.app), months=1))
+        link = path_of(mailbox.link_to(RECIPIENT, "/gift/redeem/"))
+        recipient.web.get(link).forms["redeem-form"].submit()
+    first, second = gifts(billing_app)
+    assert abs(first.access_from - comp_ends) < timedelta(seconds=1)
+    assert first.access_until == add_months(first.access_from, 1)
+    # The second runs after the first: never two gifts spent at once.
+    assert (second.access_from, second.access_until) == (
+        first.access_until,
+        add_months(first.access_until, 1),
+    )
+    assert reader_named(billing_app, RECIPIENT).comped_until == comp_ends
 
 
 def test_bad_gift_orders_show_field_errors_and_make_nothing(billing_app):

@@ -8,10 +8,12 @@ Full-page screenshots of each gift page, at a desktop and a phone width, go to
 
 from __future__ import annotations
 
+from billing.gifts import Gift
+from billing.orm import utcnow
 from tests.billing import conftest as billing
 from tests.browser.test_billing_browser import fill_card
 from tests.browser.test_renewal_confirm_browser import screenshots, shots  # noqa: F401
-from tests.factories import DEFAULT_PASSWORD, SECRET, ReaderFactory
+from tests.factories import DEFAULT_PASSWORD, SECRET, AdminFactory, ReaderFactory
 from tests.helpers import path_of
 
 emulator, stripe_side, billing_app = billing.emulator, billing.stripe_side, billing.billing_app
@@ -21,6 +23,7 @@ RECIPIENT = "friend@example.com"
 
 def test_a_gift_bought_and_redeemed(billing_app, browser, mailbox, shots):  # noqa: F811
     slug = billing_app.article()
+    premium_only = billing_app.article(access_level="tiers", tiers="premium")
     with billing_app.twin.app_context():
         ReaderFactory(email=RECIPIENT)
     base = billing_app.url
@@ -66,3 +69,43 @@ def test_a_gift_bought_and_redeemed(billing_app, browser, mailbox, shots):  # no
     recipient.goto(f"{base}/articles/{slug}")
     assert recipient.locator("#paywall-gate").count() == 0
     assert SECRET in recipient.locator(".paywalled-content").inner_text()
+
+    # The gift is a Monthly (standard-tier) gift: a premium-only article asks to upgrade.
+    recipient.goto(f"{base}/articles/{premium_only}")
+    gate = recipient.locator("#paywall-gate")
+    assert gate.get_attribute("data-reason") == "plan_excludes_article"
+    assert SECRET not in recipient.content()
+
+    # The staff's list shows it, from the navigation bar; another gift waits for its link.
+    billing_app.query(waiting_gift)
+    admin = browser.new_context().new_page()
+    admin.set_default_timeout(10_000)
+    with billing_app.twin.app_context():
+        AdminFactory(email="admin@example.com")
+    admin.goto(f"{base}/signin?next=/admin")
+    admin.fill("input[name=email]", "admin@example.com")
+    admin.fill("input[name=password]", DEFAULT_PASSWORD)
+    admin.click("#sign-in-form button[type=submit]")
+    admin.wait_for_url(f"{base}/admin")
+    admin.click("nav.staff-nav >> text=Gifts")
+    admin.wait_for_url(f"{base}/admin/gifts")
+    redeemed = admin.locator("#gifts tr[data-status=redeemed]")
+    assert RECIPIENT in redeemed.inner_text() and "6 months of Monthly" in redeemed.inner_text()
+    screenshots(admin, shots, "admin-gifts")
+    admin.click("#gifts tr[data-status=paid] button")
+    admin.wait_for_selector(".flash--success")
+    assert "A new link went to waiting@example.com" in admin.inner_text(".flashes")
+    assert mailbox.link_to("waiting@example.com", "/gift/redeem/")
+
+
+def waiting_gift(session):  # type: ignore[no-untyped-def]
+    """A paid gift whose recipient has not redeemed it yet."""
+    now = utcnow()
+    session.add(
+        Gift(
+            buyer_email="aunt@example.com", recipient_email="waiting@example.com",
+            message="", plan_code="premium", plan_name="Premium", tier="premium", months=12,
+            amount=22800, currency="usd", paid_at=now, notified_at=now,
+        )
+    )  # fmt: skip
+    session.commit()

@@ -30,6 +30,7 @@ STAFF_PAGES = (
     "/admin/articles",
     "/admin/subscribers",
     "/admin/readers",
+    "/admin/gifts",
     "/admin/plans",
     "/admin/sites",
     "/editor/articles/new",
@@ -52,8 +53,8 @@ def test_every_staff_page_has_the_staff_navigation_marking_where_you_are(app, ed
         assert nav is not None, path
         labels = [a.text for a in nav.select("a")]
         assert labels == [
-            "Overview", "Dashboard", "Articles", "Subscribers", "Readers", "Plans", "Sites",
-            "Audit log",
+            "Overview", "Dashboard", "Articles", "Subscribers", "Readers", "Gifts", "Plans",
+            "Sites", "Audit log",
         ]  # fmt: skip
         current = nav.select('a[aria-current="page"]')
         expected = {"/editor/articles/new": "/admin/articles"}.get(path, path)
@@ -61,7 +62,7 @@ def test_every_staff_page_has_the_staff_navigation_marking_where_you_are(app, ed
     # Editors are shown only the pages they may open.
     nav = editor_web.get("/admin").html.select_one("nav.staff-nav")
     assert [a.text for a in nav.select("a")] == [
-        "Overview", "Dashboard", "Articles", "Subscribers", "Readers",
+        "Overview", "Dashboard", "Articles", "Subscribers", "Readers", "Gifts",
     ]  # fmt: skip
 
 
