@@ -188,15 +188,24 @@ def store_malformed(session: Session, body: bytes, reason: str) -> int:
 def apply_event(
     session: Session, gateway: StripeReader, stripe_event_id: str, *, force: bool = False
 ) -> Outcome:
-    """Apply a stored event once (``force``: again), from Stripe's current objects."""
+    """Apply a stored event once (``force``: again), from Stripe's current objects.
+
+    Other stored events about the same object that the same handler applies and that no
+    one is applying now are applied with it, from the same re-read, and marked applied in
+    the same transaction (Stripe sends several at once: an invoice created, finalized and
+    paid). Each still has its job, which finds it applied; should this one fail, they
+    stay unapplied for theirs.
+    """
     claim = (
         update(WebhookEvent)
         .where(WebhookEvent.stripe_event_id == stripe_event_id)
         .values(applied_at=utcnow(), attempts=WebhookEvent.attempts + 1, last_error=None)
+        .returning(WebhookEvent.id, WebhookEvent.type, WebhookEvent.object_id)
     )
     if not force:
         claim = claim.where(WebhookEvent.applied_at.is_(None))
-    if not session.execute(claim).rowcount:  # type: ignore[attr-defined]
+    claimed = session.execute(claim).first()
+    if claimed is None:
         session.rollback()
         if session.scalar(
             select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == stripe_event_id)
@@ -207,6 +216,7 @@ def apply_event(
         select(WebhookEvent.payload).where(WebhookEvent.stripe_event_id == stripe_event_id)
     )
     try:
+        _claim_companions(session, claimed.id, claimed.type, claimed.object_id)
         follow_ups = _apply(session, gateway, payload or {})
         session.commit()
     except Exception as error:
@@ -214,6 +224,34 @@ def apply_event(
         _record_failure(session, stripe_event_id, error)
         raise EventNotApplied(f"{stripe_event_id}: {error}") from error
     return Outcome(stripe_event_id, "applied", follow_ups)
+
+
+def _claim_companions(session: Session, own_id: int, kind: str, object_id: str | None) -> int:
+    """Mark applied the other unapplied events about ``object_id`` that ``kind``'s handler
+    applies, skipping those another worker holds; returns how many.
+
+    The re-read that follows is made after they were stored, so it holds what each says.
+    """
+    handler = handler_for(kind)
+    if handler is None or object_id is None:
+        return 0
+    pending = session.execute(
+        select(WebhookEvent.id, WebhookEvent.type)
+        .where(
+            WebhookEvent.object_id == object_id,
+            WebhookEvent.applied_at.is_(None),
+            WebhookEvent.id != own_id,
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    same = [row.id for row in pending if handler_for(row.type) is handler]
+    if same:
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(same))
+            .values(applied_at=utcnow(), attempts=WebhookEvent.attempts + 1, last_error=None)
+        )
+    return len(same)
 
 
 def _record_failure(session: Session, stripe_event_id: str, error: Exception) -> None:
