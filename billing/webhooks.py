@@ -26,10 +26,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Insert, LargeBinary, String, Table, select, update
+from sqlalchemy import Engine, Insert, LargeBinary, String, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from billing import emails_owed, gifts, sync
 from billing.errors import BillingRequestError
@@ -87,13 +87,6 @@ def _insert_statement(dialect: str) -> Insert:
 _INSERT_ONCE = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def _insert_once(session: Session, values: dict[str, Any]) -> bool:
-    """Store the event row unless its id is stored; True when this call stored it."""
-    statement = _INSERT_ONCE[session.get_bind().dialect.name]
-    # RETURNING, not rowcount: psycopg reports -1 for this statement on PostgreSQL.
-    return session.execute(statement, values).first() is not None
-
-
 def _event_row(event: Obj) -> dict[str, Any]:
     """Column values of a newly stored event, not applied yet."""
     obj = (event.get("data") or {}).get("object") or {}
@@ -110,11 +103,19 @@ def _event_row(event: Obj) -> dict[str, Any]:
     }
 
 
-def store_event(session: Session, event: Obj) -> bool:
-    """Store a verified event unless its id is already stored; True when newly stored."""
-    stored = _insert_once(session, _event_row(event))
-    session.commit()
-    return stored
+def store_event(session: Session | scoped_session[Session], event: Obj) -> bool:
+    """Store a verified event unless its id is already stored; True when newly stored.
+
+    The INSERT commits by itself (autocommit) on a connection of its own: one round trip
+    instead of BEGIN, INSERT and COMMIT, and as durable once it returns; no ORM session
+    work for a statement that loads nothing.
+    """
+    engine = session.get_bind()
+    assert isinstance(engine, Engine), "the session is bound to an engine"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        statement = _INSERT_ONCE[connection.dialect.name]
+        # RETURNING, not rowcount: psycopg reports -1 for this statement on PostgreSQL.
+        return connection.execute(statement, _event_row(event)).first() is not None
 
 
 def is_applied(session: Session, stripe_event_id: str) -> bool:
