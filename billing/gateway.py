@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 import stripe
 
@@ -138,6 +139,14 @@ class StripeGateway:
     def _v1(self) -> Any:
         self.calls += 1
         return self._client.v1
+
+    def _read(self, path: str, object_id: str, expand: list[str]) -> dict[str, Any]:
+        """GET ``path``/``object_id`` as plain JSON: the SDK's typed objects, built and
+        turned back into dicts, took most of a webhook re-read's CPU (4 ms an invoice)."""
+        self.calls += 1
+        url = f"{path}/{quote(object_id, safe='')}"
+        answer: dict[str, Any] = self._client.raw_request("get", url, expand=expand).data
+        return answer
 
     # -- catalogue ---------------------------------------------------------------
     @_changes_stripe
@@ -320,11 +329,7 @@ class StripeGateway:
     @_translated
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
         """The subscription with its latest invoice and that invoice's payments expanded."""
-        return _plain(
-            self._v1().subscriptions.retrieve(
-                subscription_id, params={"expand": [SUBSCRIPTION_EXPAND]}
-            )
-        )
+        return self._read("/v1/subscriptions", subscription_id, [SUBSCRIPTION_EXPAND])
 
     @_translated
     def list_subscriptions(self, customer_id: str, status: str = "all") -> list[dict[str, Any]]:
@@ -433,11 +438,7 @@ class StripeGateway:
     def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]:
         """The invoice with its payments' PaymentIntents and the subscription it bills
         expanded (one request for all a webhook about it needs)."""
-        return _plain(
-            self._v1().invoices.retrieve(
-                invoice_id, params={"expand": [INVOICE_PAYMENT, INVOICE_SUBSCRIPTION]}
-            )
-        )
+        return self._read("/v1/invoices", invoice_id, [INVOICE_PAYMENT, INVOICE_SUBSCRIPTION])
 
     @_translated
     def retrieve_charge(self, charge_id: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.orm import Base, utcnow
@@ -184,6 +184,15 @@ class WebhookEvent(Base):
     """A Stripe event as received, stored before it is applied (its id is unique)."""
 
     __tablename__ = "billing_webhook_events"
+    # The events still to apply about one object, found when one of them is applied.
+    __table_args__ = (
+        Index(
+            "ix_billing_webhook_events_unapplied_object",
+            "object_id",
+            postgresql_where=text("applied_at IS NULL"),
+            sqlite_where=text("applied_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stripe_event_id: Mapped[str] = mapped_column(String(255), unique=True)

@@ -26,10 +26,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Insert, LargeBinary, String, Table, select, update
+from sqlalchemy import Engine, Insert, LargeBinary, String, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from billing import emails_owed, gifts, sync
 from billing.errors import BillingRequestError
@@ -87,13 +87,6 @@ def _insert_statement(dialect: str) -> Insert:
 _INSERT_ONCE = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-def _insert_once(session: Session, values: dict[str, Any]) -> bool:
-    """Store the event row unless its id is stored; True when this call stored it."""
-    statement = _INSERT_ONCE[session.get_bind().dialect.name]
-    # RETURNING, not rowcount: psycopg reports -1 for this statement on PostgreSQL.
-    return session.execute(statement, values).first() is not None
-
-
 def _event_row(event: Obj) -> dict[str, Any]:
     """Column values of a newly stored event, not applied yet."""
     obj = (event.get("data") or {}).get("object") or {}
@@ -110,11 +103,19 @@ def _event_row(event: Obj) -> dict[str, Any]:
     }
 
 
-def store_event(session: Session, event: Obj) -> bool:
-    """Store a verified event unless its id is already stored; True when newly stored."""
-    stored = _insert_once(session, _event_row(event))
-    session.commit()
-    return stored
+def store_event(session: Session | scoped_session[Session], event: Obj) -> bool:
+    """Store a verified event unless its id is already stored; True when newly stored.
+
+    The INSERT commits by itself (autocommit) on a connection of its own: one round trip
+    instead of BEGIN, INSERT and COMMIT, and as durable once it returns; no ORM session
+    work for a statement that loads nothing.
+    """
+    engine = session.get_bind()
+    assert isinstance(engine, Engine), "the session is bound to an engine"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        statement = _INSERT_ONCE[connection.dialect.name]
+        # RETURNING, not rowcount: psycopg reports -1 for this statement on PostgreSQL.
+        return connection.execute(statement, _event_row(event)).first() is not None
 
 
 def is_applied(session: Session, stripe_event_id: str) -> bool:
@@ -188,15 +189,24 @@ def store_malformed(session: Session, body: bytes, reason: str) -> int:
 def apply_event(
     session: Session, gateway: StripeReader, stripe_event_id: str, *, force: bool = False
 ) -> Outcome:
-    """Apply a stored event once (``force``: again), from Stripe's current objects."""
+    """Apply a stored event once (``force``: again), from Stripe's current objects.
+
+    Other stored events about the same object that the same handler applies and that no
+    one is applying now are applied with it, from the same re-read, and marked applied in
+    the same transaction (Stripe sends several at once: an invoice created, finalized and
+    paid). Each still has its job, which finds it applied; should this one fail, they
+    stay unapplied for theirs.
+    """
     claim = (
         update(WebhookEvent)
         .where(WebhookEvent.stripe_event_id == stripe_event_id)
         .values(applied_at=utcnow(), attempts=WebhookEvent.attempts + 1, last_error=None)
+        .returning(WebhookEvent.id, WebhookEvent.type, WebhookEvent.object_id)
     )
     if not force:
         claim = claim.where(WebhookEvent.applied_at.is_(None))
-    if not session.execute(claim).rowcount:  # type: ignore[attr-defined]
+    claimed = session.execute(claim).first()
+    if claimed is None:
         session.rollback()
         if session.scalar(
             select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == stripe_event_id)
@@ -207,6 +217,7 @@ def apply_event(
         select(WebhookEvent.payload).where(WebhookEvent.stripe_event_id == stripe_event_id)
     )
     try:
+        _claim_companions(session, claimed.id, claimed.type, claimed.object_id)
         follow_ups = _apply(session, gateway, payload or {})
         session.commit()
     except Exception as error:
@@ -214,6 +225,34 @@ def apply_event(
         _record_failure(session, stripe_event_id, error)
         raise EventNotApplied(f"{stripe_event_id}: {error}") from error
     return Outcome(stripe_event_id, "applied", follow_ups)
+
+
+def _claim_companions(session: Session, own_id: int, kind: str, object_id: str | None) -> int:
+    """Mark applied the other unapplied events about ``object_id`` that ``kind``'s handler
+    applies, skipping those another worker holds; returns how many.
+
+    The re-read that follows is made after they were stored, so it holds what each says.
+    """
+    handler = handler_for(kind)
+    if handler is None or object_id is None:
+        return 0
+    pending = session.execute(
+        select(WebhookEvent.id, WebhookEvent.type)
+        .where(
+            WebhookEvent.object_id == object_id,
+            WebhookEvent.applied_at.is_(None),
+            WebhookEvent.id != own_id,
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    same = [row.id for row in pending if handler_for(row.type) is handler]
+    if same:
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(same))
+            .values(applied_at=utcnow(), attempts=WebhookEvent.attempts + 1, last_error=None)
+        )
+    return len(same)
 
 
 def _record_failure(session: Session, stripe_event_id: str, error: Exception) -> None:
