@@ -3,7 +3,7 @@ renewal, a renewal the reader's bank wants confirmed.
 
 They come from the access decision a paid article would get (so the words and the next
 steps are the gate's own), read from the reader's billing snapshot, which each worker
-keeps (``paywall.articles.reading.billing_snapshots``): no Stripe call, and no query
+keeps (``paywall.kept_billing.billing_snapshots``): no Stripe call, and no query
 once kept. They belong to one reader, so they are rendered into the page's reader part
 on every request (base.html's ``notices`` block; the article page's reader hole), never
 into anything kept for all readers.
@@ -63,7 +63,8 @@ def billing_decision(reader: object) -> Decision | None:
     """What a paid article would say to ``reader`` about their billing (staff and comps
     aside: their billing is still theirs to fix); None when they have no subscription
     and no card, so nothing to say (most signed-in readers: no decision made for them)."""
-    from paywall.articles.reading import access_settings, billing_snapshots, reader_state
+    from paywall.articles.reading import access_settings, reader_state
+    from paywall.kept_billing import billing_snapshots
 
     subscription, card = billing_snapshots(reader.id)  # type: ignore[attr-defined]
     if subscription is None and card is None:

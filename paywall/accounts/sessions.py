@@ -26,11 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from billing import Gift, snapshots_from_row, utcnow, with_billing_snapshot
 from paywall.accounts.devices import describe_device
 from paywall.accounts.models import LoginSession, Reader, SessionReader
-from paywall.articles.reading import keep_billing_snapshots, keep_no_gifts
 from paywall.caching import cache
 from paywall.database import reads
 from paywall.extensions import db
 from paywall.invalidation import READERS
+from paywall.kept_billing import keep_billing_snapshots, keep_no_gifts
 
 log = logging.getLogger(__name__)
 SESSION_READERS, SESSION_READER_ENTRIES = "paywall.session_readers", 10_000

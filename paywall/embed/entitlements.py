@@ -22,14 +22,10 @@ from flask import current_app, request
 from billing import utcnow
 from paywall.access import AccessLevel, AccessRequest, ArticleAccess, Decision, Reason, decide
 from paywall.accounts.models import SessionReader
-from paywall.articles.reading import (
-    access_settings,
-    billing_snapshots,
-    reader_state,
-    running_gift,
-)
+from paywall.articles.reading import access_settings, reader_state
 from paywall.embed.signing import ALGORITHM, active_key
 from paywall.embed.sites import SiteRecord
+from paywall.kept_billing import billing_snapshots, running_gift
 
 EVERY_TIER = "*"
 SUBSCRIPTION_REASONS = frozenset(

@@ -29,7 +29,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from billing import utcnow
 from paywall.access import Action
 from paywall.accounts import sessions
-from paywall.articles.reading import billing_snapshots
 from paywall.embed import bp
 from paywall.embed.decisions import iso
 from paywall.embed.forms import KeyActionForm
@@ -37,6 +36,7 @@ from paywall.embed.sites import SiteRecord, active_site
 from paywall.embed.tokens import issue_token
 from paywall.gate import ACTION_ENDPOINTS
 from paywall.headers import CSP, origin_of
+from paywall.kept_billing import billing_snapshots
 from paywall.security import safe_next_url
 
 COOP = "Cross-Origin-Opener-Policy"
