@@ -48,6 +48,7 @@ from billing.reconcile import customers_to_reconcile, link_customer, refresh_cus
 from billing.reports import (
     STATUS_WORDS,
     SUBSCRIBER_ORDER,
+    RevenueSummary,
     SubscriberRow,
     revenue_summary,
     subscriber_row,
@@ -126,6 +127,7 @@ __all__ = [
     "PlanView",
     "Promotion",
     "PromotionCodeRefused",
+    "RevenueSummary",
     "StripeGateway",
     "SubscriberRow",
     "Subscription",
