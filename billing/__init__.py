@@ -39,7 +39,14 @@ from billing.gifts import (
 )
 from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
-from billing.metrics import Figures, Tally, dashboard_figures, subscription_tally
+from billing.metrics import (
+    Figures,
+    Overview,
+    Tally,
+    dashboard_figures,
+    overview_figures,
+    subscription_tally,
+)
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
 from billing.personal_data import billing_records, change_customer_email, forget_customer
@@ -121,6 +128,7 @@ __all__ = [
     "InvalidSignature",
     "Invoice",
     "MalformedWebhook",
+    "Overview",
     "PaymentMethod",
     "Plan",
     "PlanInput",
@@ -171,6 +179,7 @@ __all__ = [
     "latest_gift_of",
     "link_customer",
     "live_subscription",
+    "overview_figures",
     "overview_for_reader",
     "payment_to_confirm",
     "plan_view",
