@@ -49,7 +49,14 @@ from billing.gifts import (
 )
 from billing.golive import check as check_go_live
 from billing.golive import setup_webhook
-from billing.metrics import Figures, Tally, dashboard_figures, subscription_tally
+from billing.metrics import (
+    Figures,
+    Overview,
+    Tally,
+    dashboard_figures,
+    overview_figures,
+    subscription_tally,
+)
 from billing.models import Customer, Invoice, PaymentMethod, Plan, Subscription, WebhookEvent
 from billing.orm import Base, UTCDateTime, utcnow
 from billing.personal_data import billing_records, change_customer_email, forget_customer
@@ -58,6 +65,7 @@ from billing.reconcile import customers_to_reconcile, link_customer, refresh_cus
 from billing.reports import (
     STATUS_WORDS,
     SUBSCRIBER_ORDER,
+    RevenueSummary,
     SubscriberRow,
     revenue_summary,
     subscriber_row,
@@ -135,12 +143,14 @@ __all__ = [
     "InvalidSignature",
     "Invoice",
     "MalformedWebhook",
+    "Overview",
     "PaymentMethod",
     "Plan",
     "PlanInput",
     "PlanView",
     "Promotion",
     "PromotionCodeRefused",
+    "RevenueSummary",
     "StripeGateway",
     "SubscriberRow",
     "Subscription",
@@ -188,6 +198,7 @@ __all__ = [
     "issue_gift_link",
     "link_customer",
     "live_subscription",
+    "overview_figures",
     "overview_for_reader",
     "payment_to_confirm",
     "plan_view",

@@ -348,6 +348,30 @@ def dashboard_figures(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The few billing figures of the staff overview, as of ``now``."""
+
+    now: datetime
+    monthly_recurring: dict[str, int]  # per currency, smallest unit
+    collected_last_30_days: dict[str, int]  # per currency, smallest unit
+    active_subscribers: int
+    this_week: Week
+
+
+def overview_figures(session: Session, now: datetime, tally: Tally | None = None) -> Overview:
+    """The overview's figures: those of :func:`dashboard_figures` it shows, without the
+    trials and failed payments of 90 days or the twelve weeks it does not."""
+    tally = tally or subscription_tally(session)
+    return Overview(
+        now=now,
+        monthly_recurring=monthly_recurring_revenue(session, tally),
+        collected_last_30_days=collected_since(session, now - timedelta(days=30)),
+        active_subscribers=active_subscribers(session, tally),
+        this_week=weekly_subscriptions(session, now, 1, tally)[-1],
+    )
+
+
 def weekly_recurring_revenue(
     session: Session,
     now: datetime,

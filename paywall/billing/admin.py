@@ -12,7 +12,6 @@ from billing import (
     BillingError,
     PlanInput,
     all_plans,
-    revenue_summary,
     save_plan,
     subscriber_row,
     subscribers_query,
@@ -26,7 +25,7 @@ from paywall.accounts.models import Reader
 from paywall.audit.log import record
 from paywall.billing import bp
 from paywall.billing.forms import CompForm, NextForm, PlanForm, minor_units
-from paywall.billing.support import gateway, kept_tally
+from paywall.billing.support import gateway, kept_revenue
 from paywall.extensions import db
 from paywall.pagination import PAGE_SIZE, requested_page
 from paywall.security import safe_next_url
@@ -117,7 +116,7 @@ def subscribers() -> str:
         statuses=STATUS_WORDS,
         plan=plan,
         plans=plans,
-        revenue=revenue_summary(db.session, utcnow(), kept_tally()),
+        revenue=kept_revenue(utcnow()),
         comp_form=CompForm(),
         comped=comped,
         comped_count=comped_count,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -13,10 +14,16 @@ from flask_login import current_user
 from billing import (
     BillingRequestError,
     BillingUnavailable,
+    Figures,
     GatewaySettings,
+    Overview,
+    RevenueSummary,
     StripeGateway,
     Tally,
+    dashboard_figures,
     installation_prefix,
+    overview_figures,
+    revenue_summary,
     subscription_tally,
 )
 from paywall.caching import FreshCache, cache
@@ -33,6 +40,39 @@ def kept_tally() -> Tally:
     tallies: FreshCache[str, Tally] = cache("paywall.subscription_tally", (BILLING,), 1)
     found = tallies.fetch("all", lambda: subscription_tally(db.session))
     return found if found is not None else subscription_tally(db.session)
+
+
+def _minute(now: datetime) -> datetime:
+    return now.replace(second=0, microsecond=0)
+
+
+def kept_figures(now: datetime, weeks: int) -> Figures:
+    """The dashboard's billing figures, kept per worker until any billing row changes or
+    the minute of ``now`` turns: staff views between changes run none of the range
+    aggregates over the last weeks' invoices and subscriptions. Within the minute the
+    figures are those of its first view (windows of days and weeks move by seconds)."""
+    kept: FreshCache[tuple[int, datetime], Figures] = cache(
+        "paywall.dashboard_figures", (BILLING,), 4
+    )
+    make = lambda: dashboard_figures(db.session, now, weeks, tally=kept_tally())  # noqa: E731
+    found = kept.fetch((weeks, _minute(now)), make)
+    return found if found is not None else make()
+
+
+def kept_overview(now: datetime) -> Overview:
+    """The staff overview's billing figures, kept like :func:`kept_figures`."""
+    kept: FreshCache[datetime, Overview] = cache("paywall.overview_figures", (BILLING,), 2)
+    make = lambda: overview_figures(db.session, now, tally=kept_tally())  # noqa: E731
+    found = kept.fetch(_minute(now), make)
+    return found if found is not None else make()
+
+
+def kept_revenue(now: datetime) -> RevenueSummary:
+    """The subscribers page's revenue summary, kept like :func:`kept_figures`."""
+    kept: FreshCache[datetime, RevenueSummary] = cache("paywall.revenue_summary", (BILLING,), 2)
+    make = lambda: revenue_summary(db.session, now, kept_tally())  # noqa: E731
+    found = kept.fetch(_minute(now), make)
+    return found if found is not None else make()
 
 
 def gateway() -> StripeGateway:

@@ -8,13 +8,13 @@ from flask import abort, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from billing import dashboard_figures, utcnow
+from billing import utcnow
 from paywall.access import AccessLevel
 from paywall.accounts.decorators import staff_required
 from paywall.articles.models import Article
 from paywall.articles.pages import render_shell
 from paywall.articles.service import ArticleSummary
-from paywall.billing.support import kept_tally
+from paywall.billing.support import kept_figures, kept_overview
 from paywall.console import bp, charts
 from paywall.console.funnel import article_funnels
 from paywall.console.gate_views import flush_to_database
@@ -67,7 +67,7 @@ def overview() -> str:
     """Today's key numbers and the way to every staff page."""
     flush_to_database()
     now = utcnow()
-    figures = dashboard_figures(db.session, now, weeks=1, tally=kept_tally())
+    figures = kept_overview(now)
     # Two counts over ranges of the (published_at, id) index, never a pass over articles.
     drafts, scheduled = (
         db.session.scalar(select(func.count()).select_from(Article).where(where))
@@ -76,7 +76,7 @@ def overview() -> str:
     return render_template(
         "console/overview.html",
         figures=figures,
-        this_week=figures.weeks[-1],
+        this_week=figures.this_week,
         today=_today_counts(now),
         drafts=drafts,
         scheduled=scheduled,
@@ -94,7 +94,7 @@ def dashboard() -> str:
     """Charts of revenue, subscribers, trials, recovered payments and article funnels."""
     flush_to_database()
     now = utcnow()
-    figures = dashboard_figures(db.session, now, tally=kept_tally())
+    figures = kept_figures(now, weeks=12)
     labels = [_week_label(week.start) for week in figures.weeks]
     movement = charts.grouped_bars(
         labels,

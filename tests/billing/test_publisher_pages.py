@@ -159,3 +159,17 @@ def test_adding_changing_and_syncing_a_plan_are_each_logged_once(billing_app):
     assert (changed[2]["amount"], changed[3]["amount"]) == (450, 500)
     assert (resynced[2], resynced[3]) == ({"stripe_plan_id": first}, {"stripe_plan_id": second})
     assert all(email.endswith("@example.com") for *_, email in logged)
+
+
+def test_revenue_figures_kept_between_views_move_when_a_subscription_is_paid(billing_app):
+    web = admin_browser(billing_app)
+    billing_app.subscriber().subscribe("monthly")
+    assert web.get("/admin/subscribers").html.select_one("#collected").text.strip() == "9.00 USD"
+    assert web.get("/admin").html.select_one("#active-subscribers").text == "1"
+
+    billing_app.subscriber().subscribe("monthly")  # the figures above are kept until now
+
+    page = web.get("/admin/subscribers")
+    assert page.html.select_one("#collected").text.strip() == "18.00 USD"
+    assert page.html.select_one("#mrr").text.strip() == "18.00 USD"
+    assert web.get("/admin").html.select_one("#active-subscribers").text == "2"
