@@ -266,6 +266,7 @@ def ensure_database(server_url: str, name: str, sizes: Sizes, seed_if_needed: bo
                     "or drop it"
                 )
             print(f"database {name}: already seeded at these sizes, reused")
+            migrate(url)  # the code may have gained migrations since it was seeded
             return url
         if state is None and tables:
             raise SystemExit(f"database {name} has tables but is not a benchmark database")
@@ -280,12 +281,34 @@ def ensure_database(server_url: str, name: str, sizes: Sizes, seed_if_needed: bo
     return url
 
 
+def migrate(database_url: str) -> None:
+    """Bring the schema of ``database_url`` up to the code's newest migration."""
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from paywall import create_app
+
+    with tempfile.TemporaryDirectory(prefix="paywall-migrate-") as instance:
+        app = create_app(
+            {
+                "ENV_NAME": "development",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "INSTANCE_PATH": str(Path(instance)),
+            }
+        )
+        with app.app_context():
+            upgrade()
+            from paywall.extensions import db
+
+            db.engine.dispose()
+
+
 def seed(database_url: str, sizes: Sizes) -> None:
     """Migrate the empty database at ``database_url`` and fill it to ``sizes``."""
     import tempfile
 
     import psycopg
-    from flask_migrate import upgrade
 
     from paywall import create_app
     from paywall.accounts.passwords import hash_password
@@ -301,6 +324,7 @@ def seed(database_url: str, sizes: Sizes) -> None:
             "INSERT INTO bench_seeded (readers, articles, subscribers) VALUES (%s, %s, %s)",
             (sizes.readers, sizes.articles, sizes.subscribers),
         )
+    migrate(database_url)
     with tempfile.TemporaryDirectory(prefix="paywall-seed-") as instance:
         app = create_app(
             {
@@ -310,7 +334,6 @@ def seed(database_url: str, sizes: Sizes) -> None:
             }
         )
         with app.app_context():
-            upgrade()
             password_hash = hash_password(PASSWORD)  # production argon2, once
             bodies = rendered_bodies()
             from paywall.extensions import db
