@@ -377,11 +377,12 @@ def judge_reply(reply: Any, expect: Expect) -> str:
 
 
 def count_in_process(cases: list[Case], env: dict[str, str], args: Any) -> None:
-    """SQL statements, pool checkouts and milliseconds per request, each scenario's
+    """SQL statements, database round trips and milliseconds per request, each scenario's
     requests called as WSGI in this process (same database and Redis): ``--warm`` of its
-    requests first, then ``--in-process`` counted; ``--profile`` lists one of them."""
-    from inprocess import call
-    from sqlalchemy import event
+    requests first, then ``--in-process`` timed, then as many others counted (libpq's
+    protocol trace, :func:`inprocess.counted_round_trips`: pings, BEGIN and ROLLBACK
+    included); ``--profile`` lists further ones."""
+    from inprocess import call, counted_round_trips
     from werkzeug.test import EnvironBuilder
 
     from paywall import create_app
@@ -389,25 +390,13 @@ def count_in_process(cases: list[Case], env: dict[str, str], args: Any) -> None:
 
     os.environ.update(env)
     app = create_app()
-    counted = {"statements": 0, "checkouts": 0, "resets": 0}
-
-    def counter(name: str) -> Callable[..., None]:
-        def count(*_: Any) -> None:
-            counted[name] += 1
-
-        return count
-
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", counter("statements"))
-        # With pool_pre_ping each checkout pings the server, and the return of a
-        # connection that ran a query rolls its transaction back: a round trip each.
-        event.listen(db.engine, "checkout", counter("checkouts"))
-        event.listen(db.engine, "reset", counter("resets"))
+        engine = db.engine
     for case in cases:
         if case.kind in ("baseline", "twin"):
             continue
-        # Profiled requests are others than the counted ones (spread: not yet cached).
-        needed = args.warm + args.in_process * (2 if args.profile == case.key else 1)
+        # Timed, counted and profiled requests are different ones (spread: not yet cached).
+        needed = args.warm + args.in_process * (3 if args.profile == case.key else 2)
         environs = [
             EnvironBuilder(path=p, headers=h, environ_base={"REMOTE_ADDR": "127.0.0.1"})
             .get_environ()
@@ -417,6 +406,7 @@ def count_in_process(cases: list[Case], env: dict[str, str], args: Any) -> None:
             environs *= needed
         warm = environs[: args.warm]
         timed = environs[args.warm : args.warm + args.in_process]
+        counted = environs[args.warm + args.in_process : args.warm + 2 * args.in_process]
 
         def run_requests(environs: list[dict[str, Any]] = timed) -> None:
             for environ in environs:
@@ -425,15 +415,20 @@ def count_in_process(cases: list[Case], env: dict[str, str], args: Any) -> None:
                     raise RuntimeError(f"answered {status} in process")
 
         run_requests(warm)
-        counted.update(statements=0, checkouts=0, resets=0)
         started = time.perf_counter()
         run_requests()
         elapsed = time.perf_counter() - started
-        case.counts = {name: n / len(timed) for name, n in counted.items()}
-        case.counts["ms"] = elapsed * 1000 / len(timed)
+        with counted_round_trips(engine) as counts:
+            run_requests(counted or timed)
+        requests = len(counted or timed)
+        case.counts = {
+            "statements": counts["statements"] / requests,
+            "round_trips": counts["round_trips"] / requests,
+            "ms": elapsed * 1000 / len(timed),
+        }
         if args.profile == case.key:
             profiler = cProfile.Profile()
-            profiler.runcall(run_requests, environs[args.warm + args.in_process :] or timed)
+            profiler.runcall(run_requests, environs[args.warm + 2 * args.in_process :] or timed)
 
             print(f"\ncProfile of {len(timed)} requests of {case.scenario.name} (in process):")
             pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
@@ -485,11 +480,7 @@ def print_table(cases: list[Case], stripe_calls: int) -> None:
             verdict = judge(case.kind, ratio, result.p50_ms, result.p99_ms).word
         counts = case.counts
         sql = f"{counts['statements']:.2f}" if counts else "-"
-        trips = (
-            f"{counts['statements'] + counts['checkouts'] + counts['resets']:.2f}"
-            if counts
-            else "-"
-        )
+        trips = f"{counts['round_trips']:.2f}" if counts else "-"
         in_process = f"{counts['ms']:.2f}" if counts else "-"
         print(
             f"{scenario.name:<44} {result.requests_per_second:>7.0f} {result.p50_ms:>7.2f} "
@@ -501,8 +492,8 @@ def print_table(cases: list[Case], stripe_calls: int) -> None:
         f"{P99_OVER_P50_LIMIT:g} x p50; at most 2 database round trips per reading request"
     )
     print(
-        "SQL: statements per request, in process; trips: those plus the pool's pre-ping per "
-        "checkout and the rollback on return; ms in: milliseconds per request in process"
+        "SQL: statements per request, in process; trips: database round trips per request "
+        "(libpq's trace: pings, BEGIN and ROLLBACK too); ms in: milliseconds per request"
     )
     print(f"Stripe calls made by the app (served and in process): {stripe_calls} (expected 0)")
     twins = [c for c in cases if c.twin is not None]
