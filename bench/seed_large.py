@@ -24,7 +24,8 @@ from __future__ import annotations
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -281,15 +282,15 @@ def ensure_database(server_url: str, name: str, sizes: Sizes, seed_if_needed: bo
     return url
 
 
-def migrate(database_url: str) -> None:
-    """Bring the schema of ``database_url`` up to the code's newest migration."""
+@contextmanager
+def app_for(database_url: str) -> Iterator[None]:
+    """An app context of a development app on ``database_url``; its pool closed after."""
     import tempfile
 
-    from flask_migrate import upgrade
-
     from paywall import create_app
+    from paywall.extensions import db
 
-    with tempfile.TemporaryDirectory(prefix="paywall-migrate-") as instance:
+    with tempfile.TemporaryDirectory(prefix="paywall-bench-") as instance:
         app = create_app(
             {
                 "ENV_NAME": "development",
@@ -298,19 +299,24 @@ def migrate(database_url: str) -> None:
             }
         )
         with app.app_context():
-            upgrade()
-            from paywall.extensions import db
+            try:
+                yield
+            finally:
+                db.engine.dispose()
 
-            db.engine.dispose()
+
+def migrate(database_url: str) -> None:
+    """Bring the schema of ``database_url`` up to the code's newest migration."""
+    from flask_migrate import upgrade
+
+    with app_for(database_url):
+        upgrade()
 
 
 def seed(database_url: str, sizes: Sizes) -> None:
     """Migrate the empty database at ``database_url`` and fill it to ``sizes``."""
-    import tempfile
-
     import psycopg
 
-    from paywall import create_app
     from paywall.accounts.passwords import hash_password
 
     started = time.monotonic()
@@ -325,20 +331,9 @@ def seed(database_url: str, sizes: Sizes) -> None:
             (sizes.readers, sizes.articles, sizes.subscribers),
         )
     migrate(database_url)
-    with tempfile.TemporaryDirectory(prefix="paywall-seed-") as instance:
-        app = create_app(
-            {
-                "ENV_NAME": "development",
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "INSTANCE_PATH": str(Path(instance)),
-            }
-        )
-        with app.app_context():
-            password_hash = hash_password(PASSWORD)  # production argon2, once
-            bodies = rendered_bodies()
-            from paywall.extensions import db
-
-            db.engine.dispose()
+    with app_for(database_url):
+        password_hash = hash_password(PASSWORD)  # production argon2, once
+        bodies = rendered_bodies()
     with psycopg.connect(plain_url(database_url), autocommit=True) as connection:
         steps: list[tuple[str, Callable[[], None]]] = [
             ("readers", lambda: insert_readers(connection, sizes.readers, password_hash)),
